@@ -1,0 +1,73 @@
+package io.github.vaultdatasource.autoconfigure;
+
+import java.time.Clock;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.vaultdatasource.lease.LeaseLifecycle;
+import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.lease.RotationReason;
+import io.github.vaultdatasource.vault.DatabaseSecretsClient;
+import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
+import io.github.vaultdatasource.vault.VaultTokenManager;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.vault.core.VaultTemplate;
+
+/**
+ * Auto-configuration that gives Boot's HikariCP DataSource credentials issued by Vault's database
+ * secrets engine, renews and rotates them, and revokes them on shutdown.
+ */
+@AutoConfiguration(before = DataSourceAutoConfiguration.class)
+@ConditionalOnClass({ HikariDataSource.class, VaultTemplate.class })
+@ConditionalOnBooleanProperty(name = "vault.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(VaultDataSourceProperties.class)
+public final class VaultDataSourceAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	VaultTokenManager vaultTokenManager(VaultDataSourceProperties properties) {
+		return VaultDataSourceConfiguration.tokenManager(properties, Clock.systemUTC());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean(DatabaseSecretsClient.class)
+	VaultDatabaseSecretsClient vaultDatabaseSecretsClient(VaultDataSourceProperties properties,
+			VaultTokenManager tokenManager) {
+		return VaultDataSourceConfiguration.secretsClient(properties, tokenManager, Clock.systemUTC());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ManagedLeases vaultManagedLeases(ObjectProvider<VaultTokenManager> tokenManager) {
+		ManagedLeases leases = new ManagedLeases();
+		// A new login means the old token, and the leases issued under it, will soon be gone.
+		tokenManager.ifAvailable((tokens) -> tokens.onRelogin(() -> leases.all()
+			.forEach((LeaseLifecycle lease) -> lease.rotateNow(RotationReason.TOKEN_RELOGIN))));
+		return leases;
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	VaultDataSourceRegistrar vaultDataSourceRegistrar(VaultDataSourceProperties properties,
+			DatabaseSecretsClient client, ObjectProvider<VaultTokenManager> tokenManager,
+			ApplicationEventPublisher events, ManagedLeases leases) {
+		VaultTokenManager tokens = tokenManager.getIfAvailable();
+		return new VaultDataSourceRegistrar(properties, client, () -> tokens != null && tokens.invalidate(), events,
+				leases, Clock.systemUTC());
+	}
+
+	@Bean
+	static VaultDataSourceBeanPostProcessor vaultDataSourceBeanPostProcessor(
+			ObjectProvider<VaultDataSourceRegistrar> registrar) {
+		return new VaultDataSourceBeanPostProcessor(registrar);
+	}
+
+}

@@ -1,0 +1,457 @@
+package io.github.vaultdatasource.autoconfigure;
+
+import java.net.URI;
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties for Vault-issued database credentials.
+ */
+@ConfigurationProperties("vault")
+public class VaultDataSourceProperties {
+
+	/**
+	 * Whether the DataSource's credentials come from Vault.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * URI of the Vault or OpenBao server.
+	 */
+	private URI uri = URI.create("http://127.0.0.1:8200");
+
+	/**
+	 * Namespace sent as X-Vault-Namespace (Vault Enterprise, OpenBao namespaces).
+	 */
+	private @Nullable String namespace;
+
+	/**
+	 * Timeout for connecting to Vault.
+	 */
+	private Duration connectionTimeout = Duration.ofSeconds(5);
+
+	/**
+	 * Timeout for reading Vault's answer.
+	 */
+	private Duration readTimeout = Duration.ofSeconds(15);
+
+	/**
+	 * How to log in to Vault.
+	 */
+	private AuthenticationMethod authentication = AuthenticationMethod.TOKEN;
+
+	/**
+	 * Vault token for token authentication.
+	 */
+	private @Nullable String token;
+
+	private final AppRole appRole = new AppRole();
+
+	private final Kubernetes kubernetes = new Kubernetes();
+
+	private final Database database = new Database();
+
+	private final Lease lease = new Lease();
+
+	private final Rotation rotation = new Rotation();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public URI getUri() {
+		return this.uri;
+	}
+
+	public void setUri(URI uri) {
+		this.uri = uri;
+	}
+
+	public @Nullable String getNamespace() {
+		return this.namespace;
+	}
+
+	public void setNamespace(@Nullable String namespace) {
+		this.namespace = namespace;
+	}
+
+	public Duration getConnectionTimeout() {
+		return this.connectionTimeout;
+	}
+
+	public void setConnectionTimeout(Duration connectionTimeout) {
+		this.connectionTimeout = connectionTimeout;
+	}
+
+	public Duration getReadTimeout() {
+		return this.readTimeout;
+	}
+
+	public void setReadTimeout(Duration readTimeout) {
+		this.readTimeout = readTimeout;
+	}
+
+	public AuthenticationMethod getAuthentication() {
+		return this.authentication;
+	}
+
+	public void setAuthentication(AuthenticationMethod authentication) {
+		this.authentication = authentication;
+	}
+
+	public @Nullable String getToken() {
+		return this.token;
+	}
+
+	public void setToken(@Nullable String token) {
+		this.token = token;
+	}
+
+	public AppRole getAppRole() {
+		return this.appRole;
+	}
+
+	public Kubernetes getKubernetes() {
+		return this.kubernetes;
+	}
+
+	public Database getDatabase() {
+		return this.database;
+	}
+
+	public Lease getLease() {
+		return this.lease;
+	}
+
+	public Rotation getRotation() {
+		return this.rotation;
+	}
+
+	/**
+	 * Ways to log in to Vault.
+	 */
+	public enum AuthenticationMethod {
+
+		/**
+		 * A static token ({@code vault.token}); it cannot be renewed past its own max TTL.
+		 */
+		TOKEN,
+
+		/**
+		 * AppRole login with a role id and secret id.
+		 */
+		APPROLE,
+
+		/**
+		 * Kubernetes login with the pod's service account token.
+		 */
+		KUBERNETES
+
+	}
+
+	/**
+	 * AppRole authentication.
+	 */
+	public static class AppRole {
+
+		/**
+		 * Mount path of the AppRole auth method.
+		 */
+		private String path = "approle";
+
+		/**
+		 * Role id of the AppRole.
+		 */
+		private @Nullable String roleId;
+
+		/**
+		 * Secret id of the AppRole.
+		 */
+		private @Nullable String secretId;
+
+		public String getPath() {
+			return this.path;
+		}
+
+		public void setPath(String path) {
+			this.path = path;
+		}
+
+		public @Nullable String getRoleId() {
+			return this.roleId;
+		}
+
+		public void setRoleId(@Nullable String roleId) {
+			this.roleId = roleId;
+		}
+
+		public @Nullable String getSecretId() {
+			return this.secretId;
+		}
+
+		public void setSecretId(@Nullable String secretId) {
+			this.secretId = secretId;
+		}
+
+	}
+
+	/**
+	 * Kubernetes authentication.
+	 */
+	public static class Kubernetes {
+
+		/**
+		 * Mount path of the Kubernetes auth method.
+		 */
+		private String path = "kubernetes";
+
+		/**
+		 * Vault role to log in as.
+		 */
+		private @Nullable String role;
+
+		/**
+		 * File holding the pod's service account token (a JWT).
+		 */
+		private String serviceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+		public String getPath() {
+			return this.path;
+		}
+
+		public void setPath(String path) {
+			this.path = path;
+		}
+
+		public @Nullable String getRole() {
+			return this.role;
+		}
+
+		public void setRole(@Nullable String role) {
+			this.role = role;
+		}
+
+		public String getServiceAccountTokenFile() {
+			return this.serviceAccountTokenFile;
+		}
+
+		public void setServiceAccountTokenFile(String serviceAccountTokenFile) {
+			this.serviceAccountTokenFile = serviceAccountTokenFile;
+		}
+
+	}
+
+	/**
+	 * Database secrets engine.
+	 */
+	public static class Database {
+
+		/**
+		 * Mount path of the database secrets engine.
+		 */
+		private String mount = "database";
+
+		/**
+		 * Role of the database secrets engine to issue credentials from.
+		 */
+		private @Nullable String role;
+
+		public String getMount() {
+			return this.mount;
+		}
+
+		public void setMount(String mount) {
+			this.mount = mount;
+		}
+
+		public @Nullable String getRole() {
+			return this.role;
+		}
+
+		public void setRole(@Nullable String role) {
+			this.role = role;
+		}
+
+	}
+
+	/**
+	 * Lease renewal and rotation timing.
+	 */
+	public static class Lease {
+
+		/**
+		 * Share of the lease duration after which the lease is renewed, between 0 and 1.
+		 */
+		private double renewAt = 0.5;
+
+		/**
+		 * Relative random spread of renewal and retry times, so a fleet does not call Vault in
+		 * lockstep, between 0 and 0.5.
+		 */
+		private double jitter = 0.1;
+
+		/**
+		 * Share of the lease duration kept for draining old connections: a lease that cannot be
+		 * renewed further is rotated this long before it expires. Between 0 and 1.
+		 */
+		private double drainShare = 0.4;
+
+		/**
+		 * Least time kept for draining old connections.
+		 */
+		private Duration minDrainBudget = Duration.ofSeconds(1);
+
+		/**
+		 * First delay before retrying a failed renewal or rotation; it doubles on each failure.
+		 */
+		private Duration retryInitialDelay = Duration.ofSeconds(1);
+
+		/**
+		 * Longest delay between retries.
+		 */
+		private Duration retryMaxDelay = Duration.ofSeconds(30);
+
+		/**
+		 * Whether to revoke the lease when the application shuts down.
+		 */
+		private boolean revokeOnShutdown = true;
+
+		/**
+		 * How long shutdown waits for a rotation under way before revoking.
+		 */
+		private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+		public double getRenewAt() {
+			return this.renewAt;
+		}
+
+		public void setRenewAt(double renewAt) {
+			this.renewAt = renewAt;
+		}
+
+		public double getJitter() {
+			return this.jitter;
+		}
+
+		public void setJitter(double jitter) {
+			this.jitter = jitter;
+		}
+
+		public double getDrainShare() {
+			return this.drainShare;
+		}
+
+		public void setDrainShare(double drainShare) {
+			this.drainShare = drainShare;
+		}
+
+		public Duration getMinDrainBudget() {
+			return this.minDrainBudget;
+		}
+
+		public void setMinDrainBudget(Duration minDrainBudget) {
+			this.minDrainBudget = minDrainBudget;
+		}
+
+		public Duration getRetryInitialDelay() {
+			return this.retryInitialDelay;
+		}
+
+		public void setRetryInitialDelay(Duration retryInitialDelay) {
+			this.retryInitialDelay = retryInitialDelay;
+		}
+
+		public Duration getRetryMaxDelay() {
+			return this.retryMaxDelay;
+		}
+
+		public void setRetryMaxDelay(Duration retryMaxDelay) {
+			this.retryMaxDelay = retryMaxDelay;
+		}
+
+		public boolean isRevokeOnShutdown() {
+			return this.revokeOnShutdown;
+		}
+
+		public void setRevokeOnShutdown(boolean revokeOnShutdown) {
+			this.revokeOnShutdown = revokeOnShutdown;
+		}
+
+		public Duration getShutdownTimeout() {
+			return this.shutdownTimeout;
+		}
+
+		public void setShutdownTimeout(Duration shutdownTimeout) {
+			this.shutdownTimeout = shutdownTimeout;
+		}
+
+	}
+
+	/**
+	 * Switching the pool to new credentials.
+	 */
+	public static class Rotation {
+
+		/**
+		 * How long the validation query of new credentials may take.
+		 */
+		private Duration validationTimeout = Duration.ofSeconds(5);
+
+		/**
+		 * How often to check whether connections of the old credentials remain.
+		 */
+		private Duration sweepInterval = Duration.ofMillis(100);
+
+		/**
+		 * Whether to grow the pool while switching, so connections with the new credentials are
+		 * opened while the old ones still serve. Needs PostgreSQL max_connections headroom.
+		 */
+		private boolean surge = true;
+
+		/**
+		 * Maximum pool size during a surge, relative to the configured maximum pool size.
+		 */
+		private double surgeFactor = 2.0;
+
+		public Duration getValidationTimeout() {
+			return this.validationTimeout;
+		}
+
+		public void setValidationTimeout(Duration validationTimeout) {
+			this.validationTimeout = validationTimeout;
+		}
+
+		public Duration getSweepInterval() {
+			return this.sweepInterval;
+		}
+
+		public void setSweepInterval(Duration sweepInterval) {
+			this.sweepInterval = sweepInterval;
+		}
+
+		public boolean isSurge() {
+			return this.surge;
+		}
+
+		public void setSurge(boolean surge) {
+			this.surge = surge;
+		}
+
+		public double getSurgeFactor() {
+			return this.surgeFactor;
+		}
+
+		public void setSurgeFactor(double surgeFactor) {
+			this.surgeFactor = surgeFactor;
+		}
+
+	}
+
+}

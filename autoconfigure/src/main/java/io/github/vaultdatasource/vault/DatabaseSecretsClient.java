@@ -1,0 +1,53 @@
+package io.github.vaultdatasource.vault;
+
+import java.time.Duration;
+
+import io.github.vaultdatasource.CredentialLease;
+
+/**
+ * Issues, renews and revokes credentials of one Vault database secrets role.
+ */
+public interface DatabaseSecretsClient {
+
+	/**
+	 * Return the Vault path credentials are read from, such as {@code database/creds/app}.
+	 * @return the credentials path
+	 */
+	String credentialsPath();
+
+	/**
+	 * Issue new credentials from the role.
+	 * @return the credentials and their lease
+	 * @throws VaultRequestException when Vault refuses or cannot be reached
+	 */
+	CredentialLease issue();
+
+	/**
+	 * Renew a lease.
+	 * @param lease the lease to renew
+	 * @param increment the duration asked for
+	 * @return what Vault granted
+	 * @throws VaultRequestException when Vault refuses or cannot be reached
+	 */
+	LeaseRenewal renew(CredentialLease lease, Duration increment);
+
+	/**
+	 * Revoke a lease and wait until Vault has run the role's revocation statements.
+	 * @param lease the lease to revoke
+	 * @throws VaultRequestException when Vault refuses or cannot be reached
+	 */
+	void revoke(CredentialLease lease);
+
+	/**
+	 * What Vault answered to a renewal.
+	 *
+	 * @param granted the duration granted from now
+	 * @param renewable whether the lease can be renewed again
+	 * @param capped whether Vault granted less than asked because the lease reaches its
+	 * {@code max_ttl}
+	 */
+	record LeaseRenewal(Duration granted, boolean renewable, boolean capped) {
+
+	}
+
+}

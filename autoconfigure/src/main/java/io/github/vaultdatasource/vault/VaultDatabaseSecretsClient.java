@@ -1,0 +1,220 @@
+package io.github.vaultdatasource.vault;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.vaultdatasource.CredentialLease;
+import io.github.vaultdatasource.DatabaseCredentials;
+import io.github.vaultdatasource.vault.VaultRequestException.Failure;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.http.HttpEntity;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.util.StringUtils;
+import org.springframework.vault.VaultException;
+import org.springframework.vault.authentication.VaultLoginException;
+import org.springframework.vault.core.VaultOperations;
+import org.springframework.vault.support.VaultResponse;
+import org.springframework.web.client.HttpStatusCodeException;
+import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClientException;
+
+/**
+ * {@link DatabaseSecretsClient} on Spring Vault's {@link VaultOperations}, using the
+ * {@code sys/leases/*} endpoints that both Vault and OpenBao (2.5.4+ has no other) serve.
+ */
+public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
+
+	private static final String RENEW_PATH = "sys/leases/renew";
+
+	private static final String REVOKE_PATH = "sys/leases/revoke";
+
+	private final VaultOperations vault;
+
+	private final String credentialsPath;
+
+	private final Clock clock;
+
+	public VaultDatabaseSecretsClient(VaultOperations vault, String mount, String role, Clock clock) {
+		this.vault = vault;
+		this.credentialsPath = trimSlashes(mount) + "/creds/" + role;
+		this.clock = clock;
+	}
+
+	@Override
+	public String credentialsPath() {
+		return this.credentialsPath;
+	}
+
+	@Override
+	public CredentialLease issue() {
+		VaultResponse response = exchange(this.credentialsPath, HttpMethod.GET, null, null);
+		Map<String, Object> data = (response != null) ? response.getData() : null;
+		if (response == null || data == null || !StringUtils.hasText(response.getLeaseId())) {
+			throw new VaultRequestException(Failure.REJECTED, this.credentialsPath, 200,
+					"Vault answered " + this.credentialsPath + " without credentials and a lease; is '"
+							+ this.credentialsPath + "' a database secrets engine role?",
+					null);
+		}
+		Object username = data.get("username");
+		Object password = data.get("password");
+		if (!(username instanceof String user) || !(password instanceof String pass)) {
+			throw new VaultRequestException(Failure.REJECTED, this.credentialsPath, 200,
+					"Vault answered " + this.credentialsPath + " without a username and password", null);
+		}
+		Instant now = this.clock.instant();
+		return CredentialLease.issued(new DatabaseCredentials(user, pass), response.getLeaseId(),
+				response.isRenewable(), now, Duration.ofSeconds(response.getLeaseDuration()));
+	}
+
+	@Override
+	public LeaseRenewal renew(CredentialLease lease, Duration increment) {
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("lease_id", lease.leaseId());
+		body.put("increment", increment.toSeconds());
+		VaultResponse response = exchange(RENEW_PATH, HttpMethod.PUT, body, lease);
+		if (response == null) {
+			throw new VaultRequestException(Failure.REJECTED, RENEW_PATH, 204,
+					"Vault answered the renewal of " + lease.shortLeaseId() + " without a lease", null);
+		}
+		Duration granted = Duration.ofSeconds(response.getLeaseDuration());
+		boolean capped = granted.compareTo(increment) < 0 || mentionsMaxTtl(response.getWarnings());
+		return new LeaseRenewal(granted, response.isRenewable(), capped);
+	}
+
+	@Override
+	public void revoke(CredentialLease lease) {
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("lease_id", lease.leaseId());
+		body.put("sync", true);
+		exchange(REVOKE_PATH, HttpMethod.PUT, body, lease);
+	}
+
+	/**
+	 * Return whether Vault accepts the current token, by looking it up. Used to tell an invalid
+	 * token from a token that lacks a policy when Vault answers 403.
+	 * @return {@code false} only when Vault answered 403 to the token's own lookup
+	 */
+	public boolean isTokenAccepted() {
+		try {
+			this.vault.doWithSession((operations) -> operations.getForObject("auth/token/lookup-self", Map.class));
+			return true;
+		}
+		catch (HttpStatusCodeException ex) {
+			return ex.getStatusCode().value() != 403;
+		}
+		catch (RuntimeException ex) {
+			return true;
+		}
+	}
+
+	private @Nullable VaultResponse exchange(String path, HttpMethod method, @Nullable Map<String, Object> body,
+			@Nullable CredentialLease lease) {
+		try {
+			return this.vault.doWithSession((operations) -> operations
+				.exchange(path, method, (body != null) ? new HttpEntity<>(body) : HttpEntity.EMPTY, VaultResponse.class)
+				.getBody());
+		}
+		catch (HttpStatusCodeException ex) {
+			throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);
+		}
+		catch (ResourceAccessException ex) {
+			throw new VaultRequestException(Failure.UNAVAILABLE, path, 0,
+					"Vault could not be reached for " + path + ": " + rootMessage(ex), ex);
+		}
+		catch (VaultLoginException ex) {
+			boolean unreachable = hasCause(ex, IOException.class);
+			throw new VaultRequestException(unreachable ? Failure.UNAVAILABLE : Failure.LOGIN_FAILED, path, 0,
+					"Vault login failed before requesting " + path + ": " + rootMessage(ex), ex);
+		}
+		catch (VaultException | RestClientException ex) {
+			Failure failure = hasCause(ex, IOException.class) ? Failure.UNAVAILABLE : Failure.REJECTED;
+			throw new VaultRequestException(failure, path, 0,
+					"Vault request to " + path + " failed: " + sanitize(rootMessage(ex), lease), ex);
+		}
+	}
+
+	private VaultRequestException translate(String path, HttpStatusCode status, String body, Exception cause,
+			@Nullable CredentialLease lease) {
+		int code = status.value();
+		String errors = sanitize(extractErrors(body), lease);
+		Failure failure;
+		if (code == 400 && lease != null) {
+			failure = Failure.LEASE_GONE;
+		}
+		else if (code == 403) {
+			failure = Failure.PERMISSION_DENIED;
+		}
+		else if (code == 404) {
+			failure = Failure.NOT_FOUND;
+		}
+		else if (code == 429 || status.is5xxServerError()) {
+			failure = Failure.UNAVAILABLE;
+		}
+		else {
+			failure = Failure.REJECTED;
+		}
+		return new VaultRequestException(failure, path, code,
+				"Vault answered " + code + " to " + path + (errors.isEmpty() ? "" : ": " + errors), cause);
+	}
+
+	private static boolean hasCause(Throwable ex, Class<? extends Throwable> type) {
+		for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
+			if (type.isInstance(cause)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static String extractErrors(String body) {
+		// Vault error bodies are {"errors":["..."]}; keep just the messages.
+		int start = body.indexOf('[');
+		int end = body.lastIndexOf(']');
+		if (start >= 0 && end > start) {
+			return body.substring(start + 1, end).replace("\"", "").replace("\\n", " ").trim();
+		}
+		return body.trim();
+	}
+
+	private static String sanitize(String message, @Nullable CredentialLease lease) {
+		if (lease == null) {
+			return message;
+		}
+		return message.replace(lease.leaseId(), lease.shortLeaseId());
+	}
+
+	private static boolean mentionsMaxTtl(@Nullable List<String> warnings) {
+		if (warnings == null) {
+			return false;
+		}
+		return warnings.stream().anyMatch((warning) -> warning.toLowerCase().contains("max"));
+	}
+
+	private static String rootMessage(Throwable ex) {
+		Throwable root = ex;
+		while (root.getCause() != null && root.getCause() != root) {
+			root = root.getCause();
+		}
+		String message = root.getMessage();
+		return (message != null) ? root.getClass().getSimpleName() + ": " + message : root.getClass().getSimpleName();
+	}
+
+	private static String trimSlashes(String path) {
+		String trimmed = path.trim();
+		while (trimmed.startsWith("/")) {
+			trimmed = trimmed.substring(1);
+		}
+		while (trimmed.endsWith("/")) {
+			trimmed = trimmed.substring(0, trimmed.length() - 1);
+		}
+		return trimmed;
+	}
+
+}

@@ -1,0 +1,30 @@
+package io.github.vaultdatasource.sample;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * A small service whose database credentials come from Vault and rotate while it runs.
+ */
+@SpringBootApplication
+public class SampleApplication {
+
+	private static final Log logger = LogFactory.getLog(SampleApplication.class);
+
+	public static void main(String[] args) {
+		SpringApplication.run(SampleApplication.class, args);
+	}
+
+	@Bean
+	ApplicationRunner reportDatabaseUser(JdbcTemplate jdbc) {
+		return (args) -> logger.info("Connected to the database as " + jdbc.queryForObject("SELECT current_user",
+				String.class));
+	}
+
+}
