@@ -8,7 +8,7 @@ import io.github.vaultdatasource.autoconfigure.VaultDataSourceProperties.Kuberne
 import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
 import io.github.vaultdatasource.vault.VaultTokenManager;
 
-import org.springframework.http.client.ClientHttpRequestFactory;
+import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.util.StringUtils;
 import org.springframework.vault.authentication.AppRoleAuthentication;
 import org.springframework.vault.authentication.AppRoleAuthenticationOptions;
@@ -19,13 +19,10 @@ import org.springframework.vault.authentication.KubernetesAuthentication;
 import org.springframework.vault.authentication.KubernetesAuthenticationOptions;
 import org.springframework.vault.authentication.KubernetesServiceAccountTokenFile;
 import org.springframework.vault.authentication.TokenAuthentication;
-import org.springframework.vault.client.ClientHttpRequestFactoryFactory;
 import org.springframework.vault.client.RestClientBuilder;
 import org.springframework.vault.client.VaultEndpoint;
 import org.springframework.vault.client.VaultHttpHeaders;
 import org.springframework.vault.core.VaultTemplate;
-import org.springframework.vault.support.ClientOptions;
-import org.springframework.vault.support.SslConfiguration;
 import org.springframework.web.client.RestClient;
 
 /**
@@ -60,9 +57,10 @@ final class VaultDataSourceConfiguration {
 	}
 
 	private static RestClientBuilder restClientBuilder(VaultDataSourceProperties properties) {
-		ClientHttpRequestFactory requestFactory = ClientHttpRequestFactoryFactory.create(
-				new ClientOptions(properties.getConnectionTimeout(), properties.getReadTimeout()),
-				SslConfiguration.unconfigured());
+		// HttpURLConnection honours both timeouts on every request; a paused Vault must not hang a renewal.
+		SimpleClientHttpRequestFactory requestFactory = new SimpleClientHttpRequestFactory();
+		requestFactory.setConnectTimeout(properties.getConnectionTimeout());
+		requestFactory.setReadTimeout(properties.getReadTimeout());
 		VaultEndpoint endpoint;
 		try {
 			endpoint = VaultEndpoint.from(properties.getUri());

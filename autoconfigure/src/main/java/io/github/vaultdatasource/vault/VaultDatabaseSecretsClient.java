@@ -106,11 +106,9 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 			this.vault.doWithSession((operations) -> operations.getForObject("auth/token/lookup-self", Map.class));
 			return true;
 		}
-		catch (HttpStatusCodeException ex) {
-			return ex.getStatusCode().value() != 403;
-		}
 		catch (RuntimeException ex) {
-			return true;
+			HttpStatusCodeException status = findCause(ex, HttpStatusCodeException.class);
+			return status == null || status.getStatusCode().value() != 403;
 		}
 	}
 
@@ -134,6 +132,11 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 					"Vault login failed before requesting " + path + ": " + rootMessage(ex), ex);
 		}
 		catch (VaultException | RestClientException ex) {
+			// VaultTemplate wraps the HTTP error; its status decides what to do.
+			HttpStatusCodeException status = findCause(ex, HttpStatusCodeException.class);
+			if (status != null) {
+				throw translate(path, status.getStatusCode(), status.getResponseBodyAsString(), ex, lease);
+			}
 			Failure failure = hasCause(ex, IOException.class) ? Failure.UNAVAILABLE : Failure.REJECTED;
 			throw new VaultRequestException(failure, path, 0,
 					"Vault request to " + path + " failed: " + sanitize(rootMessage(ex), lease), ex);
@@ -165,12 +168,16 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 	}
 
 	private static boolean hasCause(Throwable ex, Class<? extends Throwable> type) {
+		return findCause(ex, type) != null;
+	}
+
+	private static <T extends Throwable> @Nullable T findCause(Throwable ex, Class<T> type) {
 		for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
 			if (type.isInstance(cause)) {
-				return true;
+				return type.cast(cause);
 			}
 		}
-		return false;
+		return null;
 	}
 
 	private static String extractErrors(String body) {

@@ -3,9 +3,11 @@ package io.github.vaultdatasource.sample;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -19,6 +21,12 @@ public class SampleApplication {
 
 	public static void main(String[] args) {
 		SpringApplication.run(SampleApplication.class, args);
+	}
+
+	@Bean
+	@ConditionalOnBooleanProperty("sample.traffic.enabled")
+	DemoTraffic demoTraffic(JdbcTemplate jdbc, @Value("${sample.traffic.threads:4}") int threads) {
+		return new DemoTraffic(jdbc, threads);
 	}
 
 	@Bean

@@ -1,0 +1,220 @@
+package io.github.vaultdatasource.lease;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import io.github.vaultdatasource.CredentialLease;
+import io.github.vaultdatasource.DatabaseCredentials;
+import io.github.vaultdatasource.vault.DatabaseSecretsClient;
+import io.github.vaultdatasource.vault.VaultRequestException;
+import io.github.vaultdatasource.vault.VaultRequestException.Failure;
+
+/**
+ * A scriptable {@link DatabaseSecretsClient}: issues users {@code v-1}, {@code v-2}, … with
+ * secret passwords and lease ids, grants renewals in full unless told otherwise, and records
+ * what it was asked.
+ */
+final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
+
+	static final String PATH = "database/creds/app";
+
+	private static final String LEASE_RANDOM = "Zq8Kd3Lp0Wx7RtMa";
+
+	private final MutableClock clock;
+
+	private final List<String> log;
+
+	private final List<CredentialLease> issued = new ArrayList<>();
+
+	private final List<CredentialLease> renewed = new ArrayList<>();
+
+	private final List<Duration> renewIncrements = new ArrayList<>();
+
+	private final List<CredentialLease> revoked = new ArrayList<>();
+
+	private final Set<String> goneLeaseIds = new HashSet<>();
+
+	private final Deque<Failure> issueFailures = new ArrayDeque<>();
+
+	private final Deque<Object> renewAnswers = new ArrayDeque<>();
+
+	private final Deque<Failure> revokeFailures = new ArrayDeque<>();
+
+	private Duration ttl = Duration.ofSeconds(60);
+
+	private boolean renewable = true;
+
+	private Duration issueLatency = Duration.ZERO;
+
+	private Failure issueFailsAlways;
+
+	private Failure renewFailsAlways;
+
+	FakeDatabaseSecretsClient(MutableClock clock, List<String> log) {
+		this.clock = clock;
+		this.log = log;
+	}
+
+	static String password(int number) {
+		return "pw-Secret-" + number + "-Kq93x";
+	}
+
+	static String leaseId(int number) {
+		return PATH + "/" + LEASE_RANDOM + String.format("%04d", number);
+	}
+
+	static String leaseRandom(int number) {
+		return LEASE_RANDOM + String.format("%04d", number);
+	}
+
+	FakeDatabaseSecretsClient ttl(Duration ttl) {
+		this.ttl = ttl;
+		return this;
+	}
+
+	FakeDatabaseSecretsClient renewable(boolean renewable) {
+		this.renewable = renewable;
+		return this;
+	}
+
+	FakeDatabaseSecretsClient issueLatency(Duration latency) {
+		this.issueLatency = latency;
+		return this;
+	}
+
+	FakeDatabaseSecretsClient failIssue(Failure... failures) {
+		this.issueFailures.addAll(List.of(failures));
+		return this;
+	}
+
+	FakeDatabaseSecretsClient failIssueAlways(Failure failure) {
+		this.issueFailsAlways = failure;
+		return this;
+	}
+
+	FakeDatabaseSecretsClient failRenewal(Failure... failures) {
+		this.renewAnswers.addAll(List.of(failures));
+		return this;
+	}
+
+	FakeDatabaseSecretsClient failRenewalAlways(Failure failure) {
+		this.renewFailsAlways = failure;
+		return this;
+	}
+
+	FakeDatabaseSecretsClient throwOnRenewal(RuntimeException exception) {
+		this.renewAnswers.add(exception);
+		return this;
+	}
+
+	FakeDatabaseSecretsClient grantRenewal(Duration granted, boolean renewable, boolean capped) {
+		this.renewAnswers.add(new LeaseRenewal(granted, renewable, capped));
+		return this;
+	}
+
+	FakeDatabaseSecretsClient failRevocation(Failure failure) {
+		this.revokeFailures.add(failure);
+		return this;
+	}
+
+	/**
+	 * Make Vault forget a lease, as an operator's {@code lease revoke} or a token revocation would.
+	 * @param lease the lease
+	 */
+	void revokeBehindOurBack(CredentialLease lease) {
+		this.goneLeaseIds.add(lease.leaseId());
+	}
+
+	List<CredentialLease> issued() {
+		return this.issued;
+	}
+
+	List<CredentialLease> renewed() {
+		return this.renewed;
+	}
+
+	List<Duration> renewIncrements() {
+		return this.renewIncrements;
+	}
+
+	List<CredentialLease> revoked() {
+		return this.revoked;
+	}
+
+	List<String> revokedUsernames() {
+		return this.revoked.stream().map(CredentialLease::username).toList();
+	}
+
+	@Override
+	public String credentialsPath() {
+		return PATH;
+	}
+
+	@Override
+	public CredentialLease issue() {
+		this.clock.advance(this.issueLatency);
+		Failure failure = (!this.issueFailures.isEmpty()) ? this.issueFailures.poll() : this.issueFailsAlways;
+		if (failure != null) {
+			this.log.add("issue failed " + failure);
+			throw failure(failure, PATH);
+		}
+		int number = this.issued.size() + 1;
+		CredentialLease lease = CredentialLease.issued(new DatabaseCredentials("v-" + number, password(number)),
+				leaseId(number), this.renewable, this.clock.instant(), this.ttl);
+		this.issued.add(lease);
+		this.log.add("issue " + lease.username());
+		return lease;
+	}
+
+	@Override
+	public LeaseRenewal renew(CredentialLease lease, Duration increment) {
+		this.log.add("renew " + lease.username());
+		this.renewed.add(lease);
+		this.renewIncrements.add(increment);
+		if (this.goneLeaseIds.contains(lease.leaseId())) {
+			throw failure(Failure.LEASE_GONE, "sys/leases/renew");
+		}
+		Object answer = (!this.renewAnswers.isEmpty()) ? this.renewAnswers.poll() : this.renewFailsAlways;
+		if (answer instanceof Failure failure) {
+			throw failure(failure, "sys/leases/renew");
+		}
+		if (answer instanceof RuntimeException exception) {
+			throw exception;
+		}
+		if (answer instanceof LeaseRenewal renewal) {
+			return renewal;
+		}
+		return new LeaseRenewal(increment, true, false);
+	}
+
+	@Override
+	public void revoke(CredentialLease lease) {
+		this.log.add("revoke " + lease.username());
+		if (this.goneLeaseIds.contains(lease.leaseId())) {
+			throw failure(Failure.LEASE_GONE, "sys/leases/revoke");
+		}
+		Failure failure = this.revokeFailures.poll();
+		if (failure != null) {
+			throw failure(failure, "sys/leases/revoke");
+		}
+		this.goneLeaseIds.add(lease.leaseId());
+		this.revoked.add(lease);
+	}
+
+	private static VaultRequestException failure(Failure failure, String path) {
+		int status = switch (failure) {
+			case UNAVAILABLE -> 503;
+			case PERMISSION_DENIED -> 403;
+			case NOT_FOUND -> 404;
+			case LEASE_GONE -> 400;
+			case LOGIN_FAILED, REJECTED -> 400;
+		};
+		return new VaultRequestException(failure, path, status, "Vault answered " + status + " to " + path, null);
+	}
+
+}

@@ -1,0 +1,215 @@
+package io.github.vaultdatasource.lease;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.SplittableRandom;
+
+import io.github.vaultdatasource.CredentialLease;
+import io.github.vaultdatasource.DatabaseCredentials;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * Tests for {@link LeasePolicy}.
+ */
+class LeasePolicyTests {
+
+	private static final int DRAWS = 10_000;
+
+	private static final Duration TTL = Duration.ofMinutes(10);
+
+	private static final Instant NOW = Instant.parse("2025-01-01T10:00:00Z");
+
+	@Test
+	void renewDelayStaysWithinJitterOfRenewShare() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		// A nanosecond of slack for floating-point rounding at the window's edges.
+		Duration low = scale(TTL, 0.5 * 0.9).minusNanos(1);
+		Duration high = scale(TTL, 0.5 * 1.1).plusNanos(1);
+		Duration shortest = TTL;
+		Duration longest = Duration.ZERO;
+		for (int i = 0; i < DRAWS; i++) {
+			Duration delay = policy.renewDelay(TTL);
+			assertThat(delay).isBetween(low, high);
+			shortest = (delay.compareTo(shortest) < 0) ? delay : shortest;
+			longest = (delay.compareTo(longest) > 0) ? delay : longest;
+		}
+		// The jitter really spreads a fleet over the whole window rather than a single point.
+		assertThat(shortest).isLessThan(scale(TTL, 0.46));
+		assertThat(longest).isGreaterThan(scale(TTL, 0.54));
+	}
+
+	@Test
+	void renewDelayWithoutJitterIsExactlyRenewShare() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		for (int i = 0; i < 100; i++) {
+			assertThat(policy.renewDelay(TTL)).isEqualTo(Duration.ofMinutes(5));
+		}
+		assertThat(policy(0.75, 0, 0.2).renewDelay(Duration.ofSeconds(60))).isEqualTo(Duration.ofSeconds(45));
+	}
+
+	@Test
+	void renewDelayAlwaysLeavesTimeBeforeExpiry() {
+		LeasePolicy policy = policy(0.9, 0.5, 0.4);
+		for (int i = 0; i < DRAWS; i++) {
+			assertThat(policy.renewDelay(TTL)).isLessThan(TTL).isLessThanOrEqualTo(scale(TTL, 0.95));
+		}
+	}
+
+	@Test
+	void drainBudgetIsDrainShareOfIssuedTtl() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		assertThat(policy.drainBudget(TTL)).isEqualTo(Duration.ofMinutes(4));
+		assertThat(policy.drainBudget(Duration.ofSeconds(60))).isEqualTo(Duration.ofSeconds(24));
+	}
+
+	@Test
+	void drainBudgetIsNeverBelowMinimum() {
+		LeasePolicy policy = new LeasePolicy(0.5, 0.1, 0.4, Duration.ofSeconds(5), Duration.ofSeconds(1),
+				Duration.ofSeconds(30), new SplittableRandom(1));
+		assertThat(policy.drainBudget(Duration.ofSeconds(10))).isEqualTo(Duration.ofSeconds(5));
+	}
+
+	@Test
+	void drainBudgetIsNeverLongerThanIssuedTtl() {
+		LeasePolicy policy = new LeasePolicy(0.5, 0.1, 0.4, Duration.ofSeconds(30), Duration.ofSeconds(1),
+				Duration.ofSeconds(30), new SplittableRandom(1));
+		assertThat(policy.drainBudget(Duration.ofSeconds(10))).isEqualTo(Duration.ofSeconds(10));
+		assertThat(policy.drainBudget(Duration.ZERO)).isEqualTo(Duration.ZERO);
+	}
+
+	@Test
+	void rotateAtIsDrainBudgetBeforeExpiryMovedEarlierByUpToJitter() {
+		LeasePolicy policy = policy(0.5, 0.2, 0.4);
+		CredentialLease lease = lease(TTL);
+		Duration budget = Duration.ofMinutes(4);
+		Instant latest = lease.expiresAt().minus(budget);
+		Instant earliest = latest.minus(scale(budget, 0.2)).minusNanos(1);
+		Instant first = latest;
+		for (int i = 0; i < DRAWS; i++) {
+			Instant at = policy.rotateAt(lease, TTL);
+			assertThat(at).isBetween(earliest, latest);
+			first = at.isBefore(first) ? at : first;
+		}
+		assertThat(first).isBefore(latest.minus(scale(budget, 0.15)));
+	}
+
+	@Test
+	void rotateAtWithoutJitterIsExactlyDrainBudgetBeforeExpiry() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		CredentialLease lease = lease(TTL);
+		assertThat(policy.rotateAt(lease, TTL)).isEqualTo(lease.expiresAt().minus(Duration.ofMinutes(4)));
+	}
+
+	@Test
+	void rotateAtUsesIssuedTtlForBudgetAfterCappedRenewal() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		CredentialLease capped = lease(TTL).renewed(NOW.plus(Duration.ofMinutes(5)), Duration.ofMinutes(6), true);
+		assertThat(policy.rotateAt(capped, TTL)).isEqualTo(NOW.plus(Duration.ofMinutes(7)));
+	}
+
+	@Test
+	void retryDelayGrowsExponentially() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		Duration remaining = Duration.ofHours(1);
+		assertThat(policy.retryDelay(1, remaining)).isEqualTo(Duration.ofSeconds(1));
+		assertThat(policy.retryDelay(2, remaining)).isEqualTo(Duration.ofSeconds(2));
+		assertThat(policy.retryDelay(3, remaining)).isEqualTo(Duration.ofSeconds(4));
+		assertThat(policy.retryDelay(4, remaining)).isEqualTo(Duration.ofSeconds(8));
+		assertThat(policy.retryDelay(5, remaining)).isEqualTo(Duration.ofSeconds(16));
+	}
+
+	@Test
+	void retryDelayIsCappedAtRetryMax() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		Duration remaining = Duration.ofHours(1);
+		assertThat(policy.retryDelay(6, remaining)).isEqualTo(Duration.ofSeconds(30));
+		assertThat(policy.retryDelay(20, remaining)).isEqualTo(Duration.ofSeconds(30));
+		assertThat(policy.retryDelay(Integer.MAX_VALUE, remaining)).isEqualTo(Duration.ofSeconds(30));
+	}
+
+	@Test
+	void retryDelayWithJitterIsAtMostBackoffAndAtLeastJitterBelowIt() {
+		LeasePolicy policy = policy(0.5, 0.25, 0.4);
+		for (int i = 0; i < DRAWS; i++) {
+			assertThat(policy.retryDelay(3, Duration.ofHours(1))).isBetween(Duration.ofMillis(3000),
+					Duration.ofMillis(4000));
+		}
+	}
+
+	@Test
+	void retryDelayLetsSeveralAttemptsFitIntoRemainingValidity() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.retryDelay(5, Duration.ofSeconds(9))).isEqualTo(Duration.ofSeconds(3));
+		assertThat(policy.retryDelay(1, Duration.ofSeconds(1))).isEqualTo(Duration.ofMillis(333));
+	}
+
+	@Test
+	void retryDelayIsNeverBelowMinimum() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.retryDelay(1, Duration.ofMillis(300))).isEqualTo(Duration.ofMillis(200));
+		assertThat(policy.retryDelay(1, Duration.ofMillis(1))).isEqualTo(Duration.ofMillis(200));
+		LeasePolicy fast = new LeasePolicy(0.5, 0, 0.4, Duration.ofSeconds(1), Duration.ofMillis(10),
+				Duration.ofSeconds(30), new SplittableRandom(1));
+		assertThat(fast.retryDelay(1, Duration.ofHours(1))).isEqualTo(Duration.ofMillis(200));
+	}
+
+	@Test
+	void retryDelayUsesFullBackoffOnceExpired() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.retryDelay(3, Duration.ofSeconds(-5))).isEqualTo(Duration.ofSeconds(4));
+		assertThat(policy.retryDelay(10, Duration.ofSeconds(-5))).isEqualTo(Duration.ofSeconds(30));
+	}
+
+	@Test
+	void retryDelayUsesFullBackoffAtExpiry() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.retryDelay(2, Duration.ZERO)).isEqualTo(Duration.ofSeconds(2));
+	}
+
+	@ParameterizedTest
+	@ValueSource(doubles = { 0, 1, -0.1, 1.5, Double.NaN })
+	void rejectsRenewShareOutsideZeroToOne(double renewShare) {
+		assertThatIllegalArgumentException().isThrownBy(() -> policy(renewShare, 0.1, 0.4))
+			.withMessageContaining("renewShare");
+	}
+
+	@ParameterizedTest
+	@ValueSource(doubles = { 0, 1, -0.1, 1.5, Double.NaN })
+	void rejectsDrainShareOutsideZeroToOne(double drainShare) {
+		assertThatIllegalArgumentException().isThrownBy(() -> policy(0.5, 0.1, drainShare))
+			.withMessageContaining("drainShare");
+	}
+
+	@ParameterizedTest
+	@ValueSource(doubles = { -0.01, 0.51, 1, Double.NaN })
+	void rejectsJitterOutsideZeroToHalf(double jitter) {
+		assertThatIllegalArgumentException().isThrownBy(() -> policy(0.5, jitter, 0.4))
+			.withMessageContaining("jitter");
+	}
+
+	@ParameterizedTest
+	@ValueSource(doubles = { 0, 0.5 })
+	void acceptsJitterAtBounds(double jitter) {
+		assertThat(policy(0.5, jitter, 0.4).renewDelay(TTL)).isPositive();
+	}
+
+	private static LeasePolicy policy(double renewShare, double jitter, double drainShare) {
+		return new LeasePolicy(renewShare, jitter, drainShare, Duration.ofSeconds(1), Duration.ofSeconds(1),
+				Duration.ofSeconds(30), new SplittableRandom(42));
+	}
+
+	private static CredentialLease lease(Duration ttl) {
+		return CredentialLease.issued(new DatabaseCredentials("v-1", "secret"), "database/creds/app/AbCdEfGh1234",
+				true, NOW, ttl);
+	}
+
+	private static Duration scale(Duration duration, double factor) {
+		return Duration.ofNanos(Math.round(duration.toNanos() * factor));
+	}
+
+}

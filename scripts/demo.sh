@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The demo, one command on a fresh machine: starts the real OpenBao and PostgreSQL (installing them
+# if needed), defines a Vault role with short leases (4 s TTL, 12 s max TTL), builds and runs the
+# sample app with steady query traffic for DEMO_SECONDS (default 45) while its credentials renew and
+# rotate, stops it with SIGTERM, and prints a summary. Stops whatever it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEMO_SECONDS="${DEMO_SECONDS:-45}"
+DEMO_ROLE="${DEMO_ROLE:-demo}"
+
+started_here=0
+if ! scripts/services.sh status >/dev/null 2>&1; then
+  started_here=1
+fi
+scripts/services.sh up
+app_pid=""
+cleanup() {
+  if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then kill "$app_pid" 2>/dev/null || true; fi
+  if [ "$started_here" = 1 ]; then scripts/services.sh down || true; fi
+}
+trap cleanup EXIT
+# shellcheck source=/dev/null
+. .vds/env
+scripts/services.sh role "$DEMO_ROLE" 4s 12s
+
+echo "[demo] building the sample app"
+mvn -B -ntp -q install -DskipTests
+
+log=".vds/demo.log"
+echo "[demo] starting the sample app for ${DEMO_SECONDS}s (log: $log)"
+java -jar sample-app/target/vault-datasource-sample-app-*.jar \
+  --spring.main.web-application-type=none \
+  --vault.database.role="$DEMO_ROLE" \
+  --sample.traffic.enabled=true \
+  --logging.level.io.github.vaultdatasource=INFO >"$log" 2>&1 &
+app_pid=$!
+
+# Show the renewals and rotations live.
+tail -n +1 -f "$log" --pid="$app_pid" 2>/dev/null | grep --line-buffered -E '\[demo\]|Connected to the database|Rotated|ERROR|WARN' &
+tail_pid=$!
+sleep "$DEMO_SECONDS"
+kill -TERM "$app_pid"
+wait "$app_pid" || true
+app_pid=""
+sleep 1
+kill "$tail_pid" 2>/dev/null || true
+
+summary=$(grep -E '^DEMO-SUMMARY' "$log" | tail -1)
+revoked=$(grep -c '^DEMO-REVOKED-ON-SHUTDOWN' "$log" || true)
+left=$(PGPASSWORD="$VDS_PG_ADMIN_PASSWORD" psql -h 127.0.0.1 -p "$VDS_PG_PORT" -U "$VDS_PG_ADMIN_USER" -d "$VDS_DB" -Atc \
+  "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'v-token-${DEMO_ROLE}-%'")
+get() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$summary"; }
+
+echo
+echo "================ vault-datasource demo summary ================"
+printf '  requests                        %s\n' "$(get requests)"
+printf '  failed requests                 %s\n' "$(get failed)"
+printf '  renewals                        %s\n' "$(get renewals)"
+printf '  rotations                       %s\n' "$(get rotations)"
+printf '  database users that served      %s\n' "$(get users)"
+printf '  lease revoked on shutdown       %s\n' "$([ "$revoked" -ge 1 ] && echo yes || echo NO)"
+printf '  v-%s-… roles left behind   %s\n' "$DEMO_ROLE" "$left"
+echo "================================================================"
+if [ -z "$summary" ] || [ "$(get failed)" != 0 ] || [ "$left" != 0 ] || [ "$revoked" -lt 1 ]; then
+  echo "[demo] FAILED: see $log"
+  exit 1
+fi
