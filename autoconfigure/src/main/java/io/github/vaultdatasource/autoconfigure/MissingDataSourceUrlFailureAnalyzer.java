@@ -3,9 +3,8 @@ package io.github.vaultdatasource.autoconfigure;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.BeanCreationException;
-import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
-import org.springframework.context.EnvironmentAware;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 
@@ -14,13 +13,12 @@ import org.springframework.core.env.Environment;
  * vault-datasource is in use: Vault supplies the username and password, never the URL. Ordered
  * before Boot's own analyzer, whose advice about embedded databases does not apply here.
  */
-class MissingDataSourceUrlFailureAnalyzer extends AbstractFailureAnalyzer<BeanCreationException>
-		implements EnvironmentAware, Ordered {
+class MissingDataSourceUrlFailureAnalyzer implements FailureAnalyzer, Ordered {
 
-	private @Nullable Environment environment;
+	private final Environment environment;
 
-	@Override
-	public void setEnvironment(Environment environment) {
+	// Boot creates failure analyzers with constructor arguments; it does not call *Aware setters.
+	MissingDataSourceUrlFailureAnalyzer(Environment environment) {
 		this.environment = environment;
 	}
 
@@ -30,8 +28,9 @@ class MissingDataSourceUrlFailureAnalyzer extends AbstractFailureAnalyzer<BeanCr
 	}
 
 	@Override
-	protected @Nullable FailureAnalysis analyze(Throwable rootFailure, BeanCreationException cause) {
-		if (!cause.getClass().getSimpleName().equals("DataSourceBeanCreationException") || !vaultInUse()) {
+	public @Nullable FailureAnalysis analyze(Throwable failure) {
+		BeanCreationException cause = findDataSourceBeanCreationException(failure);
+		if (cause == null || !vaultInUse()) {
 			return null;
 		}
 		return new FailureAnalysis("""
@@ -44,8 +43,21 @@ class MissingDataSourceUrlFailureAnalyzer extends AbstractFailureAnalyzer<BeanCr
 				cause);
 	}
 
+	// Boot's DataSourceBeanCreationException is not public and arrives wrapped in the
+	// BeanCreationException of the 'dataSource' bean: look through the whole chain by name.
+	private static @Nullable BeanCreationException findDataSourceBeanCreationException(Throwable failure) {
+		for (Throwable candidate = failure; candidate != null; candidate = (candidate.getCause() != candidate)
+				? candidate.getCause() : null) {
+			if (candidate instanceof BeanCreationException ex
+					&& candidate.getClass().getSimpleName().equals("DataSourceBeanCreationException")) {
+				return ex;
+			}
+		}
+		return null;
+	}
+
 	private boolean vaultInUse() {
-		return this.environment != null && this.environment.getProperty("vault.enabled", Boolean.class, true)
+		return this.environment.getProperty("vault.enabled", Boolean.class, true)
 				&& this.environment.containsProperty("vault.database.role");
 	}
 

@@ -185,7 +185,7 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		int start = body.indexOf('[');
 		int end = body.lastIndexOf(']');
 		if (start >= 0 && end > start) {
-			return body.substring(start + 1, end).replace("\"", "").replace("\\n", " ").trim();
+			return body.substring(start + 1, end).replace("\"", "").replace("\\n", " ").replace("\\t", " ").trim();
 		}
 		return body.trim();
 	}

@@ -1,6 +1,5 @@
 package io.github.vaultdatasource.autoconfigure;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -74,8 +73,6 @@ class MissingDataSourceUrlFailureAnalyzerTests {
 	}
 
 	@Test
-	@Disabled("bug: AbstractFailureAnalyzer<BeanCreationException> gets the outermost BeanCreationException, "
-			+ "never Boot's nested DataSourceBeanCreationException; see report")
 	void explainsBootsRealMissingUrlFailureWhenVaultIsInUse() {
 		MockEnvironment environment = new MockEnvironment().withProperty("vault.database.role", "app");
 		this.contextRunner.run((context) -> {
@@ -85,15 +82,12 @@ class MissingDataSourceUrlFailureAnalyzerTests {
 	}
 
 	@Test
-	@Disabled("bug: Boot 4 no longer calls EnvironmentAware on failure analyzers, so the analyzer never sees "
-			+ "vault.database.role; see report")
 	void getsEnvironmentWhenLoadedAsBootLoadsFailureAnalyzers() {
 		MockEnvironment environment = new MockEnvironment().withProperty("vault.database.role", "app");
 		assertMissingUrlAnalysis(loadAnalyzer(environment).analyze(new DataSourceBeanCreationException()));
 	}
 
 	@Test
-	@Disabled("bug: both of the above; the startup report shows Boot's embedded-database advice instead")
 	void startupReportExplainsMissingUrlWhenVaultIsInUse(CapturedOutput output) {
 		SpringApplication application = new SpringApplication(MissingUrlConfiguration.class);
 		application.setWebApplicationType(WebApplicationType.NONE);
