@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 # shellcheck source=/dev/null
-. .vds/env
+. "${VDS_STATE_DIR:-.vds}/env"
 scripts/services.sh role "$DEMO_ROLE" 4s 12s
 
 echo "[demo] building the sample app"

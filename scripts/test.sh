@@ -14,6 +14,6 @@ if [ "$started_here" = 1 ]; then
   trap 'scripts/services.sh down || true' EXIT
 fi
 # shellcheck source=/dev/null
-. .vds/env
+. "${VDS_STATE_DIR:-.vds}/env"
 
 mvn -B -ntp verify "$@"

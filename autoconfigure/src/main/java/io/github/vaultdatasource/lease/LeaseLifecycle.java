@@ -171,7 +171,9 @@ public final class LeaseLifecycle {
 	}
 
 	private void checkRejected(CredentialLease rejected, String sqlState) {
-		if (this.lease != rejected || this.stopped) {
+		CredentialLease current = this.lease;
+		// A renewal replaces the lease object but not the credentials: only a new lease makes the report stale.
+		if (current == null || !current.leaseId().equals(rejected.leaseId()) || this.stopped) {
 			return;
 		}
 		if ("28P01".equals(sqlState)) {
@@ -346,6 +348,11 @@ public final class LeaseLifecycle {
 				default -> scheduleRetry(NextAction.RENEW, current, RotationReason.RENEWAL_FAILING);
 			}
 		}
+		catch (RuntimeException ex) {
+			// Anything unexpected is retried too: an exception that escaped would end renewals for good.
+			failed(FailureKind.RENEWAL, current, ex.toString());
+			scheduleRetry(NextAction.RENEW, current, RotationReason.RENEWAL_FAILING);
+		}
 	}
 
 	private void handleLeaseGone(VaultRequestException ex) {
@@ -378,6 +385,11 @@ public final class LeaseLifecycle {
 			scheduleRetry(NextAction.ROTATE, previous, reason);
 			return;
 		}
+		catch (RuntimeException ex) {
+			failed(FailureKind.ISSUE, previous, ex.toString());
+			scheduleRetry(NextAction.ROTATE, previous, reason);
+			return;
+		}
 		try {
 			this.target.validate(next.credentials());
 		}
@@ -395,9 +407,23 @@ public final class LeaseLifecycle {
 		this.lease = next;
 		this.issuedTtl = next.ttl();
 		this.knownGone = false;
-		SwitchReport report = this.target.switchTo(next.credentials(), previous.credentials(), deadline);
+		SwitchReport report;
+		boolean switched = true;
+		try {
+			report = this.target.switchTo(next.credentials(), previous.credentials(), deadline);
+		}
+		catch (RuntimeException ex) {
+			// New logins must use the new user; the old lease is left to expire rather than revoked
+			// under connections that may still use it.
+			logger.warn(String.format("Switching data source '%s' from user '%s' to '%s' failed; lease %s is left "
+					+ "to expire at %s", this.name, previous.username(), next.username(), previous.shortLeaseId(),
+					previous.expiresAt()), ex);
+			this.target.install(next.credentials());
+			report = new SwitchReport(0, 0, 0, 0);
+			switched = false;
+		}
 		Instant drained = this.clock.instant();
-		boolean revoked = revokeQuietly(previous);
+		boolean revoked = switched && revokeQuietly(previous);
 		Instant finished = this.clock.instant();
 		this.lastRotation = finished;
 		this.rotations.incrementAndGet();

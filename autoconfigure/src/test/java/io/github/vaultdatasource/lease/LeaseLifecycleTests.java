@@ -20,7 +20,6 @@ import io.github.vaultdatasource.lease.RecordingCredentialsTarget.Switch;
 import io.github.vaultdatasource.vault.VaultRequestException;
 import io.github.vaultdatasource.vault.VaultRequestException.Failure;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ApplicationEvent;
@@ -427,8 +426,6 @@ class LeaseLifecycleTests {
 	}
 
 	@Test
-	@Disabled("bug: checkRejected compares leases by identity, so a renewal that runs first makes it ignore "
-			+ "the report; see report")
 	void loginFailureReportedWhenRenewalIsDueStillRotates() {
 		start();
 		this.clock.advance(Duration.ofSeconds(30));
@@ -701,7 +698,6 @@ class LeaseLifecycleTests {
 	}
 
 	@Test
-	@Disabled("bug: an unexpected exception from the secrets client ends renewals for good; see report")
 	void unexpectedRenewalExceptionIsRetried() {
 		this.client.throwOnRenewal(new IllegalStateException("Unexpected response from Vault"));
 		start();
@@ -715,8 +711,6 @@ class LeaseLifecycleTests {
 	}
 
 	@Test
-	@Disabled("bug: an exception from switchTo leaves the new lease without renewal and the old one unrevoked; "
-			+ "see report")
 	void unexpectedSwitchExceptionKeepsLeaseManaged() {
 		start();
 		this.target.failNextSwitch(new IllegalStateException("Pool is shutting down"));
