@@ -26,7 +26,7 @@ scripts/services.sh role "$DEMO_ROLE" 4s 12s
 echo "[demo] building the sample app"
 mvn -B -ntp -q install -DskipTests
 
-log=".vds/demo.log"
+log="${VDS_STATE_DIR:-.vds}/demo.log"
 echo "[demo] starting the sample app for ${DEMO_SECONDS}s (log: $log)"
 java -jar sample-app/target/vault-datasource-sample-app-*.jar \
   --spring.main.web-application-type=none \
