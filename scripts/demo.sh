@@ -59,7 +59,7 @@ printf '  renewals                        %s\n' "$(get renewals)"
 printf '  rotations                       %s\n' "$(get rotations)"
 printf '  database users that served      %s\n' "$(get users)"
 printf '  lease revoked on shutdown       %s\n' "$([ "$revoked" -ge 1 ] && echo yes || echo NO)"
-printf '  v-%s-… roles left behind   %s\n' "$DEMO_ROLE" "$left"
+printf '  v-token-%s-… roles left    %s\n' "$DEMO_ROLE" "$left"
 echo "================================================================"
 if [ -z "$summary" ] || [ "$(get failed)" != 0 ] || [ "$left" != 0 ] || [ "$revoked" -lt 1 ]; then
   echo "[demo] FAILED: see $log"
