@@ -22,9 +22,18 @@ VDS_MGMT_INITIAL_PASSWORD="vault-mgmt-initial"
 VDS_DB_MOUNT="database"
 VDS_DB_ROLE="app"
 
-PG_DATA="$STATE/pg/data"
-PG_SOCK="$STATE/pg/sock"
-PG_LOG="$STATE/pg/postgres.log"
+# PostgreSQL runs as the postgres user, which cannot enter a private directory such as /root (a
+# checkout there is common in CI): keep its files in the state dir only where postgres can reach it.
+PG_HOME="$STATE/pg"
+pg_probe="$STATE"
+while [[ ! -d "$pg_probe" ]]; do pg_probe="$(dirname "$pg_probe")"; done
+if id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$pg_probe" 2>/dev/null; then
+  PG_HOME="/var/tmp/vds-pg-$(printf '%s' "$STATE" | md5sum | cut -c1-12)"
+fi
+unset pg_probe
+PG_DATA="$PG_HOME/data"
+PG_SOCK="$PG_HOME/sock"
+PG_LOG="$PG_HOME/postgres.log"
 PG_PIDFILE="$STATE/pg.pid"
 BAO_PIDFILE="$STATE/bao.pid"
 BAO_LOG="$STATE/bao.log"

@@ -68,20 +68,20 @@ bao_running() {
 PG_FRESH_INIT=0
 
 start_pg() {
-  mkdir -p "$STATE/pg"
+  mkdir -p "$PG_HOME"
   # postgres (not root) writes the log and socket, so it must own these and reach them.
-  chown postgres:postgres "$STATE/pg"
+  chown postgres:postgres "$PG_HOME"
   install -d -o postgres -g postgres -m 0700 "$PG_SOCK"
-  as_postgres test -w "$STATE/pg" ||
-    die "user postgres cannot write $STATE/pg (is a parent directory of VDS_STATE_DIR private?)"
+  as_postgres test -w "$PG_HOME" ||
+    die "user postgres cannot write $PG_HOME (is a parent directory of it private?)"
 
   if [[ ! -s "$PG_DATA/PG_VERSION" ]]; then
     log "initdb $PG_DATA"
     install -d -o postgres -g postgres -m 0700 "$PG_DATA"
     # trust on the private socket (setup as postgres), passwords (SCRAM) over TCP like real clients.
     as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C \
-      --auth-local=trust --auth-host=scram-sha-256 >"$STATE/pg/initdb.log" 2>&1 ||
-      { cat "$STATE/pg/initdb.log" >&2; die "initdb failed"; }
+      --auth-local=trust --auth-host=scram-sha-256 >"$PG_HOME/initdb.log" 2>&1 ||
+      { cat "$PG_HOME/initdb.log" >&2; die "initdb failed"; }
     PG_FRESH_INIT=1
   fi
 
@@ -341,6 +341,7 @@ cmd_down() {
     [[ -n "$STATE" && "$STATE" != "/" && -d "$STATE" ]] || { log "nothing to purge"; return 0; }
     log "purging $STATE"
     rm -rf -- "$STATE"
+    if [[ "$PG_HOME" == /var/tmp/vds-pg-* ]]; then rm -rf -- "$PG_HOME"; fi
   fi
 }
 
