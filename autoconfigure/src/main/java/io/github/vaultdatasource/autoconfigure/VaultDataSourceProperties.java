@@ -58,6 +58,10 @@ public class VaultDataSourceProperties {
 
 	private final Rotation rotation = new Rotation();
 
+	private final Health health = new Health();
+
+	private final Metrics metrics = new Metrics();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -132,6 +136,14 @@ public class VaultDataSourceProperties {
 
 	public Rotation getRotation() {
 		return this.rotation;
+	}
+
+	public Health getHealth() {
+		return this.health;
+	}
+
+	public Metrics getMetrics() {
+		return this.metrics;
 	}
 
 	/**
@@ -450,6 +462,48 @@ public class VaultDataSourceProperties {
 
 		public void setSurgeFactor(double surgeFactor) {
 			this.surgeFactor = surgeFactor;
+		}
+
+	}
+
+	/**
+	 * Health of the leases (management.health.vaultleases.enabled and
+	 * management.health.vaultserver.enabled turn the indicators off).
+	 */
+	public static class Health {
+
+		/**
+		 * How close to expiry a lease whose renewal or rotation keeps failing turns the
+		 * 'vaultLeases' health OUT_OF_SERVICE.
+		 */
+		private Duration expiryThreshold = Duration.ofMinutes(5);
+
+		public Duration getExpiryThreshold() {
+			return this.expiryThreshold;
+		}
+
+		public void setExpiryThreshold(Duration expiryThreshold) {
+			this.expiryThreshold = expiryThreshold;
+		}
+
+	}
+
+	/**
+	 * Micrometer metrics of the leases.
+	 */
+	public static class Metrics {
+
+		/**
+		 * Whether to publish the vault.datasource.* metrics.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
 		}
 
 	}

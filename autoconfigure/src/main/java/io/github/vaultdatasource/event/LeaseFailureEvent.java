@@ -3,6 +3,8 @@ package io.github.vaultdatasource.event;
 import java.time.Instant;
 
 import io.github.vaultdatasource.lease.FailureKind;
+import io.github.vaultdatasource.lease.RotationReason;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Published when renewing, rotating or revoking failed. The current credentials stay in use while
@@ -16,12 +18,16 @@ public class LeaseFailureEvent extends VaultDataSourceEvent {
 
 	private final int consecutiveFailures;
 
+	private final @Nullable RotationReason rotationReason;
+
 	public LeaseFailureEvent(Object source, String dataSourceName, String username, String shortLeaseId,
-			Instant timestamp, FailureKind kind, String message, int consecutiveFailures) {
+			Instant timestamp, FailureKind kind, String message, int consecutiveFailures,
+			@Nullable RotationReason rotationReason) {
 		super(source, dataSourceName, username, shortLeaseId, timestamp);
 		this.kind = kind;
 		this.message = message;
 		this.consecutiveFailures = consecutiveFailures;
+		this.rotationReason = rotationReason;
 	}
 
 	/**
@@ -46,6 +52,15 @@ public class LeaseFailureEvent extends VaultDataSourceEvent {
 	 */
 	public int getConsecutiveFailures() {
 		return this.consecutiveFailures;
+	}
+
+	/**
+	 * Return why the failed rotation was started.
+	 * @return the reason, {@code null} unless a rotation failed ({@link FailureKind#ISSUE} or
+	 * {@link FailureKind#VALIDATION})
+	 */
+	public @Nullable RotationReason getRotationReason() {
+		return this.rotationReason;
 	}
 
 }

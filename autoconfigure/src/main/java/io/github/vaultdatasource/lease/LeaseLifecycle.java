@@ -342,7 +342,7 @@ public final class LeaseLifecycle {
 			}
 		}
 		catch (VaultRequestException ex) {
-			failed(FailureKind.RENEWAL, current, ex.getMessage());
+			failed(FailureKind.RENEWAL, current, ex.getMessage(), null);
 			switch (ex.getFailure()) {
 				case LEASE_GONE, PERMISSION_DENIED -> handleLeaseGone(ex);
 				default -> scheduleRetry(NextAction.RENEW, current, RotationReason.RENEWAL_FAILING);
@@ -350,7 +350,7 @@ public final class LeaseLifecycle {
 		}
 		catch (RuntimeException ex) {
 			// Anything unexpected is retried too: an exception that escaped would end renewals for good.
-			failed(FailureKind.RENEWAL, current, ex.toString());
+			failed(FailureKind.RENEWAL, current, ex.toString(), null);
 			scheduleRetry(NextAction.RENEW, current, RotationReason.RENEWAL_FAILING);
 		}
 	}
@@ -378,7 +378,7 @@ public final class LeaseLifecycle {
 			next = this.client.issue();
 		}
 		catch (VaultRequestException ex) {
-			failed(FailureKind.ISSUE, previous, ex.getMessage());
+			failed(FailureKind.ISSUE, previous, ex.getMessage(), reason);
 			if (ex.getFailure() == Failure.PERMISSION_DENIED) {
 				this.tokens.invalidate();
 			}
@@ -386,7 +386,7 @@ public final class LeaseLifecycle {
 			return;
 		}
 		catch (RuntimeException ex) {
-			failed(FailureKind.ISSUE, previous, ex.toString());
+			failed(FailureKind.ISSUE, previous, ex.toString(), reason);
 			scheduleRetry(NextAction.ROTATE, previous, reason);
 			return;
 		}
@@ -395,7 +395,7 @@ public final class LeaseLifecycle {
 		}
 		catch (Exception ex) {
 			failed(FailureKind.VALIDATION, previous,
-					"database did not accept new user '" + next.username() + "': " + ex.getMessage());
+					"database did not accept new user '" + next.username() + "': " + ex.getMessage(), reason);
 			revokeQuietly(next);
 			scheduleRetry(NextAction.ROTATE, previous, reason);
 			return;
@@ -465,7 +465,7 @@ public final class LeaseLifecycle {
 			if (ex.getFailure() == Failure.LEASE_GONE) {
 				return true;
 			}
-			failed(FailureKind.REVOCATION, old, ex.getMessage());
+			failed(FailureKind.REVOCATION, old, ex.getMessage(), null);
 			return false;
 		}
 	}
@@ -489,7 +489,8 @@ public final class LeaseLifecycle {
 		this.lastFailure = null;
 	}
 
-	private void failed(FailureKind kind, CredentialLease current, String message) {
+	private void failed(FailureKind kind, CredentialLease current, String message,
+			@Nullable RotationReason rotationReason) {
 		int count = ++this.consecutiveFailures;
 		this.failures.incrementAndGet();
 		this.lastFailure = kind + ": " + message;
@@ -497,7 +498,7 @@ public final class LeaseLifecycle {
 				+ "credentials stay in use until %s", kind, this.name, current.username(), current.shortLeaseId(), count,
 				message, current.expiresAt()));
 		publish(new LeaseFailureEvent(this, this.name, current.username(), current.shortLeaseId(), this.clock.instant(),
-				kind, message, count));
+				kind, message, count, rotationReason));
 	}
 
 	private void publish(VaultDataSourceEvent event) {

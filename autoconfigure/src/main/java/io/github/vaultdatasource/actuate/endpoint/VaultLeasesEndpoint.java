@@ -1,0 +1,141 @@
+package io.github.vaultdatasource.actuate.endpoint;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import io.github.vaultdatasource.lease.LeaseLifecycle;
+import io.github.vaultdatasource.lease.LeaseStatus;
+import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.lease.RotationReason;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+
+/**
+ * {@code vaultleases}: the Vault lease behind each managed data source, and (only with
+ * {@code management.endpoint.vaultleases.access=unrestricted}) a write operation that rotates a
+ * data source's credentials at once, for example when they may have leaked.
+ */
+@Endpoint(id = "vaultleases", defaultAccess = Access.READ_ONLY)
+public class VaultLeasesEndpoint {
+
+	private final ManagedLeases leases;
+
+	/**
+	 * Create an endpoint.
+	 * @param leases the managed leases
+	 */
+	public VaultLeasesEndpoint(ManagedLeases leases) {
+		this.leases = leases;
+	}
+
+	/**
+	 * List every managed lease.
+	 * @return the leases by data source name
+	 */
+	@ReadOperation
+	public VaultLeasesDescriptor leases() {
+		Map<String, LeaseDescriptor> descriptors = new LinkedHashMap<>();
+		for (LeaseLifecycle lease : this.leases.all()) {
+			descriptors.put(lease.name(), LeaseDescriptor.of(lease.status()));
+		}
+		return new VaultLeasesDescriptor(descriptors);
+	}
+
+	/**
+	 * Describe the lease of one data source.
+	 * @param dataSource the data source bean name
+	 * @return the lease, or {@code null} (404) when the data source is not managed
+	 */
+	@ReadOperation
+	public @Nullable LeaseDescriptor lease(@Selector String dataSource) {
+		return this.leases.get(dataSource).map((lease) -> LeaseDescriptor.of(lease.status())).orElse(null);
+	}
+
+	/**
+	 * Rotate a data source's credentials now: new credentials are issued, the pool switches to
+	 * them, and the old lease is revoked once its connections are drained.
+	 * @param dataSource the data source bean name
+	 * @return what was requested, or {@code null} (404) when the data source is not managed
+	 */
+	@WriteOperation
+	public @Nullable RotationRequestDescriptor rotate(@Selector String dataSource) {
+		return this.leases.get(dataSource).map((lease) -> {
+			LeaseStatus before = lease.status();
+			lease.rotateNow(RotationReason.FORCED);
+			return new RotationRequestDescriptor(dataSource, before.username(), before.shortLeaseId(),
+					before.rotations(), "Rotation requested; watch 'rotations' and 'username' change");
+		}).orElse(null);
+	}
+
+	/**
+	 * The managed leases.
+	 *
+	 * @param leases the leases by data source name
+	 */
+	public record VaultLeasesDescriptor(Map<String, LeaseDescriptor> leases) {
+
+	}
+
+	/**
+	 * One managed lease: never a password, token or full lease id.
+	 *
+	 * @param role the Vault role
+	 * @param state the lease's state
+	 * @param username the current database user
+	 * @param leaseId the shortened lease id
+	 * @param issuedAt when the credentials were issued
+	 * @param expiresAt when the lease expires unless renewed
+	 * @param timeToExpiry the time left, ISO-8601
+	 * @param timeToExpirySeconds the time left in seconds
+	 * @param renewable whether the lease is renewable
+	 * @param lastRenewal the latest successful renewal
+	 * @param lastRotation the latest successful rotation
+	 * @param consecutiveFailures failures since the latest success
+	 * @param lastFailure the latest failure
+	 * @param nextAction what the scheduler will do next
+	 * @param nextActionAt when
+	 * @param renewals successful renewals
+	 * @param rotations successful rotations
+	 * @param failures failed operations
+	 * @param revocations revoked leases
+	 */
+	public record LeaseDescriptor(String role, String state, @Nullable String username, @Nullable String leaseId,
+			@Nullable Instant issuedAt, @Nullable Instant expiresAt, @Nullable String timeToExpiry,
+			@Nullable Double timeToExpirySeconds, boolean renewable, @Nullable Instant lastRenewal,
+			@Nullable Instant lastRotation, int consecutiveFailures, @Nullable String lastFailure, String nextAction,
+			@Nullable Instant nextActionAt, long renewals, long rotations, long failures, long revocations) {
+
+		static LeaseDescriptor of(LeaseStatus status) {
+			Duration timeToExpiry = status.timeToExpiry();
+			return new LeaseDescriptor(status.role(), status.state().name(), status.username(), status.shortLeaseId(),
+					status.issuedAt(), status.expiresAt(), (timeToExpiry != null) ? timeToExpiry.toString() : null,
+					(timeToExpiry != null) ? timeToExpiry.toMillis() / 1000.0 : null, status.renewable(),
+					status.lastRenewal(), status.lastRotation(), status.consecutiveFailures(), status.lastFailure(),
+					status.nextAction().name(), status.nextActionAt(), status.renewals(), status.rotations(),
+					status.failures(), status.revocations());
+		}
+
+	}
+
+	/**
+	 * A rotation that was asked for.
+	 *
+	 * @param dataSource the data source bean name
+	 * @param previousUsername the user being replaced
+	 * @param previousLeaseId the shortened id of the lease being replaced
+	 * @param rotationsBefore the rotation count before the request
+	 * @param message what happens next
+	 */
+	public record RotationRequestDescriptor(String dataSource, @Nullable String previousUsername,
+			@Nullable String previousLeaseId, long rotationsBefore, String message) {
+
+	}
+
+}

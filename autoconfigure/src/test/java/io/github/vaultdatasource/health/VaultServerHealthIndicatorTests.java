@@ -1,0 +1,59 @@
+package io.github.vaultdatasource.health;
+
+import io.github.vaultdatasource.vault.VaultServerStatus;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link VaultServerHealthIndicator}.
+ */
+class VaultServerHealthIndicatorTests {
+
+	@Test
+	void upWhenActive() {
+		Health health = health(new VaultServerStatus(true, true, false, false, "2.7.2", null));
+		assertThat(health.getStatus()).isEqualTo(Status.UP);
+		assertThat(health.getDetails()).containsEntry("reachable", true)
+			.containsEntry("initialized", true)
+			.containsEntry("sealed", false)
+			.containsEntry("standby", false)
+			.containsEntry("version", "2.7.2");
+	}
+
+	@Test
+	void upWhenStandbySinceItForwardsRequests() {
+		Health health = health(new VaultServerStatus(true, true, false, true, "2.7.2", null));
+		assertThat(health.getStatus()).isEqualTo(Status.UP);
+		assertThat(health.getDetails()).containsEntry("standby", true);
+	}
+
+	@Test
+	void downWhenSealed() {
+		assertThat(health(new VaultServerStatus(true, true, true, false, null, null)).getStatus())
+			.isEqualTo(Status.DOWN);
+	}
+
+	@Test
+	void downWhenUninitialized() {
+		assertThat(health(new VaultServerStatus(true, false, true, false, null, null)).getStatus())
+			.isEqualTo(Status.DOWN);
+	}
+
+	@Test
+	void downWithTheReasonWhenUnreachable() {
+		Health health = health(VaultServerStatus.unreachable("Vault could not be reached: Connection refused"));
+		assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+		assertThat(health.getDetails()).containsEntry("reachable", false)
+			.containsEntry("error", "Vault could not be reached: Connection refused")
+			.doesNotContainKey("sealed");
+	}
+
+	private static Health health(VaultServerStatus status) {
+		return new VaultServerHealthIndicator(() -> status).health();
+	}
+
+}
