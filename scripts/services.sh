@@ -5,7 +5,9 @@
 #   scripts/services.sh up               install if missing, start what is not running, configure
 #   scripts/services.sh down [--purge]   stop only our recorded processes (--purge: delete state)
 #   scripts/services.sh status           what runs, ports, pids
-#   scripts/services.sh role NAME DEFAULT_TTL MAX_TTL   (re)define a database role, e.g. app 4s 12s
+#   scripts/services.sh role NAME DEFAULT_TTL MAX_TTL [owner-session]
+#                                            (re)define a database role, e.g. app 4s 12s; with
+#                                            owner-session its users' sessions act as app_owner
 #
 # Everything lives under $VDS_STATE_DIR (default: <repo>/.vds); `source $STATE/env` to use it.
 #
@@ -197,26 +199,30 @@ stop_bao() {
   rm -f "$BAO_PIDFILE"
 }
 
-# create_role NAME DEFAULT_TTL MAX_TTL: (re)defines a dynamic-credentials role on our database.
-# Dynamic users join app_owner, so they can use whatever the stable owner role owns.
+# create_role NAME DEFAULT_TTL MAX_TTL [owner-session]: (re)defines a dynamic-credentials role on
+# our database. Dynamic users join app_owner, so they can use whatever the stable owner role owns.
+# With owner-session their sessions also act as app_owner (SET role), so whatever they create
+# (Flyway migrations) is owned by app_owner and DROP ROLE on revocation never meets owned objects.
 create_role() {
-  local name="$1" dttl="$2" mttl="$3" creation revocation
+  local name="$1" dttl="$2" mttl="$3" mode="${4:-}" creation revocation
   [[ "$name" =~ ^[A-Za-z0-9_-]+$ ]] || die "bad role name: $name"
+  # Table privileges come from app_owner membership, not from grants on ALL TABLES: such grants
+  # would fail (and so would issuing and revoking) as soon as the app creates a table vault_mgmt
+  # holds nothing on, such as Flyway's history table.
   creation="CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE app_owner;"
   creation+=" GRANT CONNECT ON DATABASE $VDS_DB TO \"{{name}}\";"
-  creation+=" GRANT USAGE ON SCHEMA public TO \"{{name}}\";"
-  creation+=" GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"{{name}}\";"
-  creation+=" GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO \"{{name}}\";"
-  revocation="REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM \"{{name}}\";"
-  revocation+=" REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA public FROM \"{{name}}\";"
-  revocation+=" REVOKE USAGE ON SCHEMA public FROM \"{{name}}\";"
-  revocation+=" REVOKE CONNECT ON DATABASE $VDS_DB FROM \"{{name}}\";"
+  case "$mode" in
+    "") ;;
+    owner-session) creation+=" ALTER ROLE \"{{name}}\" SET role = 'app_owner';" ;;
+    *) die "unknown role mode: $mode (expected owner-session)" ;;
+  esac
+  revocation="REVOKE CONNECT ON DATABASE $VDS_DB FROM \"{{name}}\";"
   revocation+=" DROP ROLE IF EXISTS \"{{name}}\";"
   bao_must POST "$VDS_DB_MOUNT/roles/$name" "{\"db_name\":$(json_str "$VDS_DB"),\
 \"creation_statements\":[$(json_str "$creation")],\
 \"revocation_statements\":[$(json_str "$revocation")],\
 \"default_ttl\":$(json_str "$dttl"),\"max_ttl\":$(json_str "$mttl")}"
-  log "role $VDS_DB_MOUNT/roles/$name: default_ttl=$dttl max_ttl=$mttl"
+  log "role $VDS_DB_MOUNT/roles/$name: default_ttl=$dttl max_ttl=$mttl${mode:+ ($mode)}"
 }
 
 # Configured = our role exists. A fresh (in-memory) dev server has nothing, so it gets it all.
@@ -366,7 +372,7 @@ cmd_status() {
 }
 
 cmd_role() {
-  (($# == 3)) || die "usage: $0 role NAME DEFAULT_TTL MAX_TTL   (e.g. app 4s 12s)"
+  (($# == 3 || $# == 4)) || die "usage: $0 role NAME DEFAULT_TTL MAX_TTL [owner-session]   (e.g. app 4s 12s)"
   bao_healthy || die "OpenBao is not running at $BAO_ADDR_URL (run '$0 up')"
   create_role "$@"
 }
@@ -380,7 +386,7 @@ main() {
     status) cmd_status "$@" ;;
     role) cmd_role "$@" ;;
     *)
-      echo "usage: $0 up | down [--purge] | status | role NAME DEFAULT_TTL MAX_TTL" >&2
+      echo "usage: $0 up | down [--purge] | status | role NAME DEFAULT_TTL MAX_TTL [owner-session]" >&2
       exit 2
       ;;
   esac

@@ -78,7 +78,9 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 			.description("Time until the Vault token expires unless renewed (NaN when it does not expire)")
 			.register(registry);
 		for (LeaseLifecycle lease : this.leases.all()) {
-			registerGauges(registry, lease.name());
+			if (this.gauged.add(gaugeKey(registry, lease.name()))) {
+				registerGauges(registry, lease.name());
+			}
 		}
 		List<VaultDataSourceEvent> replay;
 		synchronized (this.pending) {
@@ -106,7 +108,7 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 
 	private void record(MeterRegistry registry, VaultDataSourceEvent event) {
 		String dataSource = event.getDataSourceName();
-		if (this.gauged.add(registry.hashCode() + "/" + dataSource)) {
+		if (this.gauged.add(gaugeKey(registry, dataSource))) {
 			registerGauges(registry, dataSource);
 		}
 		if (event instanceof CredentialsIssuedEvent issued) {
@@ -165,6 +167,10 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 			.baseUnit("failures")
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
+	}
+
+	private static String gaugeKey(MeterRegistry registry, String dataSource) {
+		return System.identityHashCode(registry) + "/" + dataSource;
 	}
 
 	private static Counter renewals(MeterRegistry registry, String dataSource, String outcome) {
