@@ -133,6 +133,8 @@ ALTER ROLE $VDS_MGMT_USER WITH LOGIN CREATEROLE NOINHERIT;
 ALTER ROLE app_owner WITH NOLOGIN;
 -- lets vault_mgmt create users "IN ROLE app_owner" (stable owner of the app's objects)
 GRANT app_owner TO $VDS_MGMT_USER WITH ADMIN OPTION;
+-- lets vault_mgmt end the sessions of a user it revokes
+GRANT pg_signal_backend TO $VDS_MGMT_USER;
 SQL
   pg_sql "$VDS_DB" <<SQL
 SET client_min_messages = warning;
@@ -216,7 +218,10 @@ create_role() {
     owner-session) creation+=" ALTER ROLE \"{{name}}\" SET role = 'app_owner';" ;;
     *) die "unknown role mode: $mode (expected owner-session)" ;;
   esac
+  # Sessions still open under a revoked user end with it (vault-datasource has closed its own by
+  # then); an owner-session user's open sessions would otherwise keep acting as app_owner.
   revocation="REVOKE CONNECT ON DATABASE $VDS_DB FROM \"{{name}}\";"
+  revocation+=" SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';"
   revocation+=" DROP ROLE IF EXISTS \"{{name}}\";"
   bao_must POST "$VDS_DB_MOUNT/roles/$name" "{\"db_name\":$(json_str "$VDS_DB"),\
 \"creation_statements\":[$(json_str "$creation")],\

@@ -279,7 +279,12 @@ public final class LeaseLifecycle {
 			return;
 		}
 		if (current.renewable()) {
-			scheduleRenewal(this.clock.instant().plus(this.policy.renewDelay(current.ttl())));
+			// Counted from when Vault granted the lease, not from now: a rotation's drain and revoke
+			// may already have used a good part of a short lease.
+			Instant granted = current.expiresAt().minus(current.ttl());
+			Instant at = granted.plus(this.policy.renewDelay(current.ttl()));
+			Instant now = this.clock.instant();
+			scheduleRenewal(at.isBefore(now) ? now : at);
 		}
 		else {
 			scheduleRotation(this.policy.rotateAt(current, this.issuedTtl), RotationReason.NOT_RENEWABLE);

@@ -527,6 +527,22 @@ class LeaseLifecycleTests {
 	}
 
 	@Test
+	void renewalAfterASlowRotationIsCountedFromWhenTheNewLeaseWasGranted() {
+		start();
+		this.target.duringSwitch(() -> this.clock.advance(Duration.ofSeconds(25)));
+		this.lifecycle.rotateNow(RotationReason.FORCED);
+		this.scheduler.runDue();
+		// v-2 was granted at T0 for 60 s; draining v-1 took 25 s, so half the ttl is only 5 s away.
+		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(30));
+		this.target.duringSwitch(() -> this.clock.advance(Duration.ofSeconds(45)));
+		this.clock.advance(Duration.ofSeconds(1));
+		this.lifecycle.rotateNow(RotationReason.FORCED);
+		this.scheduler.runDue();
+		// Past the renewal point already: renew at once rather than after the lease has expired.
+		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(71));
+	}
+
+	@Test
 	void rotateNowIsSkippedWhenNewerCredentialsWereIssuedSinceTheRequest() {
 		this.client.issueLatency(Duration.ofMillis(100));
 		start();

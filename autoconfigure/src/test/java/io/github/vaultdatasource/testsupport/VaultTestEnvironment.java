@@ -134,6 +134,18 @@ public final class VaultTestEnvironment {
 	}
 
 	/**
+	 * Define (or redefine) a role whose users' sessions act as the owner role {@code app_owner}, as
+	 * the sample app's Flyway migrations need.
+	 * @param name the role name
+	 * @param defaultTtl its default TTL, such as {@code 4s}
+	 * @param maxTtl its max TTL, such as {@code 12s}
+	 */
+	public void createOwnerSessionRole(String name, String defaultTtl, String maxTtl) {
+		run("bash", this.repository.resolve("scripts/services.sh").toString(), "role", name, defaultTtl, maxTtl,
+				"owner-session");
+	}
+
+	/**
 	 * Return a name no other test run uses, for roles, policies and auth mounts on the shared
 	 * servers: the prefix, a dash and eight random lower-case letters and digits.
 	 * @param prefix the prefix, such as {@code it-approle}

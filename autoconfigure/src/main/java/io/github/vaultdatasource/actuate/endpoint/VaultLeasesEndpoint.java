@@ -12,6 +12,7 @@ import io.github.vaultdatasource.lease.RotationReason;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -62,16 +63,20 @@ public class VaultLeasesEndpoint {
 	 * Rotate a data source's credentials now: new credentials are issued, the pool switches to
 	 * them, and the old lease is revoked once its connections are drained.
 	 * @param dataSource the data source bean name
-	 * @return what was requested, or {@code null} (404) when the data source is not managed
+	 * @return what was requested
+	 * @throws InvalidEndpointRequestException (400) when the data source is not managed
 	 */
 	@WriteOperation
-	public @Nullable RotationRequestDescriptor rotate(@Selector String dataSource) {
-		return this.leases.get(dataSource).map((lease) -> {
-			LeaseStatus before = lease.status();
-			lease.rotateNow(RotationReason.FORCED);
-			return new RotationRequestDescriptor(dataSource, before.username(), before.shortLeaseId(),
-					before.rotations(), "Rotation requested; watch 'rotations' and 'username' change");
-		}).orElse(null);
+	public RotationRequestDescriptor rotate(@Selector String dataSource) {
+		LeaseLifecycle lease = this.leases.get(dataSource)
+			.orElseThrow(() -> new InvalidEndpointRequestException(
+					"No data source named '" + dataSource + "' has Vault-managed credentials; managed: "
+							+ this.leases.all().stream().map(LeaseLifecycle::name).toList(),
+					"Unknown data source"));
+		LeaseStatus before = lease.status();
+		lease.rotateNow(RotationReason.FORCED);
+		return new RotationRequestDescriptor(dataSource, before.username(), before.shortLeaseId(), before.rotations(),
+				"Rotation requested; watch 'rotations' and 'username' change");
 	}
 
 	/**

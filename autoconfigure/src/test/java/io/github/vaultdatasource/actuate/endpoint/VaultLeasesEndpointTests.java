@@ -11,7 +11,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Tests for {@link VaultLeasesEndpoint}.
@@ -68,7 +71,10 @@ class VaultLeasesEndpointTests {
 		assertThat(after.username()).isEqualTo("v-2");
 		assertThat(after.rotations()).isEqualTo(1);
 		assertThat(after.revocations()).isEqualTo(1);
-		assertThat(this.endpoint.rotate("nope")).isNull();
+		assertThatExceptionOfType(InvalidEndpointRequestException.class)
+			.isThrownBy(() -> this.endpoint.rotate("nope"))
+			.withMessageContaining("'nope'")
+			.withMessageContaining("[dataSource, reportingDataSource]");
 	}
 
 	@Test
