@@ -435,12 +435,26 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 	 * @return the status and JSON body
 	 */
 	public Answer api(String method, String path, @Nullable Object body) {
+		return apiAs(this.rootToken, method, path, body);
+	}
+
+	/**
+	 * Call the server's HTTP API with a given token, for example one of an AppRole login.
+	 * @param token the token, or {@code null} to send none (as a login does)
+	 * @param method the HTTP method
+	 * @param path the path below {@code /v1/}
+	 * @param body the request body, turned into JSON, or {@code null}
+	 * @return the status and JSON body
+	 */
+	public Answer apiAs(@Nullable String token, String method, String path, @Nullable Object body) {
 		try {
 			HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(getAddress() + "/v1/" + path))
 				.timeout(Duration.ofSeconds(30))
-				.header("X-Vault-Token", this.rootToken)
 				.method(method, (body != null) ? HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))
 						: HttpRequest.BodyPublishers.noBody());
+			if (token != null) {
+				request.header("X-Vault-Token", token);
+			}
 			HttpResponse<String> response = HttpClient.newHttpClient()
 				.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
 			JsonNode parsed = response.body().isBlank() ? json.createObjectNode() : json.readTree(response.body());

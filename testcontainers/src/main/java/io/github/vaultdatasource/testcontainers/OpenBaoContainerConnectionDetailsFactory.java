@@ -3,6 +3,7 @@ package io.github.vaultdatasource.testcontainers;
 import java.net.URI;
 
 import io.github.vaultdatasource.autoconfigure.VaultConnectionDetails;
+import io.github.vaultdatasource.autoconfigure.VaultConnectionDetails.Login;
 
 import org.springframework.boot.testcontainers.service.connection.ContainerConnectionDetailsFactory;
 import org.springframework.boot.testcontainers.service.connection.ContainerConnectionSource;
@@ -24,6 +25,13 @@ class OpenBaoContainerConnectionDetailsFactory
 		return new OpenBaoContainerConnectionDetails(source);
 	}
 
+	static Login login(OpenBaoContainer container) {
+		if (container.isAppRoleEnabled()) {
+			return Login.appRole("approle", container.getAppRoleId(), container.getAppRoleSecretId());
+		}
+		return Login.token(container.getRootToken());
+	}
+
 	/**
 	 * {@link VaultConnectionDetails} read from the started container.
 	 */
@@ -41,11 +49,7 @@ class OpenBaoContainerConnectionDetailsFactory
 
 		@Override
 		public Login getLogin() {
-			OpenBaoContainer container = getContainer();
-			if (container.isAppRoleEnabled()) {
-				return Login.appRole("approle", container.getAppRoleId(), container.getAppRoleSecretId());
-			}
-			return Login.token(container.getRootToken());
+			return login(getContainer());
 		}
 
 		@Override
