@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs and starts the real OpenBao and PostgreSQL the
-# integration tests use (scripts/services.sh), then the Maven build with unit and integration tests.
-# Services this script started are stopped again at the end; ones already running are left alone.
+# integration tests use (scripts/services.sh), a Docker engine with local images for the
+# Testcontainers tests (scripts/docker.sh), then the Maven build with unit and integration tests.
+# What this script started is stopped again at the end; what was already running is left alone.
+# With CI=true a Docker engine that cannot be set up fails the run instead of skipping those tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+state="${VDS_STATE_DIR:-.vds}"
 
-started_here=0
+services_started_here=0
 if ! scripts/services.sh status >/dev/null 2>&1; then
-  started_here=1
+  services_started_here=1
 fi
+docker_started_here=0
+if ! scripts/docker.sh status >/dev/null 2>&1; then
+  docker_started_here=1
+fi
+cleanup() {
+  if [ "$docker_started_here" = 1 ]; then scripts/docker.sh down || true; fi
+  if [ "$services_started_here" = 1 ]; then scripts/services.sh down || true; fi
+}
+trap cleanup EXIT
+
 scripts/services.sh up
-if [ "$started_here" = 1 ]; then
-  trap 'scripts/services.sh down || true' EXIT
-fi
 # shellcheck source=/dev/null
-. "${VDS_STATE_DIR:-.vds}/env"
+. "$state/env"
+
+if scripts/docker.sh up; then
+  # shellcheck source=/dev/null
+  . "$state/docker.env"
+elif [ "${CI:-}" = true ]; then
+  echo "[vds] ERROR: no Docker engine for the container tests; CI must not skip them" >&2
+  exit 1
+else
+  echo "[vds] WARNING: no Docker engine; the container tests will be skipped" >&2
+fi
 
 mvn -B -ntp verify "$@"

@@ -31,17 +31,25 @@ import org.springframework.vault.core.VaultTemplate;
 @EnableConfigurationProperties(VaultDataSourceProperties.class)
 public final class VaultDataSourceAutoConfiguration {
 
+	// By type: a @ServiceConnection (or any other VaultConnectionDetails bean) replaces the properties.
+	@Bean
+	@ConditionalOnMissingBean(VaultConnectionDetails.class)
+	PropertiesVaultConnectionDetails vaultConnectionDetails(VaultDataSourceProperties properties) {
+		return new PropertiesVaultConnectionDetails(properties);
+	}
+
 	@Bean
 	@ConditionalOnMissingBean
-	VaultTokenManager vaultTokenManager(VaultDataSourceProperties properties) {
-		return VaultDataSourceConfiguration.tokenManager(properties, Clock.systemUTC());
+	VaultTokenManager vaultTokenManager(VaultConnectionDetails connectionDetails, VaultDataSourceProperties properties) {
+		return VaultDataSourceConfiguration.tokenManager(connectionDetails, properties, Clock.systemUTC());
 	}
 
 	@Bean
 	@ConditionalOnMissingBean(DatabaseSecretsClient.class)
-	VaultDatabaseSecretsClient vaultDatabaseSecretsClient(VaultDataSourceProperties properties,
-			VaultTokenManager tokenManager) {
-		return VaultDataSourceConfiguration.secretsClient(properties, tokenManager, Clock.systemUTC());
+	VaultDatabaseSecretsClient vaultDatabaseSecretsClient(VaultConnectionDetails connectionDetails,
+			VaultDataSourceProperties properties, VaultTokenManager tokenManager) {
+		return VaultDataSourceConfiguration.secretsClient(connectionDetails, properties, tokenManager,
+				Clock.systemUTC());
 	}
 
 	@Bean
@@ -57,11 +65,11 @@ public final class VaultDataSourceAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	VaultDataSourceRegistrar vaultDataSourceRegistrar(VaultDataSourceProperties properties,
-			DatabaseSecretsClient client, ObjectProvider<VaultTokenManager> tokenManager,
-			ApplicationEventPublisher events, ManagedLeases leases) {
+			VaultConnectionDetails connectionDetails, DatabaseSecretsClient client,
+			ObjectProvider<VaultTokenManager> tokenManager, ApplicationEventPublisher events, ManagedLeases leases) {
 		VaultTokenManager tokens = tokenManager.getIfAvailable();
-		return new VaultDataSourceRegistrar(properties, client, () -> tokens != null && tokens.invalidate(), events,
-				leases, Clock.systemUTC());
+		return new VaultDataSourceRegistrar(properties, connectionDetails, client,
+				() -> tokens != null && tokens.invalidate(), events, leases, Clock.systemUTC());
 	}
 
 	@Bean

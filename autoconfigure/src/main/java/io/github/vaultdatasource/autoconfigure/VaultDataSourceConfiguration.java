@@ -3,8 +3,7 @@ package io.github.vaultdatasource.autoconfigure;
 import java.io.File;
 import java.time.Clock;
 
-import io.github.vaultdatasource.autoconfigure.VaultDataSourceProperties.AppRole;
-import io.github.vaultdatasource.autoconfigure.VaultDataSourceProperties.Kubernetes;
+import io.github.vaultdatasource.autoconfigure.VaultConnectionDetails.Login;
 import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
 import io.github.vaultdatasource.vault.VaultTokenManager;
 
@@ -26,16 +25,17 @@ import org.springframework.vault.core.VaultTemplate;
 import org.springframework.web.client.RestClient;
 
 /**
- * Builds the Spring Vault client parts from {@code vault.*} properties, checking them first so a
- * missing setting is reported by its property name.
+ * Builds the Spring Vault client parts from {@link VaultConnectionDetails} (where and how to connect)
+ * and {@code vault.*} properties (timeouts), checking them first so a missing setting is reported
+ * by its property name.
  */
 final class VaultDataSourceConfiguration {
 
 	private VaultDataSourceConfiguration() {
 	}
 
-	static String requireRole(VaultDataSourceProperties properties) {
-		String role = properties.getDatabase().getRole();
+	static String requireRole(VaultConnectionDetails connection) {
+		String role = connection.getDatabaseRole();
 		if (!StringUtils.hasText(role)) {
 			throw missing("vault.database.role", "the role of the database secrets engine to issue credentials from",
 					"vault.database.role=app");
@@ -43,46 +43,48 @@ final class VaultDataSourceConfiguration {
 		return role;
 	}
 
-	static VaultTokenManager tokenManager(VaultDataSourceProperties properties, Clock clock) {
-		requireRole(properties);
-		RestClient restClient = restClientBuilder(properties).build();
-		return new VaultTokenManager(authentication(properties, restClient), restClient, clock);
-	}
-
-	static VaultDatabaseSecretsClient secretsClient(VaultDataSourceProperties properties, VaultTokenManager tokens,
+	static VaultTokenManager tokenManager(VaultConnectionDetails connection, VaultDataSourceProperties properties,
 			Clock clock) {
-		VaultTemplate template = new VaultTemplate(restClientBuilder(properties), tokens);
-		return new VaultDatabaseSecretsClient(template, properties.getDatabase().getMount(), requireRole(properties),
-				clock);
+		requireRole(connection);
+		RestClient restClient = restClientBuilder(connection, properties).build();
+		return new VaultTokenManager(authentication(connection.getLogin(), restClient), restClient, clock);
 	}
 
-	private static RestClientBuilder restClientBuilder(VaultDataSourceProperties properties) {
+	static VaultDatabaseSecretsClient secretsClient(VaultConnectionDetails connection,
+			VaultDataSourceProperties properties, VaultTokenManager tokens, Clock clock) {
+		VaultTemplate template = new VaultTemplate(restClientBuilder(connection, properties), tokens);
+		return new VaultDatabaseSecretsClient(template, connection.getDatabaseMount(), requireRole(connection), clock);
+	}
+
+	private static RestClientBuilder restClientBuilder(VaultConnectionDetails connection,
+			VaultDataSourceProperties properties) {
 		// HttpURLConnection honours both timeouts on every request; a paused Vault must not hang a renewal.
 		SimpleClientHttpRequestFactory requestFactory = new SimpleClientHttpRequestFactory();
 		requestFactory.setConnectTimeout(properties.getConnectionTimeout());
 		requestFactory.setReadTimeout(properties.getReadTimeout());
 		VaultEndpoint endpoint;
 		try {
-			endpoint = VaultEndpoint.from(properties.getUri());
+			endpoint = VaultEndpoint.from(connection.getUri());
 		}
 		catch (IllegalArgumentException ex) {
-			throw new VaultDataSourceException("vault.uri=" + properties.getUri() + " is not a valid Vault address: "
+			throw new VaultDataSourceException("vault.uri=" + connection.getUri() + " is not a valid Vault address: "
 					+ ex.getMessage() + ".",
 					"Consider the following: set vault.uri to the server's scheme, host and port, for example "
 							+ "vault.uri=https://vault.example.com:8200.",
 					ex);
 		}
 		RestClientBuilder builder = RestClientBuilder.builder().endpoint(endpoint).requestFactory(requestFactory);
-		if (StringUtils.hasText(properties.getNamespace())) {
-			builder = builder.defaultHeader(VaultHttpHeaders.VAULT_NAMESPACE, properties.getNamespace());
+		String namespace = connection.getNamespace();
+		if (StringUtils.hasText(namespace)) {
+			builder = builder.defaultHeader(VaultHttpHeaders.VAULT_NAMESPACE, namespace);
 		}
 		return builder;
 	}
 
-	private static ClientAuthentication authentication(VaultDataSourceProperties properties, RestClient restClient) {
-		return switch (properties.getAuthentication()) {
+	private static ClientAuthentication authentication(Login login, RestClient restClient) {
+		return switch (login.method()) {
 			case TOKEN -> {
-				String token = properties.getToken();
+				String token = ((Login.Token) login).token();
 				if (!StringUtils.hasText(token)) {
 					throw missing("vault.token", "the Vault token used with vault.authentication=token",
 							"vault.token=${VAULT_TOKEN}");
@@ -90,30 +92,30 @@ final class VaultDataSourceConfiguration {
 				yield new TokenAuthentication(token);
 			}
 			case APPROLE -> {
-				AppRole appRole = properties.getAppRole();
-				if (!StringUtils.hasText(appRole.getRoleId())) {
+				Login.AppRole appRole = (Login.AppRole) login;
+				if (!StringUtils.hasText(appRole.roleId())) {
 					throw missing("vault.app-role.role-id", "the AppRole role id used with vault.authentication=approle",
 							"vault.app-role.role-id=${VAULT_ROLE_ID}");
 				}
-				if (!StringUtils.hasText(appRole.getSecretId())) {
+				if (!StringUtils.hasText(appRole.secretId())) {
 					throw missing("vault.app-role.secret-id",
 							"the AppRole secret id used with vault.authentication=approle",
 							"vault.app-role.secret-id=${VAULT_SECRET_ID}");
 				}
 				AppRoleAuthenticationOptions options = AppRoleAuthenticationOptions.builder()
-					.path(appRole.getPath())
-					.roleId(RoleId.provided(appRole.getRoleId()))
-					.secretId(SecretId.provided(appRole.getSecretId()))
+					.path(appRole.path())
+					.roleId(RoleId.provided(appRole.roleId()))
+					.secretId(SecretId.provided(appRole.secretId()))
 					.build();
 				yield new AppRoleAuthentication(options, restClient);
 			}
 			case KUBERNETES -> {
-				Kubernetes kubernetes = properties.getKubernetes();
-				if (!StringUtils.hasText(kubernetes.getRole())) {
+				Login.Kubernetes kubernetes = (Login.Kubernetes) login;
+				if (!StringUtils.hasText(kubernetes.role())) {
 					throw missing("vault.kubernetes.role", "the Vault role used with vault.authentication=kubernetes",
 							"vault.kubernetes.role=my-app");
 				}
-				File tokenFile = new File(kubernetes.getServiceAccountTokenFile());
+				File tokenFile = new File(kubernetes.serviceAccountTokenFile());
 				if (!tokenFile.canRead()) {
 					throw new VaultDataSourceException(
 							"vault.kubernetes.service-account-token-file=" + tokenFile
@@ -124,8 +126,8 @@ final class VaultDataSourceConfiguration {
 							null);
 				}
 				KubernetesAuthenticationOptions options = KubernetesAuthenticationOptions.builder()
-					.path(kubernetes.getPath())
-					.role(kubernetes.getRole())
+					.path(kubernetes.path())
+					.role(kubernetes.role())
 					.jwtSupplier(new KubernetesServiceAccountTokenFile(tokenFile))
 					.build();
 				yield new KubernetesAuthentication(options, restClient);

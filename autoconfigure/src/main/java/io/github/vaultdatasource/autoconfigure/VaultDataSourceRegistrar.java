@@ -32,6 +32,8 @@ public class VaultDataSourceRegistrar {
 
 	private final VaultDataSourceProperties properties;
 
+	private final VaultConnectionDetails connection;
+
 	private final DatabaseSecretsClient client;
 
 	private final TokenSupport tokens;
@@ -46,7 +48,14 @@ public class VaultDataSourceRegistrar {
 
 	public VaultDataSourceRegistrar(VaultDataSourceProperties properties, DatabaseSecretsClient client,
 			TokenSupport tokens, ApplicationEventPublisher events, ManagedLeases leases, Clock clock) {
+		this(properties, new PropertiesVaultConnectionDetails(properties), client, tokens, events, leases, clock);
+	}
+
+	public VaultDataSourceRegistrar(VaultDataSourceProperties properties, VaultConnectionDetails connection,
+			DatabaseSecretsClient client, TokenSupport tokens, ApplicationEventPublisher events, ManagedLeases leases,
+			Clock clock) {
 		this.properties = properties;
+		this.connection = connection;
 		this.client = client;
 		this.tokens = tokens;
 		this.events = events;
@@ -61,7 +70,7 @@ public class VaultDataSourceRegistrar {
 	 * @return the lease lifecycle now running for it
 	 */
 	public LeaseLifecycle manage(String name, HikariDataSource pool) {
-		String role = VaultDataSourceConfiguration.requireRole(this.properties);
+		String role = VaultDataSourceConfiguration.requireRole(this.connection);
 		checkUrl(pool.getJdbcUrl());
 		LeaseLifecycle[] lifecycle = new LeaseLifecycle[1];
 		HikariCredentialRotator rotator;
@@ -160,7 +169,7 @@ public class VaultDataSourceRegistrar {
 
 	private VaultDataSourceException startupFailure(VaultRequestException ex) {
 		String path = this.client.credentialsPath();
-		String uri = String.valueOf(this.properties.getUri());
+		String uri = String.valueOf(this.connection.getUri());
 		return switch (ex.getFailure()) {
 			case UNAVAILABLE -> new VaultDataSourceException(
 					"Vault at " + uri + " could not be reached, or is sealed, while issuing database credentials from "
@@ -170,24 +179,24 @@ public class VaultDataSourceRegistrar {
 							+ "(vault.connection-timeout, vault.read-timeout).",
 					ex);
 			case LOGIN_FAILED -> new VaultDataSourceException(
-					"Logging in to Vault at " + uri + " with " + this.properties.getAuthentication() + " failed: "
+					"Logging in to Vault at " + uri + " with " + this.connection.getLogin().method() + " failed: "
 							+ ex.getMessage(),
 					loginAction(), ex);
 			case PERMISSION_DENIED -> permissionDenied(ex, path, uri);
 			case NOT_FOUND, REJECTED, LEASE_GONE -> new VaultDataSourceException(
 					"Vault could not issue database credentials from " + path + ": " + ex.getMessage(),
-					"Consider the following: check vault.database.role=" + this.properties.getDatabase().getRole()
-							+ " and vault.database.mount=" + this.properties.getDatabase().getMount()
+					"Consider the following: check vault.database.role=" + this.connection.getDatabaseRole()
+							+ " and vault.database.mount=" + this.connection.getDatabaseMount()
 							+ "; the role must exist in the database secrets engine ('bao read "
-							+ this.properties.getDatabase().getMount() + "/roles/"
-							+ this.properties.getDatabase().getRole() + "').",
+							+ this.connection.getDatabaseMount() + "/roles/" + this.connection.getDatabaseRole()
+							+ "').",
 					ex);
 		};
 	}
 
 	private VaultDataSourceException permissionDenied(VaultRequestException ex, String path, String uri) {
 		boolean tokenAccepted = this.client instanceof VaultDatabaseSecretsClient vault && vault.isTokenAccepted();
-		if (!tokenAccepted && this.properties.getAuthentication() == AuthenticationMethod.TOKEN) {
+		if (!tokenAccepted && this.connection.getLogin().method() == AuthenticationMethod.TOKEN) {
 			return new VaultDataSourceException(
 					"Vault at " + uri + " rejected the token configured in vault.token (invalid, expired or revoked) "
 							+ "while issuing database credentials from " + path + ".",
@@ -206,13 +215,14 @@ public class VaultDataSourceRegistrar {
 	}
 
 	private String loginAction() {
-		return switch (this.properties.getAuthentication()) {
+		VaultConnectionDetails.Login login = this.connection.getLogin();
+		return switch (login.method()) {
 			case APPROLE -> "Consider the following: check vault.app-role.role-id and vault.app-role.secret-id, "
-					+ "and vault.app-role.path=" + this.properties.getAppRole().getPath()
+					+ "and vault.app-role.path=" + ((VaultConnectionDetails.Login.AppRole) login).path()
 					+ " (the AppRole auth mount).";
 			case KUBERNETES -> "Consider the following: check vault.kubernetes.role="
-					+ this.properties.getKubernetes().getRole() + ", vault.kubernetes.path="
-					+ this.properties.getKubernetes().getPath()
+					+ ((VaultConnectionDetails.Login.Kubernetes) login).role() + ", vault.kubernetes.path="
+					+ ((VaultConnectionDetails.Login.Kubernetes) login).path()
 					+ " and that vault.kubernetes.service-account-token-file holds a token Vault accepts.";
 			case TOKEN -> "Consider the following: set vault.token to a valid token.";
 		};
