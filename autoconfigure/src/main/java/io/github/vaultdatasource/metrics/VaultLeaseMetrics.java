@@ -133,7 +133,7 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 		else if (event instanceof LeaseRevokedEvent revoked) {
 			Counter.builder(PREFIX + ".lease.revocations")
 				.description("Leases revoked, after a rotation or at shutdown")
-				.baseUnit("leases")
+				.baseUnit("revocations")
 				.tag(DATASOURCE, dataSource)
 				.tag("trigger", revoked.isShutdown() ? "shutdown" : "rotation")
 				.register(registry)

@@ -1,5 +1,8 @@
 package io.github.vaultdatasource.metrics;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -120,6 +123,22 @@ class VaultLeaseMetricsTests {
 				this.lease.secrets().forEach((secret) -> assertThat(tag.getValue()).doesNotContain(secret));
 			}
 		});
+	}
+
+	@Test
+	void operationsGuideDocumentsEveryMeter() throws IOException {
+		this.lease.lifecycle().rotateNow(RotationReason.FORCED);
+		this.lease.runDue();
+		this.lease.vaultDown();
+		this.lease.advance(Duration.ofSeconds(40));
+		this.lease.stop();
+		Path dir = Path.of("").toAbsolutePath();
+		while (!Files.exists(dir.resolve("docs/operations.md"))) {
+			dir = dir.getParent();
+		}
+		String guide = Files.readString(dir.resolve("docs/operations.md"));
+		assertThat(this.registry.getMeters()).extracting((meter) -> meter.getId().getName())
+			.allSatisfy((name) -> assertThat(guide).contains("`" + name + "`"));
 	}
 
 	private double counter(String name, String key, String value) {
