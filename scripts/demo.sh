@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The demo, one command on a fresh machine: starts the real OpenBao and PostgreSQL (installing them
-# if needed), defines a Vault role with short leases (4 s TTL, 12 s max TTL), builds and runs the
-# sample app with steady query traffic for DEMO_SECONDS (default 45) while its credentials renew and
-# rotate, stops it with SIGTERM, and prints a summary. Stops whatever it started.
+# if needed), defines a Vault role with short leases (4 s TTL, 12 s max TTL) whose users act as the
+# owner role, builds and runs the sample app (REST API, Flyway, actuator on DEMO_PORT, default 18080)
+# with steady HTTP traffic for DEMO_SECONDS (default 60) while its credentials renew and rotate,
+# shows the vaultleases endpoint and health half-way, stops it with SIGTERM, and prints a summary.
+# Stops whatever it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DEMO_SECONDS="${DEMO_SECONDS:-45}"
+DEMO_SECONDS="${DEMO_SECONDS:-60}"
+DEMO_PORT="${DEMO_PORT:-18080}"
 DEMO_ROLE="${DEMO_ROLE:-demo}"
 
 started_here=0
@@ -21,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 # shellcheck source=/dev/null
 . "${VDS_STATE_DIR:-.vds}/env"
-scripts/services.sh role "$DEMO_ROLE" 4s 12s
+scripts/services.sh role "$DEMO_ROLE" 4s 12s owner-session
 
 echo "[demo] building the sample app"
 mvn -B -ntp -q install -DskipTests
@@ -29,16 +32,33 @@ mvn -B -ntp -q install -DskipTests
 log="${VDS_STATE_DIR:-.vds}/demo.log"
 echo "[demo] starting the sample app for ${DEMO_SECONDS}s (log: $log)"
 java -jar sample-app/target/vault-datasource-sample-app-*.jar \
-  --spring.main.web-application-type=none \
+  --server.port="$DEMO_PORT" \
   --vault.database.role="$DEMO_ROLE" \
   --sample.traffic.enabled=true \
   --logging.level.io.github.vaultdatasource=INFO >"$log" 2>&1 &
 app_pid=$!
 
 # Show the renewals and rotations live.
-tail -n +1 -f "$log" --pid="$app_pid" 2>/dev/null | grep --line-buffered -E '\[demo\]|Connected to the database|Rotated|ERROR|WARN' &
+tail -n +1 -f "$log" --pid="$app_pid" 2>/dev/null | grep --line-buffered -E '\[demo\]|Connected to the database|Started SampleApplication|ERROR|WARN' &
 tail_pid=$!
-sleep "$DEMO_SECONDS"
+base="http://127.0.0.1:$DEMO_PORT"
+for _ in $(seq 1 120); do
+  curl -fsS "$base/actuator/health/readiness" >/dev/null 2>&1 && break
+  kill -0 "$app_pid" 2>/dev/null || { echo "[demo] the sample app stopped; see $log"; exit 1; }
+  sleep 1
+done
+started=$(date +%s)
+sleep $((DEMO_SECONDS / 2))
+echo
+echo "[demo] GET $base/actuator/vaultleases"
+curl -fsS "$base/actuator/vaultleases" | python3 -m json.tool || true
+echo "[demo] GET $base/actuator/health -> vaultLeases, vaultServer, db"
+curl -sS "$base/actuator/health" | python3 -c 'import json,sys; c=json.load(sys.stdin)["components"]; [print("  %-12s %s" % (k, c[k]["status"])) for k in ("vaultLeases","vaultServer","db")]' || true
+echo "[demo] GET $base/api/whoami"
+curl -fsS "$base/api/whoami"; echo
+echo
+left=$((DEMO_SECONDS - ($(date +%s) - started)))
+if [ "$left" -gt 0 ]; then sleep "$left"; fi
 kill -TERM "$app_pid"
 wait "$app_pid" || true
 app_pid=""

@@ -221,7 +221,10 @@ create_role() {
   # Sessions still open under a revoked user end with it (vault-datasource has closed its own by
   # then); an owner-session user's open sessions would otherwise keep acting as app_owner.
   revocation="REVOKE CONNECT ON DATABASE $VDS_DB FROM \"{{name}}\";"
+  # vault_mgmt is NOINHERIT, so it takes on pg_signal_backend explicitly for this one statement.
+  revocation+=" SET ROLE pg_signal_backend;"
   revocation+=" SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';"
+  revocation+=" RESET ROLE;"
   revocation+=" DROP ROLE IF EXISTS \"{{name}}\";"
   bao_must POST "$VDS_DB_MOUNT/roles/$name" "{\"db_name\":$(json_str "$VDS_DB"),\
 \"creation_statements\":[$(json_str "$creation")],\

@@ -1,5 +1,6 @@
 package io.github.vaultdatasource.sample;
 
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -13,20 +14,21 @@ import io.github.vaultdatasource.event.LeaseRevokedEvent;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
-import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.event.EventListener;
-import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.web.client.RestClient;
 
 /**
- * Steady query traffic for the demo, with a line per renewal and rotation and a summary on
- * shutdown. Enabled with {@code sample.traffic.enabled=true}.
+ * Steady HTTP traffic against the app's own REST API for the demo (writes and reads of items, and
+ * which database user served each request), with a line per renewal and rotation and a summary
+ * on shutdown. Enabled with {@code sample.traffic.enabled=true}.
  */
-class DemoTraffic implements DisposableBean {
+class DemoTraffic implements SmartLifecycle {
 
 	private static final Log logger = LogFactory.getLog(DemoTraffic.class);
-
-	private final JdbcTemplate jdbc;
 
 	private final int threads;
 
@@ -44,25 +46,42 @@ class DemoTraffic implements DisposableBean {
 
 	private volatile boolean running = true;
 
-	DemoTraffic(JdbcTemplate jdbc, int threads) {
-		this.jdbc = jdbc;
+	private volatile boolean revokedOnShutdown;
+
+	private volatile boolean lifecycleRunning;
+
+	DemoTraffic(int threads) {
 		this.threads = threads;
 		this.executor = Executors.newFixedThreadPool(threads);
 	}
 
-	@EventListener(ApplicationReadyEvent.class)
-	void start() {
-		logger.info("Demo traffic: " + this.threads + " threads querying the items table");
+	@EventListener
+	void start(ApplicationReadyEvent event) {
+		int port = (event.getApplicationContext() instanceof WebServerApplicationContext web)
+				? web.getWebServer().getPort() : 8080;
+		RestClient http = RestClient.create("http://127.0.0.1:" + port);
+		logger.info("Demo traffic: " + this.threads + " threads calling POST /api/items and GET /api/whoami");
 		for (int i = 0; i < this.threads; i++) {
-			this.executor.execute(this::loop);
+			int worker = i;
+			this.executor.execute(() -> loop(http, worker));
 		}
 	}
 
-	private void loop() {
+	private void loop(RestClient http, int worker) {
+		long n = 0;
 		while (this.running) {
 			try {
-				String user = this.jdbc.queryForObject("SELECT current_user FROM items LIMIT 1", String.class);
-				this.users.add(user);
+				if (n++ % 2 == 0) {
+					http.post().uri("/api/items").body(Map.of("name", "demo-" + worker + "-" + n)).retrieve().toBodilessEntity();
+				}
+				else {
+					Map<String, Object> me = http.get().uri("/api/whoami").retrieve()
+						.body(new ParameterizedTypeReference<Map<String, Object>>() {
+						});
+					if (me != null && me.get("databaseUser") instanceof String user) {
+						this.users.add(user);
+					}
+				}
 				this.requests.incrementAndGet();
 				Thread.sleep(5);
 			}
@@ -74,7 +93,7 @@ class DemoTraffic implements DisposableBean {
 				if (this.running) {
 					this.requests.incrementAndGet();
 					this.failures.incrementAndGet();
-					logger.warn("Demo query failed: " + ex.getMessage());
+					logger.warn("Demo request failed: " + ex.getMessage());
 				}
 			}
 		}
@@ -98,6 +117,7 @@ class DemoTraffic implements DisposableBean {
 	@EventListener
 	void revoked(LeaseRevokedEvent event) {
 		if (event.isShutdown()) {
+			this.revokedOnShutdown = true;
 			logger.info("[demo] lease " + event.getShortLeaseId() + " of " + event.getUsername()
 					+ " revoked on shutdown");
 			System.out.println("DEMO-REVOKED-ON-SHUTDOWN " + event.getUsername());
@@ -105,12 +125,62 @@ class DemoTraffic implements DisposableBean {
 	}
 
 	@Override
-	public void destroy() throws InterruptedException {
+	public void start() {
+		// Traffic starts once the application is ready (the port is known then); see start(ApplicationReadyEvent).
+		this.lifecycleRunning = true;
+	}
+
+	/**
+	 * Stop the traffic and print the summary line. The last phase stops first: before the web
+	 * server shuts down (so no request is cut off) and before the pool closes and the lease is revoked.
+	 */
+	@Override
+	public void stop() {
 		this.running = false;
 		this.executor.shutdown();
-		this.executor.awaitTermination(10, TimeUnit.SECONDS);
-		System.out.printf("DEMO-SUMMARY requests=%d failed=%d rotations=%d renewals=%d users=%d%n", this.requests.get(),
+		try {
+			this.executor.awaitTermination(10, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		this.lifecycleRunning = false;
+		System.out.println(summary());
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.lifecycleRunning;
+	}
+
+	@Override
+	public int getPhase() {
+		return Integer.MAX_VALUE;
+	}
+
+	String summary() {
+		return String.format("DEMO-SUMMARY requests=%d failed=%d rotations=%d renewals=%d users=%d", this.requests.get(),
 				this.failures.get(), this.rotations.get(), this.renewals.get(), this.users.size());
+	}
+
+	long requests() {
+		return this.requests.get();
+	}
+
+	long failures() {
+		return this.failures.get();
+	}
+
+	long rotations() {
+		return this.rotations.get();
+	}
+
+	int users() {
+		return this.users.size();
+	}
+
+	boolean revokedOnShutdown() {
+		return this.revokedOnShutdown;
 	}
 
 }

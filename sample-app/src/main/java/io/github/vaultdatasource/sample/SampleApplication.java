@@ -25,13 +25,13 @@ public class SampleApplication {
 
 	@Bean
 	@ConditionalOnBooleanProperty("sample.traffic.enabled")
-	DemoTraffic demoTraffic(JdbcTemplate jdbc, @Value("${sample.traffic.threads:4}") int threads) {
-		return new DemoTraffic(jdbc, threads);
+	DemoTraffic demoTraffic(@Value("${sample.traffic.threads:4}") int threads) {
+		return new DemoTraffic(threads);
 	}
 
 	@Bean
 	ApplicationRunner reportDatabaseUser(JdbcTemplate jdbc) {
-		return (args) -> logger.info("Connected to the database as " + jdbc.queryForObject("SELECT current_user",
+		return (args) -> logger.info("Connected to the database as " + jdbc.queryForObject("SELECT session_user",
 				String.class));
 	}
 
