@@ -15,15 +15,20 @@ import io.github.vaultdatasource.autoconfigure.VaultDataSourceAutoConfiguration;
 import io.github.vaultdatasource.event.CredentialsRotatedEvent;
 import io.github.vaultdatasource.event.LeaseRenewedEvent;
 import io.github.vaultdatasource.event.VaultDataSourceEvent;
+import io.github.vaultdatasource.testsupport.LeaseSecrets;
 import io.github.vaultdatasource.testsupport.QueryLoad;
 import io.github.vaultdatasource.testsupport.QueryLoad.Result;
 import io.github.vaultdatasource.testsupport.VaultTestEnvironment;
 import io.github.vaultdatasource.vault.VaultTokenManager;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationListener;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,21 +38,38 @@ import static org.assertj.core.api.Assertions.assertThat;
  * threads querying all the time: rotations with zero failed queries, revocation on shutdown,
  * recovery from a lease or token revoked behind the application's back, and a paused Vault.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class LeaseRotationIntegrationTests {
 
 	private static final int THREADS = 16;
 
 	private final VaultTestEnvironment env = VaultTestEnvironment.get();
 
+	private final LeaseSecrets secrets = new LeaseSecrets();
+
+	private final List<String> otherSecrets = new CopyOnWriteArrayList<>();
+
 	private ApplicationContextRunner runner(String role, String... properties) {
 		return new ApplicationContextRunner()
 			.withConfiguration(
 					AutoConfigurations.of(DataSourceAutoConfiguration.class, VaultDataSourceAutoConfiguration.class))
 			.withBean(EventRecorder.class)
+			.withBean(LeaseSecrets.class, () -> this.secrets)
 			.withPropertyValues("spring.datasource.url=" + this.env.jdbcUrl(), "vault.uri=" + this.env.vaultAddress(),
 					"vault.token=" + this.env.rootToken(), "vault.database.role=" + role,
 					"spring.datasource.hikari.maximum-pool-size=10", "vault.read-timeout=2s")
 			.withPropertyValues(properties);
+	}
+
+	@AfterEach
+	void noPasswordTokenOrFullLeaseIdWasLogged(CapturedOutput output) {
+		String logs = output.getAll();
+		assertThat(logs).contains("Vault issued database credentials");
+		List<String> secrets = this.secrets.all();
+		assertThat(secrets).isNotEmpty();
+		secrets.forEach((secret) -> assertThat(logs).doesNotContain(secret));
+		this.otherSecrets.forEach((secret) -> assertThat(logs).doesNotContain(secret));
+		assertThat(logs).doesNotContain(this.env.rootToken());
 	}
 
 	private String newRole(String defaultTtl, String maxTtl) {
@@ -190,12 +212,14 @@ class LeaseRotationIntegrationTests {
 		String secretId = (String) this.env.vault("POST", "auth/" + path + "/role/app/secret-id", Map.of())
 			.data()
 			.get("secret_id");
+		this.otherSecrets.add(secretId);
 		try {
 			this.runner(role, "vault.authentication=approle", "vault.app-role.path=" + path,
 					"vault.app-role.role-id=" + roleId, "vault.app-role.secret-id=" + secretId)
 				.run((context) -> {
 					LeaseLifecycle lifecycle = context.getBean(ManagedLeases.class).all().get(0);
 					String token = context.getBean(VaultTokenManager.class).getSessionToken().getToken();
+					this.otherSecrets.add(token);
 					QueryLoad load = QueryLoad.start(context.getBean(DataSource.class), THREADS);
 					Thread.sleep(2000);
 					String before = lifecycle.currentLease().username();
@@ -214,6 +238,7 @@ class LeaseRotationIntegrationTests {
 							results.size(), failed, QueryLoad.failuresByState(results),
 							(lastFailure - revokedAt) / 1_000_000);
 					String newToken = context.getBean(VaultTokenManager.class).getSessionToken().getToken();
+					this.otherSecrets.add(newToken);
 					assertThat(newToken).isNotEqualTo(token);
 					assertThat(lifecycle.currentLease().username()).isNotEqualTo(before);
 					List<String> lateUsers = results.stream()

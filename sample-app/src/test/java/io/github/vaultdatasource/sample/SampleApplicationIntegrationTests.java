@@ -11,9 +11,7 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.github.vaultdatasource.CredentialLease;
-import io.github.vaultdatasource.event.VaultDataSourceEvent;
-import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.testsupport.LeaseSecrets;
 import io.github.vaultdatasource.testsupport.VaultTestEnvironment;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
 import org.junit.jupiter.api.Order;
@@ -30,7 +28,6 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.event.EventListener;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -58,7 +55,7 @@ class SampleApplicationIntegrationTests {
 	private int port;
 
 	@Autowired
-	private SecretsSeen secretsSeen;
+	private LeaseSecrets leaseSecrets;
 
 	private SampleHttp http;
 
@@ -188,7 +185,7 @@ class SampleApplicationIntegrationTests {
 		http().get("/actuator/vaultleases");
 		http().get("/actuator/health");
 		http().get("/actuator/prometheus");
-		List<String> secrets = this.secretsSeen.secrets();
+		List<String> secrets = this.leaseSecrets.all();
 		assertThat(secrets).hasSizeGreaterThanOrEqualTo(6);
 		String responses = String.join("\n", http().bodies());
 		assertThat(responses).contains("v-token-" + ROLE);
@@ -200,7 +197,7 @@ class SampleApplicationIntegrationTests {
 		// A rotation is logged once the old lease is revoked, a little after the switch the test saw.
 		awaitTrue(Duration.ofSeconds(15), () -> output.getAll().contains(expectedLine));
 		String logs = output.getAll();
-		this.secretsSeen.secrets().forEach((secret) -> assertThat(logs).doesNotContain(secret));
+		this.leaseSecrets.all().forEach((secret) -> assertThat(logs).doesNotContain(secret));
 		assertThat(logs).doesNotContain(env.rootToken());
 	}
 
@@ -227,47 +224,12 @@ class SampleApplicationIntegrationTests {
 		}
 	}
 
-	/**
-	 * Records every password and full lease id the data source used, to search responses and logs for.
-	 */
 	@TestConfiguration(proxyBeanMethods = false)
-	static class SecretsSeenConfiguration {
+	static class LeaseSecretsConfiguration {
 
 		@Bean
-		SecretsSeen secretsSeen(ManagedLeases leases) {
-			return new SecretsSeen(leases);
-		}
-
-	}
-
-	static class SecretsSeen {
-
-		private final ManagedLeases leases;
-
-		private final Set<String> secrets = new java.util.concurrent.ConcurrentSkipListSet<>();
-
-		SecretsSeen(ManagedLeases leases) {
-			this.leases = leases;
-		}
-
-		@EventListener
-		void on(VaultDataSourceEvent event) {
-			this.leases.get(event.getDataSourceName()).map((lease) -> lease.currentLease()).ifPresent(this::add);
-		}
-
-		private void add(CredentialLease lease) {
-			this.secrets.add(lease.credentials().password());
-			this.secrets.add(lease.leaseId());
-		}
-
-		List<String> secrets() {
-			this.leases.all().forEach((lease) -> {
-				CredentialLease current = lease.currentLease();
-				if (current != null) {
-					add(current);
-				}
-			});
-			return List.copyOf(this.secrets);
+		LeaseSecrets leaseSecrets() {
+			return new LeaseSecrets();
 		}
 
 	}
