@@ -220,9 +220,11 @@ create_role() {
   esac
   # Sessions still open under a revoked user end with it (vault-datasource has closed its own by
   # then); an owner-session user's open sessions would otherwise keep acting as app_owner.
+  # vault_mgmt is NOINHERIT, so it must take pg_signal_backend to use it: PostgreSQL 15 refuses a
+  # plain pg_terminate_backend, and the whole revocation fails whenever a session is still open.
+  # SET LOCAL ends with the transaction OpenBao runs the statements in.
   revocation="REVOKE CONNECT ON DATABASE $VDS_DB FROM \"{{name}}\";"
-  # vault_mgmt is NOINHERIT, so it takes on pg_signal_backend explicitly for this one statement.
-  revocation+=" SET ROLE pg_signal_backend;"
+  revocation+=" SET LOCAL ROLE pg_signal_backend;"
   revocation+=" SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';"
   revocation+=" RESET ROLE;"
   revocation+=" DROP ROLE IF EXISTS \"{{name}}\";"

@@ -34,9 +34,10 @@ import org.springframework.core.log.LogMessage;
  * An OpenBao (or HashiCorp Vault) dev server whose database secrets engine issues short-lived
  * users of a {@link PostgreSQLContainer} on the same {@link Network}, configured over the HTTP API
  * once both run: a management user in PostgreSQL ({@code CREATEROLE}, {@code NOINHERIT}), an owner
- * role the issued users join, {@code database/config} pointing at the PostgreSQL container's
- * network alias, {@code rotate-root} (so only OpenBao knows the management password), a role whose
- * users expire with {@code VALID UNTIL}, and optionally an AppRole login limited to that role.
+ * role the issued users join and get all their table access from, {@code database/config} pointing
+ * at the PostgreSQL container's network alias, {@code rotate-root} (so only OpenBao knows the
+ * management password), a role whose users expire with {@code VALID UNTIL} and whose revocation
+ * ends their open sessions, and optionally an AppRole login limited to that role.
  * <p>
  * Use it with {@code @ServiceConnection} to give an application's vault-datasource its address,
  * login, mount and role. Works with the {@code openbao/openbao} and {@code hashicorp/vault}
@@ -88,6 +89,8 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 
 	private @Nullable List<String> revocationStatements;
 
+	private boolean ownerSession;
+
 	private boolean appRole;
 
 	private @Nullable String appRoleId;
@@ -125,6 +128,11 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 
 	@Override
 	protected void configure() {
+		if (this.ownerSession && this.creationStatements != null) {
+			throw new IllegalStateException("withOwnerSession() shapes the default creation statements; with "
+					+ "withCreationStatements(...) add ALTER ROLE \"{{name}}\" SET role = '" + this.ownerRole
+					+ "'; to your own statements instead");
+		}
 		String listen = "0.0.0.0:" + PORT;
 		withEnv("BAO_DEV_ROOT_TOKEN_ID", this.rootToken);
 		withEnv("VAULT_DEV_ROOT_TOKEN_ID", this.rootToken);
@@ -213,6 +221,20 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 	}
 
 	/**
+	 * Make issued users' sessions act as the owner role: the default creation statements then also
+	 * run {@code ALTER ROLE "{{name}}" SET role = '<owner role>'}. Use it when the application
+	 * creates database objects, as Flyway or Liquibase do at startup: they then belong to the owner
+	 * role, stay usable by the next issued user, and revoking the user that created them does not
+	 * fail on objects it owns. {@code session_user} is still the issued user; {@code current_user}
+	 * is the owner role.
+	 * @return this container
+	 */
+	public OpenBaoContainer withOwnerSession() {
+		this.ownerSession = true;
+		return this;
+	}
+
+	/**
 	 * Replace the SQL that creates an issued user; OpenBao fills in {@code {{name}}},
 	 * {@code {{password}}} and {@code {{expiration}}}.
 	 * @param statements the statements
@@ -274,6 +296,10 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 
 	public String getOwnerRole() {
 		return this.ownerRole;
+	}
+
+	public boolean isOwnerSession() {
+		return this.ownerSession;
 	}
 
 	public boolean isAppRoleEnabled() {
@@ -361,18 +387,30 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 	}
 
 	/**
-	 * The management user may create users, and grant them what it holds with grant option; it
-	 * does not inherit the owner role, so its {@code REVOKE} on revocation removes exactly the
-	 * grants it made itself and {@code DROP ROLE} then succeeds.
+	 * The management user may create users in the owner role and end their sessions
+	 * ({@code pg_signal_backend}); it does not inherit the owner role, so it holds no table access
+	 * of its own. Issued users get all their table access from the owner role: grants on
+	 * {@code ALL TABLES} in the creation statements would fail, and issuing with them, as soon as
+	 * the application created a table the management user holds nothing on (Flyway's history
+	 * table, for one). The owner role may create in {@code public} and use the tables and sequences
+	 * of the container's user, those the init script made and those made later. The management
+	 * user also holds those with grant option, for creation statements of your own that grant
+	 * them.
 	 */
 	private void setUpDatabase(PostgreSQLContainer postgres, String database, String password) {
 		String mgmt = quote(this.managementUser);
 		String owner = quote(this.ownerRole);
-		List<String> statements = List.of("CREATE ROLE " + owner + " NOLOGIN",
+		List<String> statements = List.of(
+				"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + this.ownerRole
+						+ "') THEN CREATE ROLE " + owner + " NOLOGIN; END IF; END $$",
 				"CREATE ROLE " + mgmt + " WITH LOGIN CREATEROLE NOINHERIT PASSWORD '" + password + "'",
-				"GRANT " + owner + " TO " + mgmt + " WITH ADMIN OPTION",
-				"GRANT CREATE ON SCHEMA public TO " + owner,
+				"GRANT " + owner + " TO " + mgmt + " WITH ADMIN OPTION", "GRANT pg_signal_backend TO " + mgmt,
 				"GRANT CONNECT ON DATABASE " + quote(database) + " TO " + mgmt + " WITH GRANT OPTION",
+				"GRANT CREATE ON SCHEMA public TO " + owner,
+				"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + owner,
+				"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + owner,
+				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + owner,
+				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO " + owner,
 				"GRANT USAGE ON SCHEMA public TO " + mgmt + " WITH GRANT OPTION",
 				"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + mgmt
 						+ " WITH GRANT OPTION",
@@ -388,19 +426,28 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 	}
 
 	private List<String> defaultCreationStatements(String database) {
-		return List.of("CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' "
-				+ "IN ROLE " + quote(this.ownerRole) + ";",
-				"GRANT CONNECT ON DATABASE " + quote(database) + " TO \"{{name}}\";",
-				"GRANT USAGE ON SCHEMA public TO \"{{name}}\";",
-				"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"{{name}}\";",
-				"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO \"{{name}}\";");
+		List<String> statements = new ArrayList<>();
+		statements.add("CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' "
+				+ "IN ROLE " + quote(this.ownerRole) + ";");
+		statements.add("GRANT CONNECT ON DATABASE " + quote(database) + " TO \"{{name}}\";");
+		if (this.ownerSession) {
+			statements.add("ALTER ROLE \"{{name}}\" SET role = '" + this.ownerRole + "';");
+		}
+		return statements;
 	}
 
+	/**
+	 * Ends the sessions still open under the user (vault-datasource has closed its own by then),
+	 * since an owner-session user's sessions would otherwise keep acting as the owner role, then
+	 * drops it. The management user does not inherit {@code pg_signal_backend} (it is
+	 * {@code NOINHERIT}; PostgreSQL 15 has no per-grant {@code INHERIT}), so it takes that role for
+	 * the one statement; OpenBao runs revocation statements in a transaction, which
+	 * {@code SET LOCAL} does not outlive.
+	 */
 	private static List<String> defaultRevocationStatements(String database) {
-		return List.of("REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM \"{{name}}\";",
-				"REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA public FROM \"{{name}}\";",
-				"REVOKE USAGE ON SCHEMA public FROM \"{{name}}\";",
-				"REVOKE CONNECT ON DATABASE " + quote(database) + " FROM \"{{name}}\";",
+		return List.of("REVOKE CONNECT ON DATABASE " + quote(database) + " FROM \"{{name}}\";",
+				"SET LOCAL ROLE pg_signal_backend;",
+				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';", "RESET ROLE;",
 				"DROP ROLE IF EXISTS \"{{name}}\";");
 	}
 

@@ -1,6 +1,7 @@
 package io.github.vaultdatasource.testcontainers;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -19,6 +20,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.github.vaultdatasource.CredentialLease;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.testcontainers.OpenBaoContainer.Answer;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -37,15 +39,18 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.testcontainers.service.connection.ServiceConnection;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.SingleConnectionDataSource;
 import org.springframework.test.annotation.DirtiesContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * An application whose PostgreSQL and OpenBao come from containers through
  * {@code @ServiceConnection}: it queries as Vault-issued users, not as the container's static user,
  * keeps querying without failures while leases of seconds rotate, and leaves no lease and no
- * user behind when it shuts down.
+ * user behind when it shuts down. Issued users reach the init script's table through the owner
+ * role, and revoking one ends the sessions still open under it.
  * <p>
  * The shutdown check is an extension declared between {@code @Testcontainers} and
  * {@code @SpringBootTest}: its {@code afterAll} runs after Spring closed the context
@@ -140,6 +145,27 @@ class OpenBaoServiceConnectionIntegrationTests {
 		issuedUsers.add(lease.username());
 		assertThat(openBao.getLeaseIds()).contains(lease.leaseId());
 		assertThat(databaseUsers()).contains(lease.username());
+	}
+
+	@Test
+	@Order(4)
+	void revocationEndsSessionsStillOpenUnderTheUser() throws SQLException {
+		Answer issued = openBao.api("GET", "database/creds/app", null).expectSuccess("issue credentials");
+		String user = issued.body().path("data").path("username").asString();
+		try (Connection connection = DriverManager.getConnection(postgres.getJdbcUrl(), user,
+				issued.body().path("data").path("password").asString())) {
+			assertThat(new JdbcTemplate(new SingleConnectionDataSource(connection, true))
+				.queryForObject("SELECT count(*) FROM items", Integer.class)).isEqualTo(3);
+			openBao.api("PUT", "sys/leases/revoke", Map.of("lease_id", issued.body().path("lease_id").asString(),
+					"sync", true))
+				.expectSuccess("revoke the lease while a session is open");
+			assertThatExceptionOfType(SQLException.class).isThrownBy(() -> {
+				try (Statement statement = connection.createStatement()) {
+					statement.execute("SELECT 1");
+				}
+			});
+		}
+		assertThat(databaseUsers()).doesNotContain(user);
 	}
 
 	private LeaseLifecycle lifecycle() {

@@ -1,0 +1,234 @@
+package io.github.vaultdatasource.sample;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.vaultdatasource.lease.LeaseLifecycle;
+import io.github.vaultdatasource.lease.LeaseStatus;
+import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.testcontainers.OpenBaoContainer;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.testcontainers.containers.Network;
+import org.testcontainers.junit.jupiter.Container;
+import org.testcontainers.junit.jupiter.Testcontainers;
+import org.testcontainers.postgresql.PostgreSQLContainer;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.testcontainers.service.connection.ServiceConnection;
+import org.springframework.test.annotation.DirtiesContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The sample app over HTTP with its PostgreSQL and OpenBao in containers, wired by
+ * {@code @ServiceConnection} alone: Flyway migrates as a Vault-issued user into tables the owner
+ * role owns, steady traffic is served by {@code v-…} users across a rotation without one failed
+ * request, and once the app has shut down OpenBao holds no lease and PostgreSQL no issued user.
+ * <p>
+ * The shutdown check is an extension declared between {@code @Testcontainers} and
+ * {@code @SpringBootTest}: its {@code afterAll} runs after Spring closed the context
+ * ({@code @DirtiesContext}) and before the containers stop.
+ */
+@ExtendWith(DockerRequired.class)
+@Testcontainers
+@ExtendWith(SampleApplicationContainerIntegrationTests.NothingLeftAfterShutdown.class)
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@DirtiesContext
+@TestMethodOrder(OrderAnnotation.class)
+class SampleApplicationContainerIntegrationTests {
+
+	private static final Network network = Network.newNetwork();
+
+	// JDBC only: Flyway's own connection details would migrate as the container's superuser
+	@Container
+	@ServiceConnection(type = JdbcConnectionDetails.class)
+	static final PostgreSQLContainer postgres = new PostgreSQLContainer(TestImages.postgres()).withNetwork(network);
+
+	@Container
+	@ServiceConnection
+	static final OpenBaoContainer openBao = new OpenBaoContainer(TestImages.openBao()).withDatabase(postgres)
+		.withOwnerSession()
+		.withTtl(Duration.ofSeconds(5), Duration.ofSeconds(12));
+
+	private static final JsonMapper json = JsonMapper.builder().build();
+
+	private static final Set<String> issuedUsers = ConcurrentHashMap.newKeySet();
+
+	private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+	@LocalServerPort
+	private int port;
+
+	@Autowired
+	private ManagedLeases leases;
+
+	@Test
+	@Order(1)
+	void migratesAsAnIssuedUserIntoTablesTheOwnerRoleOwns() throws SQLException {
+		assertThat(query("SELECT tablename || ':' || tableowner FROM pg_tables WHERE schemaname = 'public'"))
+			.contains("items:app_owner", "flyway_schema_history:app_owner");
+		// Flyway records current_user: the issued user's session acted as the owner role.
+		assertThat(query("SELECT installed_by FROM flyway_schema_history WHERE success")).isNotEmpty()
+			.containsOnly("app_owner");
+	}
+
+	@Test
+	@Order(2)
+	void servesRequestsAsIssuedUsersAcrossRotationsWithoutAFailure() throws Exception {
+		LeaseLifecycle lifecycle = this.leases.get("dataSource").orElseThrow();
+		LeaseStatus before = lifecycle.status();
+		Map<String, AtomicLong> requests = new ConcurrentHashMap<>();
+		Map<String, AtomicLong> servedBy = new ConcurrentHashMap<>();
+		Set<String> actingAs = ConcurrentHashMap.newKeySet();
+		List<String> failures = new CopyOnWriteArrayList<>();
+		AtomicBoolean stop = new AtomicBoolean();
+		List<Thread> threads = new ArrayList<>();
+		long started = System.nanoTime();
+		for (int i = 0; i < 4; i++) {
+			int worker = i;
+			Thread thread = new Thread(() -> {
+				long n = 0;
+				while (!stop.get()) {
+					JsonNode created = call(requests, failures, "POST /api/items", 201,
+							HttpRequest.newBuilder(uri("/api/items"))
+								.header("Content-Type", "application/json")
+								.POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"w" + worker + "-" + n++ + "\"}")));
+					if (created != null) {
+						servedBy.computeIfAbsent(created.path("createdBy").asString(), (user) -> new AtomicLong())
+							.incrementAndGet();
+					}
+					call(requests, failures, "GET /api/items", 200, HttpRequest.newBuilder(uri("/api/items")).GET());
+					JsonNode me = call(requests, failures, "GET /api/whoami", 200,
+							HttpRequest.newBuilder(uri("/api/whoami")).GET());
+					if (me != null) {
+						servedBy.computeIfAbsent(me.path("databaseUser").asString(), (user) -> new AtomicLong())
+							.incrementAndGet();
+						actingAs.add(me.path("actingAs").asString());
+					}
+				}
+			}, "traffic-" + i);
+			threads.add(thread);
+			thread.start();
+		}
+		// Until the traffic has seen a rotation and the user it replaced is gone, then a little longer.
+		long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+		while (servedBy.size() < 2 && System.nanoTime() < deadline) {
+			Thread.sleep(100);
+		}
+		Set<String> replaced = new TreeSet<>(servedBy.keySet());
+		replaced.remove(lifecycle.status().username());
+		while (!Collections.disjoint(replaced, databaseUsers()) && System.nanoTime() < deadline) {
+			Thread.sleep(200);
+		}
+		Thread.sleep(1000);
+		stop.set(true);
+		for (Thread thread : threads) {
+			thread.join(Duration.ofSeconds(40).toMillis());
+		}
+		LeaseStatus after = lifecycle.status();
+		long total = requests.values().stream().mapToLong(AtomicLong::get).sum();
+		System.out.printf("sample app in containers: %d requests %s in %.1f s, %d failed %s, %d rotations, "
+				+ "%d revocations, served by %s, acting as %s%n", total, new TreeMap<>(requests),
+				(System.nanoTime() - started) / 1e9, failures.size(), failures.stream().limit(5).toList(),
+				after.rotations() - before.rotations(), after.revocations() - before.revocations(),
+				new TreeMap<>(servedBy), actingAs);
+		issuedUsers.addAll(servedBy.keySet());
+		assertThat(failures).isEmpty();
+		assertThat(after.rotations()).isGreaterThan(before.rotations());
+		assertThat(after.revocations()).isGreaterThan(before.revocations());
+		assertThat(replaced).as("users replaced while the traffic ran").isNotEmpty();
+		assertThat(databaseUsers()).as("replaced users left in PostgreSQL").doesNotContainAnyElementsOf(replaced);
+		assertThat(servedBy.keySet()).hasSizeGreaterThanOrEqualTo(2)
+			.allSatisfy((user) -> assertThat(user).startsWith("v-token-app-"));
+		assertThat(actingAs).containsExactly("app_owner");
+	}
+
+	private URI uri(String path) {
+		return URI.create("http://127.0.0.1:" + this.port + path);
+	}
+
+	private JsonNode call(Map<String, AtomicLong> requests, List<String> failures, String what, int expectedStatus,
+			HttpRequest.Builder request) {
+		requests.computeIfAbsent(what, (key) -> new AtomicLong()).incrementAndGet();
+		try {
+			HttpResponse<String> response = this.client.send(request.timeout(Duration.ofSeconds(30)).build(),
+					HttpResponse.BodyHandlers.ofString());
+			if (response.statusCode() != expectedStatus) {
+				failures.add(what + " -> " + response.statusCode() + " " + response.body());
+				return null;
+			}
+			return json.readTree(response.body());
+		}
+		catch (Exception ex) {
+			failures.add(what + " -> " + ex);
+			return null;
+		}
+	}
+
+	private static List<String> databaseUsers() throws SQLException {
+		return query("SELECT rolname FROM pg_roles");
+	}
+
+	private static List<String> query(String sql) throws SQLException {
+		List<String> values = new ArrayList<>();
+		try (Connection connection = postgres.createConnection("");
+				Statement statement = connection.createStatement();
+				ResultSet rows = statement.executeQuery(sql)) {
+			while (rows.next()) {
+				values.add(rows.getString(1));
+			}
+		}
+		return values;
+	}
+
+	/**
+	 * After the context closed: OpenBao knows no lease of the role, PostgreSQL no issued user.
+	 */
+	static class NothingLeftAfterShutdown implements AfterAllCallback {
+
+		@Override
+		public void afterAll(ExtensionContext context) throws SQLException {
+			List<String> leases = openBao.getLeaseIds();
+			List<String> users = databaseUsers();
+			System.out.printf("sample app in containers, after shutdown: %d leases, issued users left %s%n",
+					leases.size(), users.stream().filter((user) -> user.startsWith("v-")).toList());
+			assertThat(issuedUsers).as("users seen by the tests").isNotEmpty();
+			assertThat(leases).as("leases left after shutdown").isEmpty();
+			assertThat(users).as("issued users left in PostgreSQL after shutdown")
+				.doesNotContainAnyElementsOf(issuedUsers)
+				.noneMatch((user) -> user.startsWith("v-"));
+		}
+
+	}
+
+}
