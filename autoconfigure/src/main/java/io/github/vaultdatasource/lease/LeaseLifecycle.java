@@ -279,7 +279,10 @@ public final class LeaseLifecycle {
 			return;
 		}
 		if (current.renewable()) {
-			scheduleRenewal(this.clock.instant().plus(this.policy.renewDelay(current.ttl())));
+			// Count from when Vault granted the lease, not from now: after a rotation, now is the end of
+			// the switch and drain, and a short lease would expire before a renewal counted from there.
+			Instant granted = current.expiresAt().minus(current.ttl());
+			scheduleRenewal(granted.plus(this.policy.renewDelay(current.ttl())));
 		}
 		else {
 			scheduleRotation(this.policy.rotateAt(current, this.issuedTtl), RotationReason.NOT_RENEWABLE);

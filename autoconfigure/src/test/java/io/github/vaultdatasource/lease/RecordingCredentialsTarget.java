@@ -25,6 +25,9 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 
 	private RuntimeException switchFailure;
 
+	private Runnable duringSwitch = () -> {
+	};
+
 	private DatabaseCredentials current;
 
 	RecordingCredentialsTarget(List<String> log) {
@@ -37,6 +40,14 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 
 	void failNextSwitch(RuntimeException failure) {
 		this.switchFailure = failure;
+	}
+
+	/**
+	 * Run something during every switch, such as moving the clock as a slow drain would.
+	 * @param action what to run
+	 */
+	void duringSwitch(Runnable action) {
+		this.duringSwitch = action;
 	}
 
 	List<DatabaseCredentials> installed() {
@@ -82,6 +93,7 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 		this.log.add("switch " + next.username() + " <- " + previous.username());
 		this.switches.add(new Switch(next, previous, drainDeadline));
 		this.current = next;
+		this.duringSwitch.run();
 		RuntimeException failure = this.switchFailure;
 		if (failure != null) {
 			this.switchFailure = null;
