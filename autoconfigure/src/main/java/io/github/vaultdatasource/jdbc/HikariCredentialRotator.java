@@ -162,14 +162,13 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		if (surged) {
 			// Let the surge open connections with the new credentials before the old ones are evicted:
 			// evicting at once leaves borrowers waiting on HikariCP's single connection adder. HikariCP
-			// opens them only while borrowers wait, so an idle pool does not wait; and never longer
-			// than half of the drain budget, which the old connections need.
+			// opens them only while borrowers wait (an idle pool waits in vain, harmlessly), and never
+			// longer than half of the drain budget, which the old connections need.
 			int wanted = config.getMaximumPoolSize() - maximumPoolSize;
 			Instant now = Instant.now();
 			Instant halfBudget = now.plus(Duration.between(now, drainDeadline).dividedBy(2));
 			Instant surgeDeadline = now.plus(SURGE_WAIT);
-			awaitUntil(() -> this.connections.openConnections(next.username()) >= wanted
-					|| poolBean.getThreadsAwaitingConnection() == 0,
+			awaitUntil(() -> this.connections.openConnections(next.username()) >= wanted,
 					surgeDeadline.isBefore(halfBudget) ? surgeDeadline : halfBudget);
 		}
 		long switched = System.nanoTime();
