@@ -401,9 +401,13 @@ public final class BenchmarkSuite {
 				}
 			}
 			Map<String, Object> phase = phases.get(typical);
+			long issuedAt = inRotation.start(typical) + ((Number) phase.get("issueMillis")).longValue() * 1_000_000L;
+			long switchedAt = issuedAt + ((Number) phase.get("switchMillis")).longValue() * 1_000_000L;
+			long drainedAt = switchedAt + ((Number) phase.get("drainMillis")).longValue() * 1_000_000L;
 			this.panels.add(new LatencyPlot.Panel(f("close-up of rotation %d (median slowest query): issue %s ms, switch "
-					+ "%s ms, drain %s ms, revoke %s ms", typical + 1, phase.get("issueMillis"), phase.get("switchMillis"),
-					phase.get("drainMillis"), phase.get("revokeMillis")), samples, inRotation, List.of(),
+					+ "%s ms, drain %s ms, revoke %s ms (lines: issued, switched, drained)", typical + 1,
+					phase.get("issueMillis"), phase.get("switchMillis"), phase.get("drainMillis"),
+					phase.get("revokeMillis")), samples, inRotation, List.of(issuedAt, switchedAt, drainedAt),
 					inRotation.start(typical) - 1_000_000_000L, inRotation.end(typical) + 1_500_000_000L));
 		}
 	}
