@@ -43,8 +43,11 @@ public class BenchApplication {
 				statement.execute("SELECT 1");
 			}
 			long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+			long cpu = (java.lang.management.ManagementFactory
+				.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)
+						? os.getProcessCpuTime() / 1_000_000 : -1;
 			System.out.println("BENCH-READY jvm-uptime-ms=" + uptime + " main-to-ready-ms="
-					+ (System.nanoTime() - mainNanos) / 1_000_000);
+					+ (System.nanoTime() - mainNanos) / 1_000_000 + " cpu-ms=" + cpu);
 		}
 	}
 
@@ -81,6 +84,17 @@ public class BenchApplication {
 	static long connectionTimeouts(ConfigurableApplicationContext context) {
 		Counter counter = context.getBean(MeterRegistry.class).find("hikaricp.connections.timeout").counter();
 		return (counter != null) ? (long) counter.count() : -1;
+	}
+
+	/**
+	 * Return how many physical connections HikariCP opened, and their mean time in milliseconds.
+	 */
+	static double[] connectionsCreated(ConfigurableApplicationContext context) {
+		io.micrometer.core.instrument.Timer timer = context.getBean(MeterRegistry.class)
+			.find("hikaricp.connections.creation")
+			.timer();
+		return (timer != null) ? new double[] { timer.count(), timer.mean(java.util.concurrent.TimeUnit.MILLISECONDS) }
+				: new double[] { -1, -1 };
 	}
 
 	/**

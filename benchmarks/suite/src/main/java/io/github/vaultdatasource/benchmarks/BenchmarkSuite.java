@@ -228,6 +228,8 @@ public final class BenchmarkSuite {
 		List<long[]> windows = new ArrayList<>();
 		List<Map<String, Object>> phases = new ArrayList<>();
 		long timeouts;
+		double[] created;
+		int allRotations;
 		long origin;
 		long measuredFrom = warmup.toNanos();
 		Map<String, Long> eventCounts = new LinkedHashMap<>();
@@ -251,6 +253,8 @@ public final class BenchmarkSuite {
 			Thread.sleep(1000);
 			samples = load.stop();
 			timeouts = BenchApplication.connectionTimeouts(vault);
+			created = BenchApplication.connectionsCreated(vault);
+			allRotations = events.all(CredentialsRotatedEvent.class).size();
 			rotations = events.all(CredentialsRotatedEvent.class)
 				.stream()
 				.filter((event) -> events.nanosOf(event) - origin > measuredFrom)
@@ -353,6 +357,10 @@ public final class BenchmarkSuite {
 		}
 		this.report.row("rotation", "issued→switched→drained→revoked, total (ms, median)", durations.toString(),
 				f("%d rotations; max %s", rotations.size(), maxima), "", null);
+		this.report.row("rotation", "connections opened by HikariCP, per rotation",
+				f("%.1f", (created[0] - poolSize()) / Math.max(1, allRotations)),
+				f("%.0f in the run over %d rotations (incl. warm-up), mean %.1f ms each", created[0], allRotations,
+						created[1]), "", null);
 		long oldLeft = phases.stream().mapToLong((phase) -> ((Number) phase.get("oldConnectionsLeft")).longValue()).sum();
 		this.report.row("rotation", "old connections left at drain deadline", Long.toString(oldLeft),
 				f("%d rotations", rotations.size()), "0", oldLeft == 0);
@@ -371,6 +379,8 @@ public final class BenchmarkSuite {
 		raw.put("failedQueries", failed);
 		raw.put("failuresByState", samples.failuresByState());
 		raw.put("connectionTimeouts", timeouts);
+		raw.put("connectionsCreated", created[0]);
+		raw.put("connectionCreationMeanMillis", created[1]);
 		raw.put("usersServed", samples.users().size());
 		raw.put("inside", Map.of("queries", inside.length, "p50Millis", p50In, "p99Millis", p99In, "maxMillis", maxIn));
 		raw.put("outside", Map.of("queries", outside.length, "p50Millis", p50Out, "p99Millis", p99Out, "maxMillis",
@@ -579,7 +589,7 @@ public final class BenchmarkSuite {
 	// ---------------------------------------------------------------- startup
 
 	private void startup() throws Exception {
-		int runs = this.settings.integer("startup.runs", 5);
+		int runs = this.settings.integer("startup.runs", 8);
 		this.env.createRole("bench-startup", Duration.ofHours(1), Duration.ofHours(24));
 		String classpath = System.getProperty("java.class.path");
 		double[] staticMillis = new double[runs];
@@ -588,13 +598,21 @@ public final class BenchmarkSuite {
 		// One untimed start of each first: the operating system's file cache, not the libraries.
 		launch(classpath, false);
 		launch(classpath, true);
+		double[] cpuRatios = new double[runs];
+		double[] staticCpu = new double[runs];
+		double[] vaultCpu = new double[runs];
 		for (int r = 0; r < runs; r++) {
 			boolean staticFirst = r % 2 == 0;
-			double first = launch(classpath, !staticFirst);
-			double second = launch(classpath, staticFirst);
-			staticMillis[r] = staticFirst ? first : second;
-			vaultMillis[r] = staticFirst ? second : first;
+			double[] first = launchMeasured(classpath, !staticFirst);
+			double[] second = launchMeasured(classpath, staticFirst);
+			double[] plain = staticFirst ? first : second;
+			double[] vault = staticFirst ? second : first;
+			staticMillis[r] = plain[0];
+			vaultMillis[r] = vault[0];
+			staticCpu[r] = plain[1];
+			vaultCpu[r] = vault[1];
 			ratios[r] = vaultMillis[r] / staticMillis[r];
+			cpuRatios[r] = vaultCpu[r] / staticCpu[r];
 			progress(f("  startup pair %d: static %.0f ms, vault-datasource %.0f ms", r, staticMillis[r], vaultMillis[r]));
 		}
 		String spread = f("%d interleaved pairs of separate JVMs; min–max", runs);
@@ -605,8 +623,14 @@ public final class BenchmarkSuite {
 		double ratio = Stats.median(ratios);
 		this.report.row("startup", "startup ratio vault/static (median of pairs)", f("%.3f", ratio),
 				f("%s %.3f–%.3f", spread, Stats.min(ratios), Stats.max(ratios)), "<= 1.15", ratio <= 1.15);
+		this.report.row("startup", "CPU used until ready, static / vault-datasource (ms)",
+				f("%.0f / %.0f, ratio %.3f", Stats.median(staticCpu), Stats.median(vaultCpu), Stats.median(cpuRatios)),
+				f("%s ratio %.3f–%.3f", spread, Stats.min(cpuRatios), Stats.max(cpuRatios)), "", null);
 		Map<String, Object> raw = new LinkedHashMap<>();
 		raw.put("runs", runs);
+		raw.put("staticCpuMillis", staticCpu);
+		raw.put("vaultCpuMillis", vaultCpu);
+		raw.put("cpuRatios", cpuRatios);
 		raw.put("staticMillis", staticMillis);
 		raw.put("vaultMillis", vaultMillis);
 		raw.put("ratios", ratios);
@@ -621,6 +645,15 @@ public final class BenchmarkSuite {
 	 * it reported ready (context refreshed, first query answered).
 	 */
 	private double launch(String classpath, boolean vault) throws IOException, InterruptedException {
+		return launchMeasured(classpath, vault)[0];
+	}
+
+	/**
+	 * Start the benchmark application in a new JVM.
+	 * @return the wall milliseconds from launch until ready, and the CPU milliseconds the JVM had
+	 * used by then (the latter barely moves when other processes compete for the CPU)
+	 */
+	private double[] launchMeasured(String classpath, boolean vault) throws IOException, InterruptedException {
 		List<String> command = new ArrayList<>(List.of(javaBinary(),
 				"-Dbench.log-file=" + this.results.resolve("startup.log").toAbsolutePath(), "-cp", classpath,
 				BenchApplication.class.getName(), "--spring.main.web-application-type=none",
@@ -642,6 +675,7 @@ public final class BenchmarkSuite {
 		long started = System.nanoTime();
 		Process process = builder.start();
 		Double ready = null;
+		double cpu = -1;
 		StringBuilder output = new StringBuilder();
 		try (BufferedReader lines = new BufferedReader(
 				new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -649,6 +683,7 @@ public final class BenchmarkSuite {
 			while ((line = lines.readLine()) != null) {
 				if (ready == null && line.startsWith("BENCH-READY")) {
 					ready = (System.nanoTime() - started) / 1e6;
+					cpu = Double.parseDouble(line.replaceAll(".*cpu-ms=(-?[0-9]+).*", "$1"));
 				}
 				output.append(line).append('\n');
 			}
@@ -657,7 +692,7 @@ public final class BenchmarkSuite {
 			process.destroyForcibly();
 			throw new IllegalStateException("Startup run failed:\n" + output);
 		}
-		return ready;
+		return new double[] { ready, cpu };
 	}
 
 	// ---------------------------------------------------------------- simulated fleet
