@@ -141,12 +141,12 @@ public final class BenchmarkSuite {
 			double[] p99B = new double[rounds];
 			long failures = 0;
 			for (int r = 0; r < rounds; r++) {
-				// ABBA: alternate which pool goes first, so drift in the machine's load cancels out.
+				// Both pools at once, half the workers each, so whatever else the machine does in a
+				// round hits both alike; which pool's workers start first alternates.
 				boolean plainFirst = r % 2 == 0;
-				Run first = measure(plainFirst ? a : b, workers, round);
-				Run second = measure(plainFirst ? b : a, workers, round);
-				Run runA = plainFirst ? first : second;
-				Run runB = plainFirst ? second : first;
+				Run[] both = measureTogether(plainFirst ? a : b, plainFirst ? b : a, workers / 2, round);
+				Run runA = plainFirst ? both[0] : both[1];
+				Run runB = plainFirst ? both[1] : both[0];
 				failures += runA.failures() + runB.failures();
 				throughputA[r] = runA.throughput();
 				throughputB[r] = runB.throughput();
@@ -157,20 +157,23 @@ public final class BenchmarkSuite {
 				throughputRatio[r] = runB.throughput() / runA.throughput();
 				p50Ratio[r] = runB.p50Millis() / runA.p50Millis();
 				p99Ratio[r] = runB.p99Millis() / runA.p99Millis();
-				runs.add(Map.of("round", r, "plainFirst", plainFirst, "plain", runA.toMap(), "vaultDatasource",
+				runs.add(Map.of("round", r, "plainStartedFirst", plainFirst, "plain", runA.toMap(), "vaultDatasource",
 						runB.toMap()));
 				progress(f("  round %d: plain %.0f q/s p99 %.2f ms, vault-datasource %.0f q/s p99 %.2f ms, ratio %.3f", r,
 						runA.throughput(), runA.p99Millis(), runB.throughput(), runB.p99Millis(), throughputRatio[r]));
 			}
-			String spread = f("%d interleaved pairs of %ds, %d workers; min–max", rounds, round.toSeconds(), workers);
+			String spread = f("%d rounds of %ds, both pools at once, %d workers each; min–max", rounds,
+					round.toSeconds(), workers / 2);
 			double ratio = Stats.median(throughputRatio);
 			this.report.row("query path", "throughput plain HikariCP (q/s)", f("%.0f", Stats.median(throughputA)),
 					f("%s %.0f–%.0f", spread, Stats.min(throughputA), Stats.max(throughputA)), "", null);
 			this.report.row("query path", "throughput vault-datasource (q/s)", f("%.0f", Stats.median(throughputB)),
 					f("%s %.0f–%.0f", spread, Stats.min(throughputB), Stats.max(throughputB)), "", null);
-			this.report.row("query path", "throughput ratio b/a (median of pairs)", f("%.3f", ratio),
-					f("%s %.3f–%.3f", spread, Stats.min(throughputRatio), Stats.max(throughputRatio)), ">= 0.98",
-					ratio >= 0.98);
+			double pooled = java.util.Arrays.stream(throughputB).sum() / java.util.Arrays.stream(throughputA).sum();
+			this.report.row("query path", "throughput ratio b/a (median of rounds)", f("%.3f", ratio),
+					f("%s %.3f–%.3f; all rounds pooled %.3f", spread, Stats.min(throughputRatio),
+							Stats.max(throughputRatio), pooled),
+					">= 0.98", ratio >= 0.98);
 			this.report.row("query path", "p50 plain / vault-datasource (ms)",
 					f("%.3f / %.3f", Stats.median(p50A), Stats.median(p50B)),
 					f("%s ratio %.3f–%.3f", spread, Stats.min(p50Ratio), Stats.max(p50Ratio)), "", null);
@@ -178,16 +181,36 @@ public final class BenchmarkSuite {
 					f("%.3f / %.3f", Stats.median(p99A), Stats.median(p99B)),
 					f("%s ratio %.3f–%.3f", spread, Stats.min(p99Ratio), Stats.max(p99Ratio)), "", null);
 			Map<String, Object> raw = new LinkedHashMap<>();
-			raw.put("workers", workers);
+			raw.put("workersEachPool", workers / 2);
 			raw.put("roundSeconds", round.toSeconds());
 			raw.put("failedQueries", failures);
 			raw.put("throughputRatioMedian", ratio);
+			raw.put("throughputRatioPooled", pooled);
 			raw.put("throughputRatios", throughputRatio);
 			raw.put("p50Ratios", p50Ratio);
 			raw.put("p99Ratios", p99Ratio);
 			raw.put("runs", runs);
 			this.report.raw("queryPathOverhead", raw);
 		}
+	}
+
+	private Run[] measureTogether(DataSource first, DataSource second, int workersEach, Duration duration)
+			throws InterruptedException {
+		long origin = System.nanoTime();
+		QueryLoad loadFirst = QueryLoad.start(first, workersEach, origin);
+		QueryLoad loadSecond = QueryLoad.start(second, workersEach, origin);
+		Thread.sleep(duration.toMillis());
+		Samples samplesFirst = loadFirst.stop();
+		Samples samplesSecond = loadSecond.stop();
+		return new Run[] { run(samplesFirst, duration), run(samplesSecond, duration) };
+	}
+
+	private static Run run(Samples samples, Duration duration) {
+		long window = duration.toNanos();
+		long queries = samples.count((start) -> start <= window) - samples.failures((start) -> start <= window);
+		long[] latencies = samples.latencies((start) -> start <= window);
+		return new Run(queries / (window / 1e9), Stats.millis(Stats.percentile(latencies, 50)),
+				Stats.millis(Stats.percentile(latencies, 99)), queries, samples.failures());
 	}
 
 	private Run measure(DataSource dataSource, int workers, Duration duration) throws InterruptedException {
@@ -539,7 +562,9 @@ public final class BenchmarkSuite {
 		String runs = f("1 run, %d workers, %d s, max_ttl crossed at %.1f s", workers, duration.toSeconds(),
 				crossing / 1e9);
 		this.report.row("incumbent", label + ": failed before max_ttl",
-				f("%d of %d (%.1f%%)", failedBefore, before, percent(failedBefore, before)), runs, "", null);
+				(crossing > 0) ? f("%d of %d (%.1f%%)", failedBefore, before, percent(failedBefore, before))
+						: f("n/a: max_ttl passed %.1f s before its load began (slow start)", -crossing / 1e9),
+				runs, "", null);
 		this.report.row("incumbent", label + ": failed after max_ttl",
 				f("%d of %d (%.1f%%) %s", failedAfter, after, percent(failedAfter, after), samples.failuresByState()),
 				runs, "", null);
