@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -187,7 +188,7 @@ final class VaultRequestCounter implements AutoCloseable {
 	 * @param kind issue, renew, revoke, token, or other with its method and path
 	 * @param username for an issue, the database user it created
 	 */
-	record Request(Instant time, String kind, String username) {
+	record Request(Instant time, String kind, @Nullable String username) {
 
 		Request withUsername(String name) {
 			return new Request(this.time, this.kind, name);

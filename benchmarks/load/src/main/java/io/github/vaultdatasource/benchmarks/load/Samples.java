@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.LongPredicate;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Every query of a load run: start (nanoseconds from the run's origin), latency in nanoseconds,
  * and outcome (the index of the database user that served it, or a failure with its SQLState).
@@ -27,11 +29,11 @@ public final class Samples {
 
 	private final int[] outcomes;
 
-	private final String[] failureStates;
+	private final @Nullable String[] failureStates;
 
 	private final List<String> users;
 
-	Samples(long[] starts, long[] latencies, int[] outcomes, String[] failureStates, List<String> users) {
+	Samples(long[] starts, long[] latencies, int[] outcomes, @Nullable String[] failureStates, List<String> users) {
 		this.starts = starts;
 		this.latencies = latencies;
 		this.outcomes = outcomes;
@@ -93,11 +95,11 @@ public final class Samples {
 	 * @param i the sample
 	 * @return the database user, {@code null} for a failed query
 	 */
-	public String user(int i) {
+	public @Nullable String user(int i) {
 		return (this.outcomes[i] >= 0) ? this.users.get(this.outcomes[i]) : null;
 	}
 
-	public String failureState(int i) {
+	public @Nullable String failureState(int i) {
 		return this.failureStates[i];
 	}
 
