@@ -33,6 +33,8 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 
 	private static final Log logger = LogFactory.getLog(HikariCredentialRotator.class);
 
+	private static final Duration SURGE_WAIT = Duration.ofSeconds(2);
+
 	private final HikariDataSource pool;
 
 	private final CredentialTrackingDataSource connections;
@@ -157,6 +159,18 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		int maximumPoolSize = config.getMaximumPoolSize();
 		int minimumIdle = config.getMinimumIdle();
 		boolean surged = surge(config, maximumPoolSize);
+		if (surged) {
+			// Let the surge open connections with the new credentials before the old ones are evicted:
+			// evicting at once leaves borrowers waiting on HikariCP's single connection adder. HikariCP
+			// opens them only while borrowers wait (an idle pool waits in vain, harmlessly), and never
+			// longer than half of the drain budget, which the old connections need.
+			int wanted = config.getMaximumPoolSize() - maximumPoolSize;
+			Instant now = Instant.now();
+			Instant halfBudget = now.plus(Duration.between(now, drainDeadline).dividedBy(2));
+			Instant surgeDeadline = now.plus(SURGE_WAIT);
+			awaitUntil(() -> this.connections.openConnections(next.username()) >= wanted,
+					surgeDeadline.isBefore(halfBudget) ? surgeDeadline : halfBudget);
+		}
 		long switched = System.nanoTime();
 		int sweeps = 1;
 		long evictedAt = System.nanoTime();

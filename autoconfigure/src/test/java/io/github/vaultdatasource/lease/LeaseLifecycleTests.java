@@ -208,6 +208,17 @@ class LeaseLifecycleTests {
 	}
 
 	@Test
+	void newLeaseIsRenewedCountingFromItsIssueNotFromTheEndOfTheDrain() {
+		this.client.grantRenewal(Duration.ofSeconds(40), true, true);
+		this.target.duringSwitch(() -> this.clock.advance(Duration.ofSeconds(10)));
+		start();
+		this.scheduler.advance(Duration.ofSeconds(46));
+		assertThat(this.lifecycle.status().username()).isEqualTo("v-2");
+		assertThat(this.lifecycle.status().nextAction()).isEqualTo(NextAction.RENEW);
+		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(76));
+	}
+
+	@Test
 	void nonRenewableLeaseIsRotatedBeforeItExpires() {
 		this.client.renewable(false);
 		start();
