@@ -46,11 +46,6 @@ public class VaultDataSourceRegistrar {
 
 	private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
 
-	public VaultDataSourceRegistrar(VaultDataSourceProperties properties, DatabaseSecretsClient client,
-			TokenSupport tokens, ApplicationEventPublisher events, ManagedLeases leases, Clock clock) {
-		this(properties, new PropertiesVaultConnectionDetails(properties), client, tokens, events, leases, clock);
-	}
-
 	public VaultDataSourceRegistrar(VaultDataSourceProperties properties, VaultConnectionDetails connection,
 			DatabaseSecretsClient client, TokenSupport tokens, ApplicationEventPublisher events, ManagedLeases leases,
 			Clock clock) {

@@ -5,8 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -60,8 +58,6 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 
 	private final List<VaultDataSourceEvent> pending = new ArrayList<>();
 
-	private final Set<String> gauged = ConcurrentHashMap.newKeySet();
-
 	/**
 	 * Create the metrics.
 	 * @param leases the managed leases
@@ -78,9 +74,7 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 			.description("Time until the Vault token expires unless renewed (NaN when it does not expire)")
 			.register(registry);
 		for (LeaseLifecycle lease : this.leases.all()) {
-			if (this.gauged.add(gaugeKey(registry, lease.name()))) {
-				registerGauges(registry, lease.name());
-			}
+			registerGauges(registry, lease.name());
 		}
 		List<VaultDataSourceEvent> replay;
 		synchronized (this.pending) {
@@ -108,9 +102,7 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 
 	private void record(MeterRegistry registry, VaultDataSourceEvent event) {
 		String dataSource = event.getDataSourceName();
-		if (this.gauged.add(gaugeKey(registry, dataSource))) {
-			registerGauges(registry, dataSource);
-		}
+		registerGauges(registry, dataSource);
 		if (event instanceof CredentialsIssuedEvent issued) {
 			Timer.builder(PREFIX + ".credentials.issue")
 				.description("Time to issue database credentials from Vault")
@@ -158,6 +150,10 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 	}
 
 	private void registerGauges(MeterRegistry registry, String dataSource) {
+		if (registry.find(PREFIX + ".lease.remaining").tag(DATASOURCE, dataSource).timeGauge() != null) {
+			// Registering again would only make Micrometer warn.
+			return;
+		}
 		TimeGauge.builder(PREFIX + ".lease.remaining", this, TimeUnit.SECONDS, (metrics) -> metrics.remaining(dataSource))
 			.description("Time until the data source's current lease expires unless renewed")
 			.tag(DATASOURCE, dataSource)
@@ -167,10 +163,6 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 			.baseUnit("failures")
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
-	}
-
-	private static String gaugeKey(MeterRegistry registry, String dataSource) {
-		return System.identityHashCode(registry) + "/" + dataSource;
 	}
 
 	private static Counter renewals(MeterRegistry registry, String dataSource, String outcome) {
