@@ -3,6 +3,7 @@ package io.github.vaultdatasource.sample;
 import java.time.Duration;
 
 import io.github.vaultdatasource.testcontainers.OpenBaoContainer;
+import io.github.vaultdatasource.testcontainers.TestImages;
 import org.testcontainers.containers.Network;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 

@@ -4,10 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,7 +21,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.LeaseStatus;
 import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.testcontainers.ContainerDatabase;
+import io.github.vaultdatasource.testcontainers.DockerRequired;
 import io.github.vaultdatasource.testcontainers.OpenBaoContainer;
+import io.github.vaultdatasource.testcontainers.TestImages;
 import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -95,10 +95,10 @@ class SampleApplicationContainerIntegrationTests {
 	@Test
 	@Order(1)
 	void migratesAsAnIssuedUserIntoTablesTheOwnerRoleOwns() throws SQLException {
-		assertThat(query("SELECT tablename || ':' || tableowner FROM pg_tables WHERE schemaname = 'public'"))
+		assertThat(ContainerDatabase.query(postgres, "SELECT tablename || ':' || tableowner FROM pg_tables WHERE schemaname = 'public'"))
 			.contains("items:app_owner", "flyway_schema_history:app_owner");
 		// Flyway records current_user: the issued user's session acted as the owner role.
-		assertThat(query("SELECT installed_by FROM flyway_schema_history WHERE success")).isNotEmpty()
+		assertThat(ContainerDatabase.query(postgres, "SELECT installed_by FROM flyway_schema_history WHERE success")).isNotEmpty()
 			.containsOnly("app_owner");
 	}
 
@@ -147,7 +147,7 @@ class SampleApplicationContainerIntegrationTests {
 		}
 		Set<String> replaced = new TreeSet<>(servedBy.keySet());
 		replaced.remove(lifecycle.status().username());
-		while (!Collections.disjoint(replaced, databaseUsers()) && System.nanoTime() < deadline) {
+		while (!Collections.disjoint(replaced, ContainerDatabase.roles(postgres)) && System.nanoTime() < deadline) {
 			Thread.sleep(200);
 		}
 		Thread.sleep(1000);
@@ -167,7 +167,7 @@ class SampleApplicationContainerIntegrationTests {
 		assertThat(after.rotations()).isGreaterThan(before.rotations());
 		assertThat(after.revocations()).isGreaterThan(before.revocations());
 		assertThat(replaced).as("users replaced while the traffic ran").isNotEmpty();
-		assertThat(databaseUsers()).as("replaced users left in PostgreSQL").doesNotContainAnyElementsOf(replaced);
+		assertThat(ContainerDatabase.roles(postgres)).as("replaced users left in PostgreSQL").doesNotContainAnyElementsOf(replaced);
 		assertThat(servedBy.keySet()).hasSizeGreaterThanOrEqualTo(2)
 			.allSatisfy((user) -> assertThat(user).startsWith("v-token-app-"));
 		assertThat(actingAs).containsExactly("app_owner");
@@ -195,22 +195,6 @@ class SampleApplicationContainerIntegrationTests {
 		}
 	}
 
-	private static List<String> databaseUsers() throws SQLException {
-		return query("SELECT rolname FROM pg_roles");
-	}
-
-	private static List<String> query(String sql) throws SQLException {
-		List<String> values = new ArrayList<>();
-		try (Connection connection = postgres.createConnection("");
-				Statement statement = connection.createStatement();
-				ResultSet rows = statement.executeQuery(sql)) {
-			while (rows.next()) {
-				values.add(rows.getString(1));
-			}
-		}
-		return values;
-	}
-
 	/**
 	 * After the context closed: OpenBao knows no lease of the role, PostgreSQL no issued user.
 	 */
@@ -219,7 +203,7 @@ class SampleApplicationContainerIntegrationTests {
 		@Override
 		public void afterAll(ExtensionContext context) throws SQLException {
 			List<String> leases = openBao.getLeaseIds();
-			List<String> users = databaseUsers();
+			List<String> users = ContainerDatabase.roles(postgres);
 			System.out.printf("sample app in containers, after shutdown: %d leases, issued users left %s%n",
 					leases.size(), users.stream().filter((user) -> user.startsWith("v-")).toList());
 			assertThat(issuedUsers).as("users seen by the tests").isNotEmpty();

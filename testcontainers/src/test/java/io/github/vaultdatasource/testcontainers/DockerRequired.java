@@ -9,7 +9,7 @@ import org.testcontainers.DockerClientFactory;
  * Skips container tests where no Docker engine answers, except in CI ({@code CI=true}): there
  * they run and fail, so a broken engine can never pass for a green build.
  */
-class DockerRequired implements ExecutionCondition {
+public class DockerRequired implements ExecutionCondition {
 
 	@Override
 	public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {

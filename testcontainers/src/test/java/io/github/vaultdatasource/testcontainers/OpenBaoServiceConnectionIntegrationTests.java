@@ -144,7 +144,7 @@ class OpenBaoServiceConnectionIntegrationTests {
 		assertThat(lease).isNotNull();
 		issuedUsers.add(lease.username());
 		assertThat(openBao.getLeaseIds()).contains(lease.leaseId());
-		assertThat(databaseUsers()).contains(lease.username());
+		assertThat(ContainerDatabase.roles(postgres)).contains(lease.username());
 	}
 
 	@Test
@@ -165,23 +165,11 @@ class OpenBaoServiceConnectionIntegrationTests {
 				}
 			});
 		}
-		assertThat(databaseUsers()).doesNotContain(user);
+		assertThat(ContainerDatabase.roles(postgres)).doesNotContain(user);
 	}
 
 	private LeaseLifecycle lifecycle() {
 		return this.leases.all().get(0);
-	}
-
-	private static List<String> databaseUsers() throws SQLException {
-		List<String> users = new ArrayList<>();
-		try (Connection connection = postgres.createConnection("");
-				Statement statement = connection.createStatement();
-				ResultSet rows = statement.executeQuery("SELECT rolname FROM pg_roles")) {
-			while (rows.next()) {
-				users.add(rows.getString(1));
-			}
-		}
-		return users;
 	}
 
 	/**
@@ -193,7 +181,7 @@ class OpenBaoServiceConnectionIntegrationTests {
 		public void afterAll(ExtensionContext context) throws SQLException {
 			assertThat(issuedUsers).as("users seen by the tests").isNotEmpty();
 			assertThat(openBao.getLeaseIds()).as("leases left after shutdown").isEmpty();
-			assertThat(databaseUsers()).as("issued users left in PostgreSQL after shutdown")
+			assertThat(ContainerDatabase.roles(postgres)).as("issued users left in PostgreSQL after shutdown")
 				.doesNotContainAnyElementsOf(issuedUsers)
 				.noneMatch((user) -> user.startsWith("v-"));
 		}

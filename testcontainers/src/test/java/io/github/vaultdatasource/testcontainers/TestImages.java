@@ -3,22 +3,22 @@ package io.github.vaultdatasource.testcontainers;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * The images the container tests use: the local stand-ins that {@code scripts/docker.sh up}
+ * The images the container tests (here and in the sample app) use: the local stand-ins that {@code scripts/docker.sh up}
  * builds when {@code VDS_POSTGRES_IMAGE} / {@code VDS_OPENBAO_IMAGE} name them, the official
  * images otherwise.
  */
-final class TestImages {
+public final class TestImages {
 
 	private TestImages() {
 	}
 
-	static DockerImageName postgres() {
+	public static DockerImageName postgres() {
 		String local = System.getenv("VDS_POSTGRES_IMAGE");
 		return (local != null && !local.isBlank()) ? DockerImageName.parse(local).asCompatibleSubstituteFor("postgres")
 				: DockerImageName.parse("postgres:15");
 	}
 
-	static DockerImageName openBao() {
+	public static DockerImageName openBao() {
 		String local = System.getenv("VDS_OPENBAO_IMAGE");
 		return (local != null && !local.isBlank())
 				? DockerImageName.parse(local).asCompatibleSubstituteFor(OpenBaoContainer.OPENBAO_IMAGE)
