@@ -11,10 +11,12 @@
 # See docs/benchmarks.md for the list and what the figures mean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Ports of its own, so that another checkout's services (the default ports) are never used or stopped.
+# Ports and a state directory of its own, so that the services the tests and the demo use (the
+# default ports, .vds) are never used or stopped, in this checkout or another.
 export VDS_PG_PORT="${VDS_PG_PORT:-57432}"
 export VDS_BAO_PORT="${VDS_BAO_PORT:-57200}"
-state="${VDS_STATE_DIR:-$PWD/.vds}"
+export VDS_STATE_DIR="${VDS_STATE_DIR:-$PWD/.vds-bench}"
+state="$VDS_STATE_DIR"
 results="${BENCH_RESULTS_DIR:-$PWD/benchmarks/results}"
 
 started_here=0
@@ -39,6 +41,7 @@ echo "[bench] running (logs: $results/bench.log)"
 java ${BENCH_JAVA_OPTS:-} \
   -Djava.awt.headless=true \
   -Dbench.env-file="$state/env" \
+  -Dbench.repository="$PWD" \
   -Dbench.results-dir="$results" \
   -Dbench.log-file="$results/bench.log" \
   -Dbench.incumbent.classpath="$scv_cp" \

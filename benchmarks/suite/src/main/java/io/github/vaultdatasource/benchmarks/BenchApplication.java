@@ -120,11 +120,6 @@ public class BenchApplication {
 			return this.nanos.get(event);
 		}
 
-		void clear() {
-			this.events.clear();
-			this.nanos.clear();
-		}
-
 	}
 
 }

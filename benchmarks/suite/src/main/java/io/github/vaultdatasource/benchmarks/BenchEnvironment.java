@@ -1,10 +1,6 @@
 package io.github.vaultdatasource.benchmarks;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,10 +10,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The real OpenBao and PostgreSQL that {@code scripts/services.sh up} started, read from its env
@@ -27,13 +21,9 @@ final class BenchEnvironment {
 
 	static final String STATIC_USER = "bench_static";
 
-	private static final JsonMapper json = JsonMapper.builder().build();
-
 	private final Map<String, String> values;
 
 	private final Path stateDir;
-
-	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
 	private BenchEnvironment(Map<String, String> values, Path stateDir) {
 		this.values = values;
@@ -68,10 +58,6 @@ final class BenchEnvironment {
 
 	String jdbcUrl() {
 		return this.values.get("VDS_JDBC_URL");
-	}
-
-	Path stateDir() {
-		return this.stateDir;
 	}
 
 	/**
@@ -116,32 +102,6 @@ final class BenchEnvironment {
 	Connection adminConnection() throws SQLException {
 		return DriverManager.getConnection(jdbcUrl(), this.values.get("VDS_PG_ADMIN_USER"),
 				this.values.get("VDS_PG_ADMIN_PASSWORD"));
-	}
-
-	/**
-	 * Count the Vault-created users of a role that still exist in PostgreSQL.
-	 */
-	long databaseUsers(String role) throws SQLException {
-		try (Connection connection = adminConnection(); Statement statement = connection.createStatement();
-				var rows = statement.executeQuery(
-						"SELECT count(*) FROM pg_roles WHERE rolname LIKE 'v-token-" + role + "-%'")) {
-			rows.next();
-			return rows.getLong(1);
-		}
-	}
-
-	int vault(String method, String path, Object body) throws IOException, InterruptedException {
-		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(vaultAddress() + "/v1/" + path))
-			.timeout(Duration.ofSeconds(10))
-			.header("X-Vault-Token", rootToken())
-			.method(method, (body != null) ? HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))
-					: HttpRequest.BodyPublishers.noBody());
-		HttpResponse<String> response = this.http.send(request.build(),
-				HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-		if (response.statusCode() / 100 != 2) {
-			throw new IllegalStateException("Vault answered " + response.statusCode() + " to " + method + " " + path);
-		}
-		return response.statusCode();
 	}
 
 }

@@ -32,10 +32,6 @@ final class BenchSettings {
 		return Double.parseDouble(string(name, Double.toString(defaultValue)));
 	}
 
-	boolean flag(String name, boolean defaultValue) {
-		return Boolean.parseBoolean(string(name, Boolean.toString(defaultValue)));
-	}
-
 	/**
 	 * Read a duration written as Vault writes TTLs: {@code 500ms}, {@code 3s}, {@code 5m}, {@code 1h}.
 	 */

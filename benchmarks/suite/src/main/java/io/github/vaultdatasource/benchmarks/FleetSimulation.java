@@ -16,6 +16,7 @@ import io.github.vaultdatasource.CredentialLease;
 import io.github.vaultdatasource.DatabaseCredentials;
 import io.github.vaultdatasource.lease.CredentialsTarget;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
+import io.github.vaultdatasource.autoconfigure.VaultDataSourceProperties;
 import io.github.vaultdatasource.lease.LeasePolicy;
 import io.github.vaultdatasource.lease.LeaseScheduler;
 import io.github.vaultdatasource.vault.DatabaseSecretsClient;
@@ -68,9 +69,12 @@ final class FleetSimulation {
 		Duration end = windowStart.plus(this.window);
 		SimulatedVault vault = new SimulatedVault(clock, this.ttl, this.maxTtl, (int) end.toSeconds() + 1);
 		SplittableRandom random = new SplittableRandom(this.seed);
+		// The library's defaults (vault.lease.*), except the jitter under study.
+		VaultDataSourceProperties.Lease defaults = new VaultDataSourceProperties().getLease();
 		for (int i = 0; i < this.instances; i++) {
-			LeasePolicy policy = new LeasePolicy(0.5, this.jitter, 0.4, Duration.ofSeconds(1), Duration.ofSeconds(1),
-					Duration.ofSeconds(30), random.split());
+			LeasePolicy policy = new LeasePolicy(defaults.getRenewAt(), this.jitter, defaults.getDrainShare(),
+					defaults.getMinDrainBudget(), defaults.getRetryInitialDelay(), defaults.getRetryMaxDelay(),
+					random.split());
 			LeaseLifecycle lifecycle = new LeaseLifecycle("fleet-" + i, "fleet", vault, new NoPool(), scheduler, clock,
 					policy, (event) -> {
 					}, () -> false);
@@ -120,9 +124,9 @@ final class FleetSimulation {
 	}
 
 	/**
-	 * The peak a memoryless fleet (requests independent and uniformly spread, Poisson counts)
-	 * would show with the same mean over the same number of buckets: the floor set by counting
-	 * whole requests, which no scheduling can go under.
+	 * The peak a fleet of independent instances (requests uniformly spread at random, Poisson
+	 * counts) would show with the same mean over the same number of buckets: a baseline for
+	 * uncoordinated scheduling, not a floor (instances that coordinated could spread evenly).
 	 */
 	private double poissonPeak(double mean, int buckets, long salt) {
 		Random random = new Random(this.seed + salt);

@@ -136,9 +136,18 @@ public final class Samples {
 	 * @return SQLState to count
 	 */
 	public Map<String, Long> failuresByState() {
+		return failuresByState((start) -> true);
+	}
+
+	/**
+	 * Count the failed queries that started where the filter says, by SQLState.
+	 * @param startFilter which start times (nanoseconds since the origin) count
+	 * @return the counts by SQLState
+	 */
+	public Map<String, Long> failuresByState(LongPredicate startFilter) {
 		Map<String, Long> counts = new TreeMap<>();
 		for (int i = 0; i < size(); i++) {
-			if (this.outcomes[i] < 0) {
+			if (this.outcomes[i] < 0 && startFilter.test(this.starts[i])) {
 				counts.merge(this.failureStates[i], 1L, Long::sum);
 			}
 		}
