@@ -19,12 +19,8 @@ export VDS_STATE_DIR="${VDS_STATE_DIR:-$PWD/.vds-bench}"
 state="$VDS_STATE_DIR"
 results="${BENCH_RESULTS_DIR:-$PWD/benchmarks/results}"
 
-started_here=0
-if ! scripts/services.sh status >/dev/null 2>&1; then
-  started_here=1
-fi
 cleanup() {
-  if [ "$started_here" = 1 ]; then scripts/services.sh down || true; fi
+  scripts/services.sh down --started || true
 }
 trap cleanup EXIT
 scripts/services.sh up

@@ -11,15 +11,11 @@ DEMO_SECONDS="${DEMO_SECONDS:-60}"
 DEMO_PORT="${DEMO_PORT:-18080}"
 DEMO_ROLE="${DEMO_ROLE:-demo}"
 
-started_here=0
-if ! scripts/services.sh status >/dev/null 2>&1; then
-  started_here=1
-fi
 scripts/services.sh up
 app_pid=""
 cleanup() {
   if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then kill "$app_pid" 2>/dev/null || true; fi
-  if [ "$started_here" = 1 ]; then scripts/services.sh down || true; fi
+  scripts/services.sh down --started || true
 }
 trap cleanup EXIT
 # shellcheck source=/dev/null

@@ -38,6 +38,7 @@ PG_PIDFILE="$STATE/pg.pid"
 BAO_PIDFILE="$STATE/bao.pid"
 BAO_LOG="$STATE/bao.log"
 ENV_FILE="$STATE/env"
+STARTED_FILE="$STATE/started"
 BAO_ADDR_URL="http://127.0.0.1:$VDS_BAO_PORT"
 
 log() { printf '[vds] %s\n' "$*" >&2; }

@@ -4,6 +4,7 @@
 #
 #   scripts/services.sh up               install if missing, start what is not running, configure
 #   scripts/services.sh down [--purge]   stop only our recorded processes (--purge: delete state)
+#   scripts/services.sh down --started   stop only what the latest `up` started (for scripts)
 #   scripts/services.sh status           what runs, ports, pids
 #   scripts/services.sh role NAME DEFAULT_TTL MAX_TTL [owner-session]
 #                                            (re)define a database role, e.g. app 4s 12s; with
@@ -294,6 +295,10 @@ resolve_bins() {
 }
 
 cmd_up() {
+  # What this call starts, for `down --started` (scripts stop only what their own `up` started);
+  # emptied first, so a failure before anything started leaves nothing to stop.
+  mkdir -p "$STATE"
+  : >"$STARTED_FILE"
   "$REPO/scripts/install.sh"
   resolve_bins
   mkdir -p "$STATE"
@@ -305,6 +310,7 @@ cmd_up() {
   else
     start_pg
     pg_started=1
+    echo postgres >>"$STARTED_FILE"
   fi
   pg_postmaster_pid >"$PG_PIDFILE"
   if ((pg_started)); then setup_pg_objects; fi
@@ -316,6 +322,7 @@ cmd_up() {
       stop_bao
       start_bao
       bao_started=1
+      echo openbao >>"$STARTED_FILE"
     else
       log "OpenBao already running (pid $(read_pid "$BAO_PIDFILE"), $BAO_ADDR_URL)"
     fi
@@ -323,6 +330,7 @@ cmd_up() {
     stop_bao >/dev/null 2>&1 || true # clears a stale pid file only
     start_bao
     bao_started=1
+    echo openbao >>"$STARTED_FILE"
   fi
 
   if ! bao_configured; then
@@ -342,16 +350,26 @@ cmd_up() {
 }
 
 cmd_down() {
-  local purge=0
+  local purge=0 only_started=0
   case "${1:-}" in
     --purge) purge=1 ;;
+    --started) only_started=1 ;;
     "") ;;
-    *) die "usage: $0 down [--purge]" ;;
+    *) die "usage: $0 down [--purge | --started]" ;;
   esac
   PG_BIN="$(find_pg_bin)" || PG_BIN=""
+  if ((only_started)); then
+    # Only what the latest `up` started; a service that was already running stays up.
+    [[ -f "$STARTED_FILE" ]] || return 0
+    if grep -qx openbao "$STARTED_FILE"; then stop_bao; fi
+    if grep -qx postgres "$STARTED_FILE" && [[ -n "$PG_BIN" ]]; then stop_pg; fi
+    rm -f "$STARTED_FILE"
+    if ! bao_running && ! { [[ -n "$PG_BIN" ]] && pg_running; }; then rm -f "$ENV_FILE"; fi
+    return 0
+  fi
   stop_bao
   if [[ -n "$PG_BIN" ]]; then stop_pg; fi
-  rm -f "$ENV_FILE"
+  rm -f "$ENV_FILE" "$STARTED_FILE"
   if ((purge)); then
     # Guard against deleting something that is not our state dir.
     [[ -n "$STATE" && "$STATE" != "/" && -d "$STATE" ]] || { log "nothing to purge"; return 0; }

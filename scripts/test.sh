@@ -8,17 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 state="${VDS_STATE_DIR:-.vds}"
 
-services_started_here=0
-if ! scripts/services.sh status >/dev/null 2>&1; then
-  services_started_here=1
-fi
 docker_started_here=0
 if ! scripts/docker.sh status >/dev/null 2>&1; then
   docker_started_here=1
 fi
 cleanup() {
   if [ "$docker_started_here" = 1 ]; then scripts/docker.sh down || true; fi
-  if [ "$services_started_here" = 1 ]; then scripts/services.sh down || true; fi
+  scripts/services.sh down --started || true
 }
 trap cleanup EXIT
 
