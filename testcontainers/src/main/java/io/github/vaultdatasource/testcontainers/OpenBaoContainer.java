@@ -40,8 +40,9 @@ import org.springframework.core.log.LogMessage;
  * ends their open sessions, and optionally an AppRole login limited to that role.
  * <p>
  * Use it with {@code @ServiceConnection} to give an application's vault-datasource its address,
- * login, mount and role. Works with the {@code openbao/openbao} and {@code hashicorp/vault}
- * images.
+ * login, mount and role. Configured only over the HTTP API both servers speak, so that the
+ * {@code openbao/openbao} and {@code hashicorp/vault} images can serve; this project's tests have
+ * run it only on a local stand-in for the OpenBao image (no registry is reachable where they run).
  */
 public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 
@@ -121,7 +122,7 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 		super(image);
 		image.assertCompatibleWith(OPENBAO_IMAGE, VAULT_IMAGE);
 		withExposedPorts(PORT);
-		// The images' own entrypoints turn these into -dev-root-token-id and -dev-listen-address.
+		// The root token and listen address are set in configure(), as the images' entrypoints expect.
 		withEnv("SKIP_SETCAP", "true");
 		waitingFor(Wait.forHttp("/v1/sys/health").forPort(PORT).forStatusCode(200));
 	}
