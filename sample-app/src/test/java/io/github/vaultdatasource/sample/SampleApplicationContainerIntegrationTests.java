@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.LeaseStatus;
 import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.testsupport.LeaseSecrets;
 import io.github.vaultdatasource.testcontainers.ContainerDatabase;
 import io.github.vaultdatasource.testcontainers.DockerRequired;
 import io.github.vaultdatasource.testcontainers.OpenBaoContainer;
@@ -43,8 +44,12 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.testcontainers.service.connection.ServiceConnection;
+import org.springframework.context.annotation.Bean;
 import org.springframework.test.annotation.DirtiesContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -60,6 +65,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@code @DirtiesContext}) and before the containers stop.
  */
 @ExtendWith(DockerRequired.class)
+@ExtendWith(OutputCaptureExtension.class)
 @Testcontainers
 @ExtendWith(SampleApplicationContainerIntegrationTests.NothingLeftAfterShutdown.class)
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
@@ -92,19 +98,24 @@ class SampleApplicationContainerIntegrationTests {
 	@Autowired
 	private ManagedLeases leases;
 
+	@Autowired
+	private LeaseSecrets leaseSecrets;
+
 	@Test
 	@Order(1)
 	void migratesAsAnIssuedUserIntoTablesTheOwnerRoleOwns() throws SQLException {
-		assertThat(ContainerDatabase.query(postgres, "SELECT tablename || ':' || tableowner FROM pg_tables WHERE schemaname = 'public'"))
+		assertThat(ContainerDatabase.query(postgres,
+				"SELECT tablename || ':' || tableowner FROM pg_tables WHERE schemaname = 'public'"))
 			.contains("items:app_owner", "flyway_schema_history:app_owner");
 		// Flyway records current_user: the issued user's session acted as the owner role.
-		assertThat(ContainerDatabase.query(postgres, "SELECT installed_by FROM flyway_schema_history WHERE success")).isNotEmpty()
+		assertThat(ContainerDatabase.query(postgres, "SELECT installed_by FROM flyway_schema_history WHERE success"))
+			.isNotEmpty()
 			.containsOnly("app_owner");
 	}
 
 	@Test
 	@Order(2)
-	void servesRequestsAsIssuedUsersAcrossRotationsWithoutAFailure() throws Exception {
+	void servesRequestsAsIssuedUsersAcrossRotationsWithoutAFailure(CapturedOutput output) throws Exception {
 		LeaseLifecycle lifecycle = this.leases.get("dataSource").orElseThrow();
 		LeaseStatus before = lifecycle.status();
 		Map<String, AtomicLong> requests = new ConcurrentHashMap<>();
@@ -167,10 +178,16 @@ class SampleApplicationContainerIntegrationTests {
 		assertThat(after.rotations()).isGreaterThan(before.rotations());
 		assertThat(after.revocations()).isGreaterThan(before.revocations());
 		assertThat(replaced).as("users replaced while the traffic ran").isNotEmpty();
-		assertThat(ContainerDatabase.roles(postgres)).as("replaced users left in PostgreSQL").doesNotContainAnyElementsOf(replaced);
+		assertThat(ContainerDatabase.roles(postgres)).as("replaced users left in PostgreSQL")
+			.doesNotContainAnyElementsOf(replaced);
 		assertThat(servedBy.keySet()).hasSizeGreaterThanOrEqualTo(2)
 			.allSatisfy((user) -> assertThat(user).startsWith("v-token-app-"));
 		assertThat(actingAs).containsExactly("app_owner");
+		// The login came through @ServiceConnection: no password, full lease id or token in the log.
+		String logs = output.getAll();
+		assertThat(logs).contains("Rotated data source 'dataSource'");
+		this.leaseSecrets.all().forEach((secret) -> assertThat(logs).doesNotContain(secret));
+		assertThat(logs).doesNotContain(openBao.getRootToken());
 	}
 
 	private URI uri(String path) {
@@ -193,6 +210,16 @@ class SampleApplicationContainerIntegrationTests {
 			failures.add(what + " -> " + ex);
 			return null;
 		}
+	}
+
+	@TestConfiguration(proxyBeanMethods = false)
+	static class LeaseSecretsConfiguration {
+
+		@Bean
+		LeaseSecrets leaseSecrets() {
+			return new LeaseSecrets();
+		}
+
 	}
 
 	/**
