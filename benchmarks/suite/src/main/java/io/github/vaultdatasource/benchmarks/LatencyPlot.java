@@ -62,7 +62,8 @@ final class LatencyPlot {
 		int top = offsetY + TOP;
 		long from = panel.fromNanos();
 		long last = (samples.size() > 0) ? samples.start(samples.size() - 1) : from + 1;
-		long to = Math.max(from + 1, Math.min(last, panel.toNanos()));
+		// A panel with an explicit end keeps it even where no query completed (a stalled pool shows as a gap).
+		long to = Math.max(from + 1, (panel.toNanos() == Long.MAX_VALUE) ? last : panel.toNanos());
 		double maxMillis = 1000;
 		for (int i = 0; i < samples.size(); i++) {
 			maxMillis = Math.max(maxMillis, Stats.millis(samples.latency(i)));
@@ -166,7 +167,7 @@ final class LatencyPlot {
 	 * @param windows spans to shade, such as rotations
 	 * @param markers times to mark with a vertical line
 	 * @param fromNanos where the time axis starts
-	 * @param toNanos where it ends at the latest
+	 * @param toNanos where it ends, or {@code Long.MAX_VALUE} for the last sample
 	 */
 	record Panel(String title, Samples samples, LatencyWindows windows, List<Long> markers, long fromNanos,
 			long toNanos) {
