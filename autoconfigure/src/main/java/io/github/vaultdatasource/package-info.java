@@ -1,6 +1,6 @@
 /**
- * Public API of vault-datasource: Vault-issued database credentials, their lease, and the events
- * published while they are renewed, rotated and revoked.
+ * Public value types of vault-datasource: Vault-issued database credentials and their lease, and
+ * the vocabulary (rotation reasons, failure kinds) that events, status and metrics share.
  */
 @NullMarked
 package io.github.vaultdatasource;

@@ -5,7 +5,7 @@ import java.time.Clock;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.ManagedLeases;
-import io.github.vaultdatasource.lease.RotationReason;
+import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.vault.DatabaseSecretsClient;
 import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
 import io.github.vaultdatasource.vault.VaultTokenManager;

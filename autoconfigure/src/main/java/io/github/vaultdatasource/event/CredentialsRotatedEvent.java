@@ -3,7 +3,7 @@ package io.github.vaultdatasource.event;
 import java.time.Duration;
 import java.time.Instant;
 
-import io.github.vaultdatasource.lease.RotationReason;
+import io.github.vaultdatasource.RotationReason;
 
 /**
  * Published when a data source switched to new credentials and drained the old ones.

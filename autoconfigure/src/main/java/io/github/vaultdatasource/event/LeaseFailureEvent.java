@@ -2,8 +2,8 @@ package io.github.vaultdatasource.event;
 
 import java.time.Instant;
 
-import io.github.vaultdatasource.lease.FailureKind;
-import io.github.vaultdatasource.lease.RotationReason;
+import io.github.vaultdatasource.FailureKind;
+import io.github.vaultdatasource.RotationReason;
 import org.jspecify.annotations.Nullable;
 
 /**

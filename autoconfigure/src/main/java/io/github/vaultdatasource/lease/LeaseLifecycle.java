@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.vaultdatasource.CredentialLease;
+import io.github.vaultdatasource.FailureKind;
+import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.event.CredentialsIssuedEvent;
 import io.github.vaultdatasource.event.CredentialsRotatedEvent;
 import io.github.vaultdatasource.event.LeaseFailureEvent;

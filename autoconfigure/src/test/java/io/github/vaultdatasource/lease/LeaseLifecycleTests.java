@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import io.github.vaultdatasource.FailureKind;
+import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.CredentialLease;
 import io.github.vaultdatasource.event.CredentialsIssuedEvent;
 import io.github.vaultdatasource.event.CredentialsRotatedEvent;

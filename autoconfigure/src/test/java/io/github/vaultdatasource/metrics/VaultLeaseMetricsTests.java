@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.github.vaultdatasource.event.VaultDataSourceEvent;
 import io.github.vaultdatasource.lease.ManagedLeases;
-import io.github.vaultdatasource.lease.RotationReason;
+import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.lease.SimulatedLease;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -8,7 +8,7 @@ import java.util.Map;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.LeaseStatus;
 import io.github.vaultdatasource.lease.ManagedLeases;
-import io.github.vaultdatasource.lease.RotationReason;
+import io.github.vaultdatasource.RotationReason;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.actuate.endpoint.Access;

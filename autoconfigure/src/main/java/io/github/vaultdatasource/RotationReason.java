@@ -1,7 +1,7 @@
-package io.github.vaultdatasource.lease;
+package io.github.vaultdatasource;
 
 /**
- * Why credentials were rotated.
+ * Why credentials were rotated: part of the public vocabulary that events, status and metrics share.
  */
 public enum RotationReason {
 

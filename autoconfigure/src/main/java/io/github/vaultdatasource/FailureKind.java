@@ -1,4 +1,4 @@
-package io.github.vaultdatasource.lease;
+package io.github.vaultdatasource;
 
 /**
  * What failed in the lease lifecycle.
