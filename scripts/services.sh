@@ -9,6 +9,9 @@
 #   scripts/services.sh role NAME DEFAULT_TTL MAX_TTL [owner-session]
 #                                            (re)define a database role, e.g. app 4s 12s; with
 #                                            owner-session its users' sessions act as app_owner
+#   scripts/services.sh restart-pg fast|immediate   restart PostgreSQL (fault tests)
+#   scripts/services.sh restart-bao          restart OpenBao: the dev server loses every lease,
+#                                            then the engine and the default role are set up again
 #
 # Everything lives under $VDS_STATE_DIR (default: <repo>/.vds); `source $STATE/env` to use it.
 #
@@ -405,6 +408,31 @@ cmd_role() {
   create_role "$@"
 }
 
+# Fault injection for the reliability tests: restart a service the way an operator or a crash would.
+cmd_restart_pg() {
+  local mode="${1:-fast}"
+  [[ "$mode" == fast || "$mode" == immediate ]] || die "usage: $0 restart-pg fast|immediate"
+  resolve_bins
+  pg_running || die "our PostgreSQL is not running (run '$0 up')"
+  log "restarting PostgreSQL (-m $mode)"
+  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -m "$mode" -w -t 30 restart </dev/null >/dev/null ||
+    { tail -n 30 "$PG_LOG" >&2; die "PostgreSQL failed to restart (log: $PG_LOG)"; }
+  wait_for 10 "PostgreSQL ready" pg_ready || die "PostgreSQL not ready (log: $PG_LOG)"
+  pg_postmaster_pid >"$PG_PIDFILE"
+  write_env
+}
+
+# A dev server keeps its state in memory: a restart loses every lease, mount and role, as a Vault
+# restored from an old snapshot would. The database engine and the default role come back.
+cmd_restart_bao() {
+  resolve_bins
+  stop_bao
+  start_bao
+  setup_pg_objects
+  configure_bao
+  write_env
+}
+
 main() {
   local cmd="${1:-}"
   shift || true
@@ -413,8 +441,11 @@ main() {
     down) cmd_down "$@" ;;
     status) cmd_status "$@" ;;
     role) cmd_role "$@" ;;
+    restart-pg) cmd_restart_pg "$@" ;;
+    restart-bao) cmd_restart_bao "$@" ;;
     *)
-      echo "usage: $0 up | down [--purge] | status | role NAME DEFAULT_TTL MAX_TTL [owner-session]" >&2
+      echo "usage: $0 up | down [--purge] | status | role NAME DEFAULT_TTL MAX_TTL [owner-session]" \
+        "| restart-pg fast|immediate | restart-bao" >&2
       exit 2
       ;;
   esac

@@ -21,8 +21,13 @@ public enum FailureKind {
 	VALIDATION,
 
 	/**
-	 * Revoking a lease failed.
+	 * Revoking a lease failed; Vault revokes it when it expires.
 	 */
-	REVOCATION
+	REVOCATION,
+
+	/**
+	 * Something unexpected failed inside the library; the lifecycle keeps going and retries.
+	 */
+	INTERNAL
 
 }

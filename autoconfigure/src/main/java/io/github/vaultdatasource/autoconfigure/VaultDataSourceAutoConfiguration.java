@@ -63,7 +63,6 @@ public final class VaultDataSourceAutoConfiguration {
 	}
 
 	@Bean
-	@ConditionalOnMissingBean
 	VaultDataSourceRegistrar vaultDataSourceRegistrar(VaultDataSourceProperties properties,
 			VaultConnectionDetails connectionDetails, DatabaseSecretsClient client,
 			ObjectProvider<VaultTokenManager> tokenManager, ApplicationEventPublisher events, ManagedLeases leases) {

@@ -1,27 +1,16 @@
 package io.github.vaultdatasource.autoconfigure;
 
-import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
-import javax.sql.DataSource;
-
-import io.github.vaultdatasource.health.VaultLeaseHealthIndicator;
+import io.github.vaultdatasource.health.VaultLeasesHealthContributor;
 import io.github.vaultdatasource.health.VaultServerHealthIndicator;
-import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
 
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
-import org.springframework.boot.health.contributor.CompositeHealthContributor;
-import org.springframework.boot.health.contributor.HealthContributor;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -36,19 +25,9 @@ public final class VaultDataSourceHealthAutoConfiguration {
 	@Bean
 	@ConditionalOnEnabledHealthIndicator("vaultleases")
 	@ConditionalOnMissingBean(name = "vaultLeasesHealthContributor")
-	HealthContributor vaultLeasesHealthContributor(ManagedLeases leases, ObjectProvider<DataSource> dataSources,
+	VaultLeasesHealthContributor vaultLeasesHealthContributor(ManagedLeases leases,
 			VaultDataSourceProperties properties) {
-		// Data sources come under management as they are created; create them first.
-		dataSources.orderedStream().forEach((dataSource) -> {
-		});
-		Duration threshold = properties.getHealth().getExpiryThreshold();
-		List<LeaseLifecycle> managed = leases.all();
-		if (managed.size() == 1) {
-			return indicator(managed.get(0), threshold);
-		}
-		Map<String, HealthContributor> indicators = new LinkedHashMap<>();
-		managed.forEach((lease) -> indicators.put(lease.name(), indicator(lease, threshold)));
-		return CompositeHealthContributor.fromMap(indicators);
+		return new VaultLeasesHealthContributor(leases, properties.getHealth().getExpiryThreshold());
 	}
 
 	@Bean
@@ -57,10 +36,6 @@ public final class VaultDataSourceHealthAutoConfiguration {
 	@ConditionalOnBean(VaultDatabaseSecretsClient.class)
 	VaultServerHealthIndicator vaultServerHealthIndicator(VaultDatabaseSecretsClient client) {
 		return new VaultServerHealthIndicator(client::serverStatus);
-	}
-
-	private static VaultLeaseHealthIndicator indicator(LeaseLifecycle lease, Duration threshold) {
-		return new VaultLeaseHealthIndicator(lease::status, threshold);
 	}
 
 }

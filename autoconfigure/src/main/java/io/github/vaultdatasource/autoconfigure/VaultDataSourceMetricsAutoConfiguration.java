@@ -1,5 +1,6 @@
 package io.github.vaultdatasource.autoconfigure;
 
+import java.time.Instant;
 import java.util.Optional;
 
 import io.github.vaultdatasource.lease.ManagedLeases;
@@ -32,7 +33,8 @@ public final class VaultDataSourceMetricsAutoConfiguration {
 	@ConditionalOnMissingBean
 	VaultLeaseMetrics vaultLeaseMetrics(ManagedLeases leases, ObjectProvider<VaultTokenManager> tokenManager) {
 		VaultTokenManager tokens = tokenManager.getIfAvailable();
-		return new VaultLeaseMetrics(leases, () -> (tokens != null) ? tokens.tokenTimeToLive() : Optional.empty());
+		return new VaultLeaseMetrics(leases, () -> (tokens != null) ? tokens.tokenTimeToLive() : Optional.empty(),
+				Instant::now);
 	}
 
 }

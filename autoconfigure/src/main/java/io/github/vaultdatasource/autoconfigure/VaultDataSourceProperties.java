@@ -275,6 +275,12 @@ public class VaultDataSourceProperties {
 		 */
 		private @Nullable String role;
 
+		/**
+		 * Whether startup checks, with one connection, that the database accepts the first
+		 * credentials Vault issued, so that a wrong database URL stops the application at once.
+		 */
+		private boolean validateOnStartup = true;
+
 		public String getMount() {
 			return this.mount;
 		}
@@ -289,6 +295,14 @@ public class VaultDataSourceProperties {
 
 		public void setRole(@Nullable String role) {
 			this.role = role;
+		}
+
+		public boolean isValidateOnStartup() {
+			return this.validateOnStartup;
+		}
+
+		public void setValidateOnStartup(boolean validateOnStartup) {
+			this.validateOnStartup = validateOnStartup;
 		}
 
 	}
@@ -336,7 +350,8 @@ public class VaultDataSourceProperties {
 		private boolean revokeOnShutdown = true;
 
 		/**
-		 * How long shutdown waits for a rotation under way before revoking.
+		 * How long shutdown waits for a renewal or rotation under way before closing the pool and
+		 * revoking the leases.
 		 */
 		private Duration shutdownTimeout = Duration.ofSeconds(10);
 
@@ -432,6 +447,19 @@ public class VaultDataSourceProperties {
 		 */
 		private double surgeFactor = 2.0;
 
+		/**
+		 * Longest wait for the surge's new connections before the old ones are evicted; never more
+		 * than half the time left to drain.
+		 */
+		private Duration surgeWait = Duration.ofSeconds(2);
+
+		/**
+		 * Whether a pooled connection whose statement failed with SQLState 42501 (permission
+		 * denied) is evicted: a revoked user's connection then fails once instead of until the
+		 * rotation. Turn off if the application meets permission errors as part of its normal work.
+		 */
+		private boolean evictOnPermissionDenied = true;
+
 		public Duration getValidationTimeout() {
 			return this.validationTimeout;
 		}
@@ -462,6 +490,22 @@ public class VaultDataSourceProperties {
 
 		public void setSurgeFactor(double surgeFactor) {
 			this.surgeFactor = surgeFactor;
+		}
+
+		public Duration getSurgeWait() {
+			return this.surgeWait;
+		}
+
+		public void setSurgeWait(Duration surgeWait) {
+			this.surgeWait = surgeWait;
+		}
+
+		public boolean isEvictOnPermissionDenied() {
+			return this.evictOnPermissionDenied;
+		}
+
+		public void setEvictOnPermissionDenied(boolean evictOnPermissionDenied) {
+			this.evictOnPermissionDenied = evictOnPermissionDenied;
 		}
 
 	}

@@ -8,10 +8,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.github.vaultdatasource.DatabaseCredentials;
 import io.github.vaultdatasource.autoconfigure.VaultDataSourceProperties.AuthenticationMethod;
 import io.github.vaultdatasource.jdbc.HikariCredentialRotator;
+import io.github.vaultdatasource.jdbc.HikariCredentialRotator.RejectionListener;
 import io.github.vaultdatasource.jdbc.HikariCredentialRotator.RotationSettings;
-import io.github.vaultdatasource.lease.ExecutorLeaseScheduler;
+import io.github.vaultdatasource.lease.CredentialsValidationException;
+import io.github.vaultdatasource.lease.LeaseExecutor;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.LeaseLifecycle.TokenSupport;
 import io.github.vaultdatasource.lease.LeasePolicy;
@@ -21,14 +24,17 @@ import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
 import io.github.vaultdatasource.vault.VaultRequestException;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.ApplicationEventPublisher;
 
 /**
  * Puts HikariCP pools under Vault management: attaches a credential rotator before the pool
- * starts, issues the first credentials (so a Vault problem stops startup with a clear report),
- * runs the lease lifecycle, and on shutdown closes the pool and then revokes the lease.
+ * starts, issues the first credentials and checks the database accepts them (so a Vault or
+ * database problem stops startup with a clear report), runs the lease lifecycle on the library's
+ * private threads, and on shutdown closes the pool and then revokes the leases. Machinery of the
+ * auto-configuration, not an API.
  */
-public class VaultDataSourceRegistrar {
+final class VaultDataSourceRegistrar implements DisposableBean {
 
 	private final VaultDataSourceProperties properties;
 
@@ -44,9 +50,11 @@ public class VaultDataSourceRegistrar {
 
 	private final Clock clock;
 
+	private final LeaseExecutor executor = new LeaseExecutor();
+
 	private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
 
-	public VaultDataSourceRegistrar(VaultDataSourceProperties properties, VaultConnectionDetails connection,
+	VaultDataSourceRegistrar(VaultDataSourceProperties properties, VaultConnectionDetails connection,
 			DatabaseSecretsClient client, TokenSupport tokens, ApplicationEventPublisher events, ManagedLeases leases,
 			Clock clock) {
 		this.properties = properties;
@@ -64,17 +72,13 @@ public class VaultDataSourceRegistrar {
 	 * @param pool the pool
 	 * @return the lease lifecycle now running for it
 	 */
-	public LeaseLifecycle manage(String name, HikariDataSource pool) {
+	LeaseLifecycle manage(String name, HikariDataSource pool) {
 		String role = VaultDataSourceConfiguration.requireRole(this.connection);
 		checkUrl(pool.getJdbcUrl());
-		LeaseLifecycle[] lifecycle = new LeaseLifecycle[1];
+		LeasePolicy policy = policy();
 		HikariCredentialRotator rotator;
 		try {
-			rotator = HikariCredentialRotator.attach(pool, rotationSettings(), (username, sqlState) -> {
-				if (lifecycle[0] != null) {
-					lifecycle[0].credentialsRejected(username, sqlState);
-				}
-			});
+			rotator = HikariCredentialRotator.attach(pool, rotationSettings());
 		}
 		catch (SQLException ex) {
 			throw new VaultDataSourceException("No JDBC driver accepts spring.datasource.url=" + pool.getJdbcUrl() + ".",
@@ -82,33 +86,49 @@ public class VaultDataSourceRegistrar {
 							+ "classpath and check spring.datasource.url.",
 					ex);
 		}
-		LeaseLifecycle created = new LeaseLifecycle(name, role, this.client, rotator,
-				new ExecutorLeaseScheduler(name, this.properties.getLease().getShutdownTimeout()), this.clock, policy(),
-				this.events, this.tokens);
-		lifecycle[0] = created;
+		LeaseLifecycle lifecycle = new LeaseLifecycle(name, role, this.client, rotator,
+				this.executor.strand("vault-lease-" + name), this.executor.strand("vault-drain-" + name), this.clock,
+				policy, this.events, this.tokens);
+		rotator.onRejection(new RejectionListener() {
+
+			@Override
+			public void loginRejected(DatabaseCredentials credentials, String sqlState) {
+				lifecycle.loginRejected(credentials, sqlState);
+			}
+
+			@Override
+			public void permissionDenied() {
+				lifecycle.permissionDenied();
+			}
+
+		});
 		try {
-			created.start();
+			lifecycle.start(this.properties.getDatabase().isValidateOnStartup());
 		}
 		catch (VaultRequestException ex) {
 			throw startupFailure(ex);
 		}
-		this.leases.register(created);
+		catch (CredentialsValidationException ex) {
+			throw validationFailure(ex, pool.getJdbcUrl());
+		}
+		this.leases.register(lifecycle);
 		this.pools.put(name, pool);
-		return created;
+		return lifecycle;
 	}
 
 	/**
-	 * Stop managing a pool: stop the lifecycle, close the pool, then revoke the lease if configured.
+	 * Stop managing a pool: stop the lifecycle, close the pool, then revoke the leases if configured.
 	 * @param name the data source bean name
 	 */
-	public void release(String name) {
+	void release(String name) {
 		HikariDataSource pool = this.pools.remove(name);
 		this.leases.get(name).ifPresent((lifecycle) -> {
+			VaultDataSourceProperties.Lease lease = this.properties.getLease();
 			lifecycle.stop(() -> {
 				if (pool != null) {
 					pool.close();
 				}
-			}, this.properties.getLease().isRevokeOnShutdown());
+			}, lease.isRevokeOnShutdown(), lease.getShutdownTimeout());
 			this.leases.remove(name);
 		});
 	}
@@ -118,14 +138,19 @@ public class VaultDataSourceRegistrar {
 	 * @param name the data source bean name
 	 * @return whether it is managed
 	 */
-	public boolean isManaged(String name) {
+	boolean isManaged(String name) {
 		return this.pools.containsKey(name);
+	}
+
+	@Override
+	public void destroy() {
+		this.executor.close();
 	}
 
 	private RotationSettings rotationSettings() {
 		VaultDataSourceProperties.Rotation rotation = this.properties.getRotation();
 		return new RotationSettings(rotation.getValidationTimeout(), rotation.getSweepInterval(), rotation.isSurge(),
-				rotation.getSurgeFactor());
+				rotation.getSurgeFactor(), rotation.getSurgeWait(), rotation.isEvictOnPermissionDenied());
 	}
 
 	private LeasePolicy policy() {
@@ -162,10 +187,45 @@ public class VaultDataSourceRegistrar {
 		}
 	}
 
+	private VaultDataSourceException validationFailure(CredentialsValidationException ex, @Nullable String url) {
+		String state = ex.getSqlState();
+		String cause = (ex.getCause() != null) ? ex.getCause().getMessage() : ex.getMessage();
+		String hint;
+		if ("3D000".equals(state)) {
+			hint = "the database named in spring.datasource.url does not exist: check its name";
+		}
+		else if (state != null && state.startsWith("08")) {
+			hint = "PostgreSQL could not be reached at the host and port of spring.datasource.url: check them";
+		}
+		else if ("28P01".equals(state) || "28000".equals(state)) {
+			hint = "PostgreSQL refused the user's password: check the role's creation_statements (PASSWORD "
+					+ "'{{password}}', VALID UNTIL '{{expiration}}') and the database connection's password_authentication "
+					+ "in Vault, and that spring.datasource.url points to the database Vault manages";
+		}
+		else if ("42501".equals(state)) {
+			hint = "the user may not connect to this database: grant CONNECT on it to the role the creation "
+					+ "statements put the user in";
+		}
+		else {
+			hint = "check spring.datasource.url and the role's creation_statements";
+		}
+		return new VaultDataSourceException("The database at spring.datasource.url=" + url + " did not accept user '"
+				+ ex.getUsername() + "' that Vault issued from " + this.client.credentialsPath() + ": " + cause
+				+ ((state != null) ? " (SQLState " + state + ")" : "") + ". The lease was revoked.",
+				"Consider the following: " + hint + ".", ex);
+	}
+
 	private VaultDataSourceException startupFailure(VaultRequestException ex) {
 		String path = this.client.credentialsPath();
 		String uri = String.valueOf(this.connection.getUri());
 		return switch (ex.getFailure()) {
+			case SERVER_ERROR -> new VaultDataSourceException(
+					"Vault at " + uri + " failed to issue database credentials from " + path + ": " + ex.getMessage(),
+					"Consider the following: Vault answered with an error of its own, often from the database: check "
+							+ "the role's creation_statements and the connection Vault uses ('bao read "
+							+ this.connection.getDatabaseMount() + "/roles/" + this.connection.getDatabaseRole()
+							+ "', '" + this.connection.getDatabaseMount() + "/config/...') and Vault's server log.",
+					ex);
 			case UNAVAILABLE -> new VaultDataSourceException(
 					"Vault at " + uri + " could not be reached, or is sealed, while issuing database credentials from "
 							+ path + ": " + ex.getMessage(),
@@ -178,7 +238,7 @@ public class VaultDataSourceRegistrar {
 							+ ex.getMessage(),
 					loginAction(), ex);
 			case PERMISSION_DENIED -> permissionDenied(ex, path, uri);
-			case NOT_FOUND, REJECTED, LEASE_GONE -> new VaultDataSourceException(
+			case NOT_FOUND, REJECTED, LEASE_GONE, MAX_TTL_REACHED -> new VaultDataSourceException(
 					"Vault could not issue database credentials from " + path + ": " + ex.getMessage(),
 					"Consider the following: check vault.database.role=" + this.connection.getDatabaseRole()
 							+ " and vault.database.mount=" + this.connection.getDatabaseMount()

@@ -6,7 +6,8 @@ import java.time.Instant;
 import io.github.vaultdatasource.RotationReason;
 
 /**
- * Published when a data source switched to new credentials and drained the old ones.
+ * Published when a data source has switched to new credentials, drained the connections of the old
+ * ones and revoked the old lease (or given up revoking it), with how long each step took.
  */
 public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 
@@ -14,27 +15,21 @@ public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 
 	private final RotationReason reason;
 
-	private final Duration issueDuration;
-
-	private final Duration switchDuration;
-
-	private final Duration drainDuration;
-
-	private final Duration revokeDuration;
+	private final Timings timings;
 
 	private final int oldConnectionsLeft;
 
+	private final boolean previousRevoked;
+
 	public CredentialsRotatedEvent(Object source, String dataSourceName, String username, String shortLeaseId,
-			Instant timestamp, String previousUsername, RotationReason reason, Duration issueDuration,
-			Duration switchDuration, Duration drainDuration, Duration revokeDuration, int oldConnectionsLeft) {
+			Instant timestamp, String previousUsername, RotationReason reason, Timings timings, int oldConnectionsLeft,
+			boolean previousRevoked) {
 		super(source, dataSourceName, username, shortLeaseId, timestamp);
 		this.previousUsername = previousUsername;
 		this.reason = reason;
-		this.issueDuration = issueDuration;
-		this.switchDuration = switchDuration;
-		this.drainDuration = drainDuration;
-		this.revokeDuration = revokeDuration;
+		this.timings = timings;
 		this.oldConnectionsLeft = oldConnectionsLeft;
+		this.previousRevoked = previousRevoked;
 	}
 
 	/**
@@ -54,28 +49,36 @@ public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 	}
 
 	/**
-	 * Return the time from the start of the rotation until Vault issued and the database accepted
-	 * the new credentials.
-	 * @return the issue and validation duration
+	 * Return how long each step of the rotation took.
+	 * @return the timings
+	 */
+	public Timings getTimings() {
+		return this.timings;
+	}
+
+	/**
+	 * Return the time from asking Vault until it issued the new credentials.
+	 * @return the issue duration
 	 */
 	public Duration getIssueDuration() {
-		return this.issueDuration;
+		return this.timings.issue();
 	}
 
 	/**
-	 * Return the time to switch the pool to the new credentials.
-	 * @return the switch duration
+	 * Return the time from the switch until the pool's surge of new-credential connections was
+	 * ready (zero without a surge).
+	 * @return the surge duration
 	 */
 	public Duration getSwitchDuration() {
-		return this.switchDuration;
+		return this.timings.surge();
 	}
 
 	/**
-	 * Return the time until no connection of the old credentials remained in the pool.
+	 * Return the time from evicting the old connections until none remained.
 	 * @return the drain duration
 	 */
 	public Duration getDrainDuration() {
-		return this.drainDuration;
+		return this.timings.drain();
 	}
 
 	/**
@@ -83,7 +86,7 @@ public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 	 * @return the revoke duration
 	 */
 	public Duration getRevokeDuration() {
-		return this.revokeDuration;
+		return this.timings.revoke();
 	}
 
 	/**
@@ -96,11 +99,40 @@ public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 	}
 
 	/**
-	 * Return the total rotation time, issue to revoked.
+	 * Return whether the old lease was revoked; when not, Vault revokes it when it expires.
+	 * @return whether the previous lease was revoked
+	 */
+	public boolean isPreviousRevoked() {
+		return this.previousRevoked;
+	}
+
+	/**
+	 * Return the total rotation time, from asking Vault to the old lease revoked.
 	 * @return the total duration
 	 */
 	public Duration getTotalDuration() {
-		return this.issueDuration.plus(this.switchDuration).plus(this.drainDuration).plus(this.revokeDuration);
+		return this.timings.total();
+	}
+
+	/**
+	 * How long each step of a rotation took.
+	 *
+	 * @param issue asking Vault for new credentials until it answered
+	 * @param validation the database accepting the new credentials on one direct connection
+	 * @param surge from the switch until the surge's new connections were open (zero without one)
+	 * @param drain from evicting the old connections until none remained
+	 * @param revoke Vault revoking the old lease
+	 */
+	public record Timings(Duration issue, Duration validation, Duration surge, Duration drain, Duration revoke) {
+
+		/**
+		 * Return the sum of the steps.
+		 * @return the total
+		 */
+		public Duration total() {
+			return this.issue.plus(this.validation).plus(this.surge).plus(this.drain).plus(this.revoke);
+		}
+
 	}
 
 }

@@ -2,25 +2,36 @@ package io.github.vaultdatasource.event;
 
 import java.time.Instant;
 
+import io.github.vaultdatasource.RevocationTrigger;
+
 /**
- * Published when a lease was revoked, after a rotation or on shutdown.
+ * Published when the application revoked one of its leases, after a rotation, for credentials the
+ * database did not accept, or on shutdown.
  */
 public class LeaseRevokedEvent extends VaultDataSourceEvent {
 
-	private final boolean shutdown;
+	private final RevocationTrigger trigger;
 
 	public LeaseRevokedEvent(Object source, String dataSourceName, String username, String shortLeaseId,
-			Instant timestamp, boolean shutdown) {
+			Instant timestamp, RevocationTrigger trigger) {
 		super(source, dataSourceName, username, shortLeaseId, timestamp);
-		this.shutdown = shutdown;
+		this.trigger = trigger;
 	}
 
 	/**
-	 * Whether the lease was revoked because the application shut down.
-	 * @return {@code true} on shutdown, {@code false} after a rotation
+	 * Return why the lease was revoked.
+	 * @return the trigger
+	 */
+	public RevocationTrigger getTrigger() {
+		return this.trigger;
+	}
+
+	/**
+	 * Return whether the lease was revoked because the application shut down.
+	 * @return whether this was a revocation on shutdown
 	 */
 	public boolean isShutdown() {
-		return this.shutdown;
+		return this.trigger == RevocationTrigger.SHUTDOWN;
 	}
 
 }

@@ -15,7 +15,8 @@ import org.springframework.boot.health.contributor.Status;
  * Health of the Vault lease behind one data source: {@code UP} while its credentials are valid
  * (even if a renewal failed, while expiry is further away than the threshold),
  * {@code OUT_OF_SERVICE} when renewing or rotating keeps failing and expiry is nearer than the
- * threshold, {@code DOWN} when the credentials have expired or Vault reported the lease revoked.
+ * threshold, {@code DOWN} when the credentials have expired, Vault or the database reported them
+ * revoked, or the lifecycle failed and no longer renews.
  */
 public class VaultLeaseHealthIndicator extends AbstractHealthIndicator {
 
@@ -36,30 +37,31 @@ public class VaultLeaseHealthIndicator extends AbstractHealthIndicator {
 
 	@Override
 	protected void doHealthCheck(Health.Builder builder) {
-		LeaseStatus lease = this.status.get();
-		builder.status(status(lease));
-		builder.withDetail("role", lease.role()).withDetail("state", lease.state().name());
-		detail(builder, "username", lease.username());
-		detail(builder, "leaseId", lease.shortLeaseId());
-		detail(builder, "expiresAt", lease.expiresAt());
-		Duration timeToExpiry = lease.timeToExpiry();
-		if (timeToExpiry != null) {
-			builder.withDetail("timeToExpiry", timeToExpiry.toString());
+		LeaseStatus status = this.status.get();
+		builder.status(status(status));
+		builder.withDetail("role", status.role()).withDetail("state", status.state().name());
+		LeaseStatus.Current lease = status.lease();
+		if (lease != null) {
+			builder.withDetail("username", lease.username())
+				.withDetail("leaseId", lease.shortLeaseId())
+				.withDetail("expiresAt", lease.expiresAt().toString())
+				.withDetail("timeToExpiry", lease.timeToExpiry().toString())
+				.withDetail("renewable", lease.renewable());
+			detail(builder, "endsAt", lease.endsAt());
 		}
-		builder.withDetail("renewable", lease.renewable());
-		detail(builder, "lastRenewal", lease.lastRenewal());
-		detail(builder, "lastRotation", lease.lastRotation());
-		builder.withDetail("consecutiveFailures", lease.consecutiveFailures());
-		detail(builder, "lastFailure", lease.lastFailure());
-		builder.withDetail("nextAction", lease.nextAction().name());
-		detail(builder, "nextActionAt", lease.nextActionAt());
+		detail(builder, "lastRenewal", status.history().lastRenewal());
+		detail(builder, "lastRotation", status.history().lastRotation());
+		builder.withDetail("consecutiveFailures", status.failures().consecutive());
+		detail(builder, "lastFailure", status.failures().last());
+		builder.withDetail("nextAction", status.next().action().name());
+		detail(builder, "nextActionAt", status.next().at());
 	}
 
 	private Status status(LeaseStatus lease) {
 		return switch (lease.state()) {
 			case ACTIVE -> Status.UP;
 			case FAILING -> nearExpiry(lease) ? Status.OUT_OF_SERVICE : Status.UP;
-			case EXPIRED, REVOKED -> Status.DOWN;
+			case EXPIRED, REVOKED, FAILED -> Status.DOWN;
 			case STOPPED -> Status.OUT_OF_SERVICE;
 			case STARTING -> Status.UNKNOWN;
 		};

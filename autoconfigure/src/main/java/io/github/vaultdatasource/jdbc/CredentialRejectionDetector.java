@@ -1,36 +1,44 @@
 package io.github.vaultdatasource.jdbc;
 
 import java.sql.SQLException;
-import java.util.function.Consumer;
 
 import com.zaxxer.hikari.SQLExceptionOverride;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Watches the SQL errors HikariCP sees on pooled connections for signs that the credentials were
- * revoked behind the application's back (SQLState 42501 permission denied, 28P01 login failed),
- * and keeps any exception override the application configured itself.
+ * Watches the SQL errors HikariCP sees on pooled connections for permission errors (SQLState
+ * 42501), the sign of credentials revoked behind the application's back: the connection it
+ * happened on is evicted, so a revoked user's connection fails at most once instead of serving
+ * failures until a rotation, and the lease lifecycle is told so it can check the credentials.
+ * An exception override the application configured itself is kept and asked first.
  */
 final class CredentialRejectionDetector implements SQLExceptionOverride {
 
-	static final String PERMISSION_DENIED = "42501";
-
 	private final @Nullable SQLExceptionOverride delegate;
 
-	private final Consumer<String> listener;
+	private final boolean evictOnPermissionDenied;
 
-	CredentialRejectionDetector(@Nullable SQLExceptionOverride delegate, Consumer<String> listener) {
+	private final Runnable listener;
+
+	CredentialRejectionDetector(@Nullable SQLExceptionOverride delegate, boolean evictOnPermissionDenied,
+			Runnable listener) {
 		this.delegate = delegate;
+		this.evictOnPermissionDenied = evictOnPermissionDenied;
 		this.listener = listener;
 	}
 
 	@java.lang.Override
 	public SQLExceptionOverride.Override adjudicate(SQLException ex) {
-		String sqlState = ex.getSQLState();
-		if (PERMISSION_DENIED.equals(sqlState) || CredentialTrackingDataSource.LOGIN_FAILED.equals(sqlState)) {
-			this.listener.accept(sqlState);
+		SQLExceptionOverride.Override decision = (this.delegate != null) ? this.delegate.adjudicate(ex)
+				: SQLExceptionOverride.Override.CONTINUE_EVICT;
+		if (!CredentialTrackingDataSource.PERMISSION_DENIED.equals(ex.getSQLState())) {
+			return decision;
 		}
-		return (this.delegate != null) ? this.delegate.adjudicate(ex) : SQLExceptionOverride.Override.CONTINUE_EVICT;
+		this.listener.run();
+		if (decision == SQLExceptionOverride.Override.CONTINUE_EVICT && this.evictOnPermissionDenied) {
+			return SQLExceptionOverride.Override.MUST_EVICT;
+		}
+		return decision;
 	}
 
 }

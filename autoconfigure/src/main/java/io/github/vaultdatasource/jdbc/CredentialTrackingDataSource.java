@@ -14,7 +14,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
 import java.util.logging.Logger;
 
 import javax.sql.DataSource;
@@ -24,14 +23,22 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The {@link DataSource} HikariCP opens physical connections through, in place of its own
- * driver wrapper. It records which database user each connection was opened as and which logins
+ * driver wrapper. It records which credentials each connection logged in with and which logins
  * are still in flight, so a rotation can tell when no connection of the old credentials is left,
  * including one that was still logging in when the credentials switched (HikariCP issue 1836).
- * It also reports logins the database rejects (SQLState 28P01).
+ * Connections are tracked by credentials, not by username, so a static role whose password
+ * changes is told apart too. A login the database refuses is reported, and retried once with
+ * replacement credentials when the listener has some.
  */
 public final class CredentialTrackingDataSource implements DataSource {
 
 	static final String LOGIN_FAILED = "28P01";
+
+	static final String INVALID_AUTHORIZATION = "28000";
+
+	static final String PERMISSION_DENIED = "42501";
+
+	static final String TOO_MANY_CONNECTIONS = "53300";
 
 	private final Driver driver;
 
@@ -39,10 +46,9 @@ public final class CredentialTrackingDataSource implements DataSource {
 
 	private final Properties properties;
 
-	private final Map<String, UserConnections> users = new ConcurrentHashMap<>();
+	private final Map<DatabaseCredentials, Generation> generations = new ConcurrentHashMap<>();
 
-	private volatile BiConsumer<String, String> rejectionListener = (username, sqlState) -> {
-	};
+	private volatile LoginListener listener = (credentials, sqlState) -> null;
 
 	private volatile int loginTimeout;
 
@@ -76,8 +82,16 @@ public final class CredentialTrackingDataSource implements DataSource {
 		return DriverManager.getDriver(url);
 	}
 
-	void onRejection(BiConsumer<String, String> listener) {
-		this.rejectionListener = listener;
+	void onLoginFailure(LoginListener listener) {
+		this.listener = listener;
+	}
+
+	/**
+	 * Return the JDBC URL.
+	 * @return the URL
+	 */
+	String url() {
+		return this.url;
 	}
 
 	@Override
@@ -87,21 +101,31 @@ public final class CredentialTrackingDataSource implements DataSource {
 
 	@Override
 	public Connection getConnection(String username, String password) throws SQLException {
-		UserConnections user = this.users.computeIfAbsent(username, (name) -> new UserConnections());
-		user.inFlight.incrementAndGet();
+		DatabaseCredentials credentials = new DatabaseCredentials(username, password);
 		try {
-			Connection connection = connect(username, password);
-			user.add(connection);
-			return connection;
+			return open(credentials);
 		}
 		catch (SQLException ex) {
-			if (LOGIN_FAILED.equals(ex.getSQLState())) {
-				this.rejectionListener.accept(username, LOGIN_FAILED);
+			DatabaseCredentials replacement = this.listener.loginFailed(credentials, String.valueOf(ex.getSQLState()));
+			if (replacement == null || replacement.equals(credentials)) {
+				throw ex;
 			}
-			throw ex;
+			// The credentials were replaced while this login was failing (or waiting): the pool's
+			// connection adder gets a connection instead of backing off for seconds.
+			return open(replacement);
+		}
+	}
+
+	private Connection open(DatabaseCredentials credentials) throws SQLException {
+		Generation generation = this.generations.computeIfAbsent(credentials, (key) -> new Generation());
+		generation.inFlight.incrementAndGet();
+		try {
+			Connection connection = connect(credentials);
+			generation.add(connection);
+			return connection;
 		}
 		finally {
-			user.inFlight.decrementAndGet();
+			generation.inFlight.decrementAndGet();
 		}
 	}
 
@@ -112,14 +136,14 @@ public final class CredentialTrackingDataSource implements DataSource {
 	 * @throws SQLException when the database rejects the login
 	 */
 	Connection openDirect(DatabaseCredentials credentials) throws SQLException {
-		return connect(credentials.username(), credentials.password());
+		return connect(credentials);
 	}
 
-	private Connection connect(String username, String password) throws SQLException {
+	private Connection connect(DatabaseCredentials credentials) throws SQLException {
 		Properties login = new Properties();
 		login.putAll(this.properties);
-		login.setProperty("user", username);
-		login.setProperty("password", password);
+		login.setProperty("user", credentials.username());
+		login.setProperty("password", credentials.password());
 		if (this.loginTimeout > 0 && !login.containsKey("loginTimeout")) {
 			login.setProperty("loginTimeout", Integer.toString(this.loginTimeout));
 		}
@@ -131,42 +155,42 @@ public final class CredentialTrackingDataSource implements DataSource {
 	}
 
 	/**
-	 * Return how many connections opened as {@code username} are still open.
-	 * @param username the database user
+	 * Return how many connections opened with {@code credentials} are still open.
+	 * @param credentials the credentials
 	 * @return the open connections
 	 */
-	public int openConnections(String username) {
-		UserConnections user = this.users.get(username);
-		return (user != null) ? user.open() : 0;
+	public int openConnections(DatabaseCredentials credentials) {
+		Generation generation = this.generations.get(credentials);
+		return (generation != null) ? generation.open() : 0;
 	}
 
 	/**
-	 * Return how many logins as {@code username} are under way.
-	 * @param username the database user
+	 * Return how many logins with {@code credentials} are under way.
+	 * @param credentials the credentials
 	 * @return the logins in flight
 	 */
-	public int loginsInFlight(String username) {
-		UserConnections user = this.users.get(username);
-		return (user != null) ? user.inFlight.get() : 0;
+	public int loginsInFlight(DatabaseCredentials credentials) {
+		Generation generation = this.generations.get(credentials);
+		return (generation != null) ? generation.inFlight.get() : 0;
 	}
 
 	/**
-	 * Return whether a connection as {@code username} was opened after {@code nanoTime}.
-	 * @param username the database user
+	 * Return whether a connection with {@code credentials} was opened after {@code nanoTime}.
+	 * @param credentials the credentials
 	 * @param nanoTime a {@link System#nanoTime()} reading
 	 * @return whether a newer connection exists
 	 */
-	boolean openedSince(String username, long nanoTime) {
-		UserConnections user = this.users.get(username);
-		return user != null && user.lastOpened - nanoTime > 0;
+	boolean openedSince(DatabaseCredentials credentials, long nanoTime) {
+		Generation generation = this.generations.get(credentials);
+		return generation != null && generation.lastOpened - nanoTime > 0;
 	}
 
 	/**
-	 * Stop tracking a user whose connections are all gone.
-	 * @param username the database user
+	 * Stop tracking credentials whose connections are all gone.
+	 * @param credentials the credentials
 	 */
-	void forget(String username) {
-		this.users.remove(username);
+	void forget(DatabaseCredentials credentials) {
+		this.generations.remove(credentials);
 	}
 
 	@Override
@@ -211,7 +235,23 @@ public final class CredentialTrackingDataSource implements DataSource {
 		return "CredentialTrackingDataSource[" + this.url + "]";
 	}
 
-	private static final class UserConnections {
+	/**
+	 * Told when the database refuses a login of the pool.
+	 */
+	@FunctionalInterface
+	interface LoginListener {
+
+		/**
+		 * Handle a refused login.
+		 * @param credentials the credentials the login used
+		 * @param sqlState the SQLState of the refusal
+		 * @return credentials to retry with once, or {@code null} to let the login fail
+		 */
+		@Nullable DatabaseCredentials loginFailed(DatabaseCredentials credentials, String sqlState);
+
+	}
+
+	private static final class Generation {
 
 		private final AtomicInteger inFlight = new AtomicInteger();
 

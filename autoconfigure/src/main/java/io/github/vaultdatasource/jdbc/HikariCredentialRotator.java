@@ -4,9 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.function.BiConsumer;
-import java.util.function.BooleanSupplier;
+import java.util.Set;
 
 import com.zaxxer.hikari.HikariConfigMXBean;
 import com.zaxxer.hikari.HikariCredentialsProvider;
@@ -24,16 +22,25 @@ import org.jspecify.annotations.Nullable;
 /**
  * Hands Vault-issued credentials to a {@link HikariDataSource} and rotates them without failing a
  * query: it is the pool's {@link HikariCredentialsProvider}, so new logins always read the
- * current credentials in one step; on a switch it optionally surges the pool so that connections
- * with the new credentials are opened while the old ones still serve, soft-evicts the old
- * connections (in-use ones close when returned), sweeps until none of the old user remains, then
- * restores the pool size.
+ * current credentials in one step. A switch returns a {@link PoolRetirement} that optionally
+ * surges the pool so that connections with the new credentials are opened while the old ones
+ * still serve, soft-evicts the old connections (in-use ones close when returned), sweeps until
+ * none of them remains, then restores the pool size.
+ * <p>
+ * When the database refuses a login of the current credentials, the login waits (as long as a
+ * borrower would) for the lease lifecycle to install new ones and then uses them, instead of
+ * leaving HikariCP's connection adder to back off for seconds.
  */
 public final class HikariCredentialRotator implements CredentialsTarget, HikariCredentialsProvider {
 
 	private static final Log logger = LogFactory.getLog(HikariCredentialRotator.class);
 
-	private static final Duration SURGE_WAIT = Duration.ofSeconds(2);
+	private static final Set<String> REJECTIONS = Set.of(CredentialTrackingDataSource.LOGIN_FAILED,
+			CredentialTrackingDataSource.INVALID_AUTHORIZATION, CredentialTrackingDataSource.PERMISSION_DENIED);
+
+	private static final Duration POLL = Duration.ofMillis(10);
+
+	private static final Duration LONGEST_LOGIN_WAIT = Duration.ofSeconds(30);
 
 	private final HikariDataSource pool;
 
@@ -41,13 +48,28 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 
 	private final RotationSettings settings;
 
-	private volatile @Nullable Credentials current;
+	private final Object surgeLock = new Object();
 
-	public HikariCredentialRotator(HikariDataSource pool, CredentialTrackingDataSource connections,
+	private volatile @Nullable DatabaseCredentials current;
+
+	private volatile @Nullable Credentials hikariCredentials;
+
+	private volatile RejectionListener listener = RejectionListener.NONE;
+
+	private int surges;
+
+	private int restoredMaximumPoolSize;
+
+	private int restoredMinimumIdle;
+
+	private volatile boolean surgeRefused;
+
+	HikariCredentialRotator(HikariDataSource pool, CredentialTrackingDataSource connections,
 			RotationSettings settings) {
 		this.pool = pool;
 		this.connections = connections;
 		this.settings = settings;
+		connections.onLoginFailure(this::loginFailed);
 	}
 
 	/**
@@ -57,12 +79,11 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	 * details) is cleared so it can never be used. Call before the pool starts.
 	 * @param pool the pool
 	 * @param settings the rotation settings
-	 * @param rejections told the username and SQLState when the database rejects credentials
 	 * @return the rotator
 	 * @throws SQLException when no JDBC driver accepts the pool's URL
 	 */
-	public static HikariCredentialRotator attach(HikariDataSource pool, RotationSettings settings,
-			BiConsumer<String, String> rejections) throws SQLException {
+	public static HikariCredentialRotator attach(HikariDataSource pool, RotationSettings settings)
+			throws SQLException {
 		String url = pool.getJdbcUrl();
 		if (url == null) {
 			throw new IllegalStateException("Pool " + pool.getPoolName() + " has no JDBC URL");
@@ -70,17 +91,12 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		CredentialTrackingDataSource connections = new CredentialTrackingDataSource(url, pool.getDriverClassName(),
 				pool.getDataSourceProperties(), HikariCredentialRotator.class.getClassLoader());
 		HikariCredentialRotator rotator = new HikariCredentialRotator(pool, connections, settings);
-		connections.onRejection(rejections);
 		pool.setDataSource(connections);
 		pool.setCredentialsProvider(rotator);
 		pool.setUsername(null);
 		pool.setPassword(null);
-		pool.setExceptionOverride(new CredentialRejectionDetector(existingOverride(pool), (sqlState) -> {
-			String username = rotator.currentUsername();
-			if (username != null) {
-				rejections.accept(username, sqlState);
-			}
-		}));
+		pool.setExceptionOverride(new CredentialRejectionDetector(existingOverride(pool),
+				settings.evictOnPermissionDenied(), () -> rotator.listener.permissionDenied()));
 		return rotator;
 	}
 
@@ -102,9 +118,17 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		return override;
 	}
 
+	/**
+	 * Tell a listener when the database rejects credentials of this pool.
+	 * @param listener the listener
+	 */
+	public void onRejection(RejectionListener listener) {
+		this.listener = listener;
+	}
+
 	@Override
 	public Credentials getCredentials() {
-		Credentials credentials = this.current;
+		Credentials credentials = this.hikariCredentials;
 		if (credentials == null) {
 			throw new IllegalStateException("No Vault-issued credentials yet for pool " + this.pool.getPoolName());
 		}
@@ -116,21 +140,15 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	 * @return the current username, {@code null} before install
 	 */
 	public @Nullable String currentUsername() {
-		Credentials credentials = this.current;
-		return (credentials != null) ? credentials.getUsername() : null;
-	}
-
-	/**
-	 * Return the physical connection source, to observe connections by user.
-	 * @return the tracking data source
-	 */
-	public CredentialTrackingDataSource connections() {
-		return this.connections;
+		DatabaseCredentials credentials = this.current;
+		return (credentials != null) ? credentials.username() : null;
 	}
 
 	@Override
 	public void install(DatabaseCredentials credentials) {
-		this.current = Credentials.of(credentials.username(), credentials.password());
+		// One volatile write of an immutable pair: a login reads both or neither.
+		this.hikariCredentials = Credentials.of(credentials.username(), credentials.password());
+		this.current = credentials;
 	}
 
 	@Override
@@ -143,71 +161,118 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	}
 
 	@Override
-	public SwitchReport switchTo(DatabaseCredentials next, DatabaseCredentials previous, Instant drainDeadline) {
-		long started = System.nanoTime();
+	public PoolRetirement switchTo(DatabaseCredentials next, DatabaseCredentials previous, boolean previousDead) {
 		install(next);
-		HikariPoolMXBean poolBean = this.pool.getHikariPoolMXBean();
-		if (poolBean == null || this.pool.isClosed()) {
-			this.connections.forget(previous.username());
-			return new SwitchReport(0, 0, 0, 0);
-		}
-		String old = previous.username();
-		// A login that read the old credentials before the switch may still be under way; evicting
-		// before it lands would let an old connection join the pool afterwards (HikariCP 1836).
-		awaitUntil(() -> this.connections.loginsInFlight(old) == 0, drainDeadline);
-		HikariConfigMXBean config = this.pool.getHikariConfigMXBean();
-		int maximumPoolSize = config.getMaximumPoolSize();
-		int minimumIdle = config.getMinimumIdle();
-		boolean surged = surge(config, maximumPoolSize);
-		if (surged) {
-			// Let the surge open connections with the new credentials before the old ones are evicted:
-			// evicting at once leaves borrowers waiting on HikariCP's single connection adder. HikariCP
-			// opens them only while borrowers wait (an idle pool waits in vain, harmlessly), and never
-			// longer than half of the drain budget, which the old connections need.
-			int wanted = config.getMaximumPoolSize() - maximumPoolSize;
-			Instant now = Instant.now();
-			Instant halfBudget = now.plus(Duration.between(now, drainDeadline).dividedBy(2));
-			Instant surgeDeadline = now.plus(SURGE_WAIT);
-			awaitUntil(() -> this.connections.openConnections(next.username()) >= wanted,
-					surgeDeadline.isBefore(halfBudget) ? surgeDeadline : halfBudget);
-		}
-		long switched = System.nanoTime();
-		int sweeps = 1;
-		long evictedAt = System.nanoTime();
-		poolBean.softEvictConnections();
-		while (this.connections.openConnections(old) > 0 && Instant.now().isBefore(drainDeadline)) {
-			if (this.connections.openedSince(old, evictedAt)) {
-				evictedAt = System.nanoTime();
-				poolBean.softEvictConnections();
-				sweeps++;
-			}
-			sleep(this.settings.sweepInterval());
-		}
-		int left = this.connections.openConnections(old);
-		long drained = System.nanoTime();
-		if (surged) {
-			config.setMinimumIdle(minimumIdle);
-			config.setMaximumPoolSize(maximumPoolSize);
-			trim(poolBean, maximumPoolSize, drainDeadline);
-		}
-		if (left == 0) {
-			this.connections.forget(old);
-		}
-		return new SwitchReport(millis(started, switched), millis(switched, drained), sweeps, left);
+		return new PoolRetirement(this, next, previous, previousDead);
 	}
 
-	private boolean surge(HikariConfigMXBean config, int maximumPoolSize) {
-		if (!this.settings.surgeEnabled()) {
-			return false;
+	private @Nullable DatabaseCredentials loginFailed(DatabaseCredentials credentials, String sqlState) {
+		if (CredentialTrackingDataSource.TOO_MANY_CONNECTIONS.equals(sqlState)) {
+			surgeRefused();
+			return null;
 		}
-		int surged = (int) Math.ceil(maximumPoolSize * this.settings.surgeFactor());
-		if (surged <= maximumPoolSize) {
-			return false;
+		if (!REJECTIONS.contains(sqlState)) {
+			return null;
 		}
-		// Order matters: HikariCP rejects a minimum idle above the maximum pool size.
-		config.setMaximumPoolSize(surged);
-		config.setMinimumIdle(surged);
-		return true;
+		this.listener.loginRejected(credentials, sqlState);
+		long waitNanos = Math.min(this.pool.getConnectionTimeout(), LONGEST_LOGIN_WAIT.toMillis()) * 1_000_000L;
+		long deadline = System.nanoTime() + waitNanos;
+		DatabaseCredentials replacement = this.current;
+		while (credentials.equals(replacement) && deadline - System.nanoTime() > 0 && !this.pool.isClosed()) {
+			if (!sleep(POLL)) {
+				return null;
+			}
+			replacement = this.current;
+		}
+		return (replacement != null && !credentials.equals(replacement)) ? replacement : null;
+	}
+
+	CredentialTrackingDataSource connections() {
+		return this.connections;
+	}
+
+	RotationSettings settings() {
+		return this.settings;
+	}
+
+	@Nullable HikariPoolMXBean poolBean() {
+		return this.pool.isClosed() ? null : this.pool.getHikariPoolMXBean();
+	}
+
+	/**
+	 * Grow the pool for a switch, unless surging is off, a surge is already on (then it is shared),
+	 * or the database refused the last one.
+	 * @return the number of new connections wanted before evicting, or 0 for no surge
+	 */
+	int beginSurge() {
+		if (!this.settings.surgeEnabled() || this.pool.isClosed()) {
+			return 0;
+		}
+		synchronized (this.surgeLock) {
+			HikariConfigMXBean config = this.pool.getHikariConfigMXBean();
+			if (this.surges == 0) {
+				int maximum = config.getMaximumPoolSize();
+				int surged = (int) Math.ceil(maximum * this.settings.surgeFactor());
+				if (surged <= maximum) {
+					return 0;
+				}
+				this.restoredMaximumPoolSize = maximum;
+				this.restoredMinimumIdle = config.getMinimumIdle();
+				this.surgeRefused = false;
+				// Order matters: HikariCP rejects a minimum idle above the maximum pool size.
+				config.setMaximumPoolSize(surged);
+				config.setMinimumIdle(surged);
+			}
+			this.surges++;
+			return this.restoredMaximumPoolSize;
+		}
+	}
+
+	/**
+	 * Whether the database refused connections of the current surge.
+	 * @return whether the surge was refused
+	 */
+	boolean isSurgeRefused() {
+		return this.surgeRefused;
+	}
+
+	/**
+	 * End one surge; the last one restores the pool's sizes and evicts the connections above them.
+	 */
+	void endSurge() {
+		synchronized (this.surgeLock) {
+			if (this.surges == 0) {
+				return;
+			}
+			this.surges--;
+			if (this.surges > 0) {
+				return;
+			}
+			restoreSizes();
+		}
+		trim();
+	}
+
+	private void surgeRefused() {
+		synchronized (this.surgeLock) {
+			if (this.surges == 0 || this.surgeRefused) {
+				return;
+			}
+			this.surgeRefused = true;
+			restoreSizes();
+		}
+		logger.warn(String.format("PostgreSQL refused connections of pool '%s' while it was growing for a credential "
+				+ "switch (SQLState 53300, too many connections); the switch continues without growing the pool. "
+				+ "Raise max_connections or set vault.rotation.surge=false.", this.pool.getPoolName()));
+	}
+
+	private void restoreSizes() {
+		if (this.pool.isClosed()) {
+			return;
+		}
+		HikariConfigMXBean config = this.pool.getHikariConfigMXBean();
+		config.setMinimumIdle(this.restoredMinimumIdle);
+		config.setMaximumPoolSize(this.restoredMaximumPoolSize);
 	}
 
 	/**
@@ -215,12 +280,13 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	 * retires idle connections above the minimum after the idle timeout (never when minimum idle
 	 * equals the maximum). Borrow the excess and evict it.
 	 */
-	private void trim(HikariPoolMXBean poolBean, int maximumPoolSize, Instant deadline) {
+	private void trim() {
+		HikariPoolMXBean poolBean = poolBean();
 		if (!(poolBean instanceof HikariPool hikariPool)) {
 			return;
 		}
-		int excess = poolBean.getTotalConnections() - maximumPoolSize;
-		for (int i = 0; i < excess && Instant.now().isBefore(deadline.plusSeconds(5)); i++) {
+		int excess = poolBean.getTotalConnections() - this.pool.getMaximumPoolSize();
+		for (int i = 0; i < excess; i++) {
 			try {
 				Connection connection = hikariPool.getConnection(this.settings.sweepInterval().toMillis());
 				this.pool.evictConnection(connection);
@@ -232,24 +298,50 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		}
 	}
 
-	private static void awaitUntil(BooleanSupplier condition, Instant deadline) {
-		while (!condition.getAsBoolean() && Instant.now().isBefore(deadline)) {
-			sleep(Duration.ofMillis(10));
-		}
-	}
-
-	private static void sleep(Duration duration) {
+	static boolean sleep(Duration duration) {
 		try {
 			Thread.sleep(duration.toMillis());
+			return true;
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			logger.debug("Interrupted while draining old connections");
+			return false;
 		}
 	}
 
-	private static long millis(long fromNanos, long toNanos) {
-		return Duration.ofNanos(toNanos - fromNanos).toMillis();
+	/**
+	 * Told when the database rejects credentials of the pool.
+	 */
+	public interface RejectionListener {
+
+		/**
+		 * A listener that does nothing.
+		 */
+		RejectionListener NONE = new RejectionListener() {
+
+			@Override
+			public void loginRejected(DatabaseCredentials credentials, String sqlState) {
+			}
+
+			@Override
+			public void permissionDenied() {
+			}
+
+		};
+
+		/**
+		 * The database refused a login with these credentials (SQLState 28P01, 28000 or 42501).
+		 * @param credentials the credentials the login used
+		 * @param sqlState the SQLState
+		 */
+		void loginRejected(DatabaseCredentials credentials, String sqlState);
+
+		/**
+		 * A statement on a pooled connection failed with SQLState 42501 (permission denied). Which
+		 * connection, and so which credentials, HikariCP does not say.
+		 */
+		void permissionDenied();
+
 	}
 
 	/**
@@ -259,9 +351,12 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	 * @param sweepInterval how often to check for connections of the old credentials
 	 * @param surgeEnabled whether to grow the pool while switching
 	 * @param surgeFactor how much to grow it, relative to the maximum pool size
+	 * @param surgeWait how long a switch waits for the surge's new connections before evicting
+	 * @param evictOnPermissionDenied whether a connection whose statement failed with SQLState
+	 * 42501 is evicted
 	 */
 	public record RotationSettings(Duration validationTimeout, Duration sweepInterval, boolean surgeEnabled,
-			double surgeFactor) {
+			double surgeFactor, Duration surgeWait, boolean evictOnPermissionDenied) {
 
 	}
 

@@ -1,8 +1,10 @@
 package io.github.vaultdatasource.lease;
 
+import java.time.Duration;
 import java.time.Instant;
 
 import io.github.vaultdatasource.DatabaseCredentials;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the lease lifecycle hands credentials to: the connection pool.
@@ -16,30 +18,68 @@ public interface CredentialsTarget {
 	void install(DatabaseCredentials credentials);
 
 	/**
-	 * Check that the database accepts new credentials, with one direct connection.
+	 * Check that the database accepts credentials, with one direct connection and a trivial query.
 	 * @param candidate the credentials to check
 	 * @throws Exception when the database rejects them or cannot be reached
 	 */
 	void validate(DatabaseCredentials candidate) throws Exception;
 
 	/**
-	 * Switch the pool to new credentials and drain the connections of the previous ones.
+	 * Make new logins of the pool use {@code next} at once, and return the work that retires the
+	 * connections of {@code previous}, which the caller drives step by step.
 	 * @param next the new credentials
 	 * @param previous the credentials being replaced
-	 * @param drainDeadline when to stop waiting for old connections
-	 * @return what the switch and drain did
+	 * @param previousDead whether the database no longer accepts {@code previous} (revoked,
+	 * rejected or expired): its connections are then evicted at once, without growing the pool first
+	 * @return the retirement of {@code previous}
 	 */
-	SwitchReport switchTo(DatabaseCredentials next, DatabaseCredentials previous, Instant drainDeadline);
+	Retirement switchTo(DatabaseCredentials next, DatabaseCredentials previous, boolean previousDead);
 
 	/**
-	 * What a switch did, and how long each step took.
-	 *
-	 * @param switchMillis time to switch, including waiting for new connections of a surge
-	 * @param drainMillis time until no connection of the old credentials remained
-	 * @param sweeps how many times old connections were evicted
-	 * @param oldConnectionsLeft connections of the old credentials still open at the deadline
+	 * The retirement of replaced credentials: optionally grow the pool so connections of the new
+	 * credentials open while the old ones serve, evict the old connections (busy ones close when
+	 * returned), sweep until none is left, then restore the pool. Each call of {@link #advance} does
+	 * one short step and never blocks for long, so the caller's thread stays free between steps.
 	 */
-	record SwitchReport(long switchMillis, long drainMillis, int sweeps, int oldConnectionsLeft) {
+	interface Retirement {
+
+		/**
+		 * Do the next step.
+		 * @param deadline when to stop waiting for old connections to go
+		 * @return how long to wait before the next call, or {@code null} once retired
+		 */
+		@Nullable Duration advance(Instant deadline);
+
+		/**
+		 * Tell the retirement that the old credentials are no longer accepted: stop waiting for the
+		 * pool to grow and evict what is left now.
+		 */
+		void previousDead();
+
+		/**
+		 * Give up: restore the pool's size, leave the remaining old connections to the pool.
+		 */
+		void abandon();
+
+		/**
+		 * Return what the retirement did so far.
+		 * @return the report
+		 */
+		RetirementReport report();
+
+	}
+
+	/**
+	 * What a retirement did, and how long each step took.
+	 *
+	 * @param surge time from the switch until the surge's new connections were open (zero without a
+	 * surge)
+	 * @param drain time from the first eviction until no connection of the old credentials remained
+	 * (or the deadline passed)
+	 * @param oldConnectionsLeft connections of the old credentials still open at the end
+	 * @param surgeRefused whether the database refused connections of the surge
+	 */
+	record RetirementReport(Duration surge, Duration drain, int oldConnectionsLeft, boolean surgeRefused) {
 
 	}
 

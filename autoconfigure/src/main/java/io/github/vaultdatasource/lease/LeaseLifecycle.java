@@ -1,21 +1,34 @@
 package io.github.vaultdatasource.lease;
 
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.ArrayList;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.vaultdatasource.CredentialLease;
+import io.github.vaultdatasource.DatabaseCredentials;
 import io.github.vaultdatasource.FailureKind;
+import io.github.vaultdatasource.RevocationTrigger;
 import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.event.CredentialsIssuedEvent;
 import io.github.vaultdatasource.event.CredentialsRotatedEvent;
+import io.github.vaultdatasource.event.CredentialsRotatedEvent.Timings;
 import io.github.vaultdatasource.event.LeaseFailureEvent;
 import io.github.vaultdatasource.event.LeaseRenewedEvent;
 import io.github.vaultdatasource.event.LeaseRevokedEvent;
 import io.github.vaultdatasource.event.VaultDataSourceEvent;
-import io.github.vaultdatasource.lease.CredentialsTarget.SwitchReport;
+import io.github.vaultdatasource.lease.CredentialsTarget.Retirement;
+import io.github.vaultdatasource.lease.CredentialsTarget.RetirementReport;
+import io.github.vaultdatasource.lease.LeaseCounters.RenewalOutcome;
 import io.github.vaultdatasource.lease.LeaseScheduler.Cancellable;
 import io.github.vaultdatasource.lease.LeaseStatus.State;
 import io.github.vaultdatasource.vault.DatabaseSecretsClient;
@@ -29,20 +42,37 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.context.ApplicationEventPublisher;
 
 /**
- * The lifecycle of one data source's Vault lease: issues credentials, renews the lease, rotates to
- * new credentials before {@code max_ttl} (validate, switch, drain, revoke), retries failures with
- * backoff while the current credentials stay in use, and revokes on shutdown.
+ * The lifecycle of one data source's Vault leases: issues credentials, renews the lease, rotates
+ * to new credentials before the lease ends (issue, validate, switch, then drain and revoke the
+ * old lease), retries failures while the current credentials stay in use, and revokes every lease
+ * it holds on shutdown.
  * <p>
- * All work runs on the lease's own {@link LeaseScheduler}, one task at a time, so the state needs
- * no locking; other threads only read volatile snapshots or submit requests.
+ * Work runs on two {@link LeaseScheduler strands}. The <em>main</em> strand owns the current
+ * lease: renewals, and a rotation's issue, validation and switch. Once the pool uses the new
+ * credentials, the new lease's renewal is planned at once and the old lease moves to the
+ * <em>retire</em> strand, which drains its connections in short steps and revokes it; a slow drain
+ * or revocation therefore never delays a renewal. Every step of the main strand ends with exactly
+ * one next action planned; if it cannot plan one, the lifecycle reports itself {@code FAILED}
+ * instead of going quiet.
+ * <p>
+ * Lease times count from when a request was sent: Vault counts from when it handled the request,
+ * which is never earlier.
  */
 public final class LeaseLifecycle {
 
 	private static final Log logger = LogFactory.getLog(LeaseLifecycle.class);
 
-	private static final Duration REJECTION_CHECK_INTERVAL = Duration.ofSeconds(2);
+	private static final Duration DATABASE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
-	private static final Duration GONE_DRAIN_BUDGET = Duration.ofSeconds(2);
+	private static final Duration VAULT_CHECK_INTERVAL = Duration.ofSeconds(10);
+
+	private static final Duration DEAD_DRAIN_BUDGET = Duration.ofSeconds(2);
+
+	private static final Duration LEAST_DRAIN = Duration.ofMillis(100);
+
+	private static final double SMOOTHING = 0.3;
+
+	private static final Set<String> REJECTIONS = Set.of("28P01", "28000", "42501");
 
 	private final String name;
 
@@ -52,7 +82,9 @@ public final class LeaseLifecycle {
 
 	private final CredentialsTarget target;
 
-	private final LeaseScheduler scheduler;
+	private final LeaseScheduler main;
+
+	private final LeaseScheduler retire;
 
 	private final Clock clock;
 
@@ -62,46 +94,82 @@ public final class LeaseLifecycle {
 
 	private final TokenSupport tokens;
 
+	private final LeaseCounters counters = new LeaseCounters();
+
+	// Every lease this lifecycle must revoke, by lease id: whoever removes one revokes it.
+	private final Map<String, CredentialLease> held = new ConcurrentHashMap<>();
+
+	private final Map<String, RetiringLease> retiring = new ConcurrentHashMap<>();
+
+	private final AtomicInteger consecutiveFailures = new AtomicInteger();
+
+	private final AtomicReference<Instant> lastDatabaseCheck = new AtomicReference<>(Instant.EPOCH);
+
+	private final AtomicReference<Instant> lastVaultCheck = new AtomicReference<>(Instant.EPOCH);
+
+	private final AtomicReference<String> rejectionHandled = new AtomicReference<>("");
+
+	// Written by the main strand (and start() before it runs anything), read by anyone.
 	private volatile @Nullable CredentialLease lease;
 
 	private volatile Duration issuedTtl = Duration.ZERO;
 
-	private volatile boolean knownGone;
+	private volatile long generation;
 
-	private volatile boolean stopped;
+	private volatile @Nullable Instant endsAt;
+
+	private volatile @Nullable Duration maxTtl;
+
+	private volatile boolean currentDead;
+
+	private volatile Phase phase = Phase.NEW;
+
+	private volatile @Nullable String engineFailure;
+
+	private volatile @Nullable String lastFailure;
 
 	private volatile @Nullable Instant lastRenewal;
 
 	private volatile @Nullable Instant lastRotation;
 
-	private volatile int consecutiveFailures;
-
-	private volatile @Nullable String lastFailure;
-
 	private volatile NextAction nextAction = NextAction.NONE;
 
 	private volatile @Nullable Instant nextActionAt;
 
-	private final AtomicLong renewals = new AtomicLong();
+	private volatile Duration vaultLatency = Duration.ZERO;
 
-	private final AtomicLong rotations = new AtomicLong();
+	private volatile Duration rotationCost = Duration.ZERO;
 
-	private final AtomicLong failures = new AtomicLong();
+	// Planning state: the main strand's, and start()'s before it runs anything; the lock keeps a
+	// task that runs at once from racing the thread that planned it.
+	private final Object planLock = new Object();
 
-	private final AtomicLong revocations = new AtomicLong();
+	private @Nullable Instant plannedRotation;
 
-	private final AtomicReference<Instant> lastRejectionCheck = new AtomicReference<>(Instant.EPOCH);
+	private volatile @Nullable Planned pending;
 
-	private @Nullable Cancellable pending;
-
+	/**
+	 * Create a lifecycle.
+	 * @param name the data source bean name
+	 * @param role the Vault role
+	 * @param client issues, renews and revokes credentials
+	 * @param target the pool
+	 * @param main the strand for renewals and rotations
+	 * @param retire the strand for draining and revoking replaced leases
+	 * @param clock the clock
+	 * @param policy the timing decisions
+	 * @param events where to publish events
+	 * @param tokens what the lifecycle needs of the Vault token
+	 */
 	public LeaseLifecycle(String name, String role, DatabaseSecretsClient client, CredentialsTarget target,
-			LeaseScheduler scheduler, Clock clock, LeasePolicy policy, ApplicationEventPublisher events,
-			TokenSupport tokens) {
+			LeaseScheduler main, LeaseScheduler retire, Clock clock, LeasePolicy policy,
+			ApplicationEventPublisher events, TokenSupport tokens) {
 		this.name = name;
 		this.role = role;
 		this.client = client;
 		this.target = target;
-		this.scheduler = scheduler;
+		this.main = main;
+		this.retire = retire;
 		this.clock = clock;
 		this.policy = policy;
 		this.events = events;
@@ -109,23 +177,52 @@ public final class LeaseLifecycle {
 	}
 
 	/**
-	 * Issue the first credentials, hand them to the pool and schedule the first renewal. Runs on the
-	 * caller's thread so that a Vault problem stops the application's startup.
+	 * Issue the first credentials, check that the database accepts them, hand them to the pool and
+	 * plan the first renewal. Runs on the caller's thread so that a Vault or database problem stops
+	 * the application's startup.
 	 * @throws VaultRequestException when Vault cannot issue credentials
+	 * @throws CredentialsValidationException when the database does not accept them
 	 */
 	public void start() {
-		Instant started = this.clock.instant();
+		start(true);
+	}
+
+	/**
+	 * Like {@link #start()}, optionally without checking that the database accepts the first
+	 * credentials (then a wrong database URL shows only when the pool first connects).
+	 * @param validate whether to check the first credentials with one connection
+	 * @throws VaultRequestException when Vault cannot issue credentials
+	 * @throws CredentialsValidationException when the database does not accept them
+	 */
+	public void start(boolean validate) {
+		if (this.phase != Phase.NEW) {
+			throw new IllegalStateException("Lease lifecycle of '" + this.name + "' was started already");
+		}
+		Instant sent = this.clock.instant();
 		CredentialLease issued = this.client.issue();
-		Duration latency = Duration.between(started, this.clock.instant());
+		Duration latency = since(sent);
+		this.held.put(issued.leaseId(), issued);
+		this.counters.issued(latency);
+		observeVault(latency);
+		if (validate) {
+			try {
+				this.target.validate(issued.credentials());
+			}
+			catch (Exception ex) {
+				revoke(issued, RevocationTrigger.REJECTED);
+				throw new CredentialsValidationException(this.name, issued.username(), ex);
+			}
+		}
 		this.target.install(issued.credentials());
-		this.lease = issued;
-		this.issuedTtl = issued.ttl();
+		adopt(issued);
+		this.phase = Phase.RUNNING;
 		publish(new CredentialsIssuedEvent(this, this.name, issued.username(), issued.shortLeaseId(),
 				this.clock.instant(), issued.ttl(), latency));
 		logger.info(String.format("Vault issued database credentials for data source '%s': role '%s', user '%s', "
 				+ "lease %s, ttl %ss", this.name, this.role, issued.username(), issued.shortLeaseId(),
 				issued.ttl().toSeconds()));
-		this.scheduler.schedule(this::scheduleAfterIssue, Duration.ZERO);
+		planNext();
+		this.retire.schedule(this::learnMaxTtl, Duration.ZERO);
 	}
 
 	/**
@@ -133,96 +230,116 @@ public final class LeaseLifecycle {
 	 * @param reason why
 	 */
 	public void rotateNow(RotationReason reason) {
-		if (this.stopped) {
+		if (this.phase != Phase.RUNNING) {
 			return;
 		}
-		Instant requestedAt = this.clock.instant();
-		this.scheduler.schedule(() -> {
-			CredentialLease current = this.lease;
-			if (current != null && current.issuedAt().isAfter(requestedAt)) {
-				// Credentials were issued since the request (say, by the rotation whose login caused it).
+		long requestedIn = this.generation;
+		onMain("rotate now", () -> {
+			if (this.generation != requestedIn) {
+				// Credentials were replaced since the request (say, by the rotation whose login caused it).
 				return;
 			}
-			cancelPending();
-			rotate(reason);
-		}, Duration.ZERO);
+			rotate(reason, false);
+		});
 	}
 
 	/**
-	 * Report that the database rejected credentials: SQLState 28P01 (login failed) or 42501
-	 * (permission denied). A login failure for the current user rotates at once; a permission error
-	 * first asks Vault whether the lease still exists, since it may be an ordinary application
-	 * error. Reports are rate-limited.
-	 * @param username the user whose connection failed
+	 * Report that the database refused a login with these credentials (SQLState 28P01, 28000 or
+	 * 42501 at login): when they are the current ones, rotate at once and treat them as dead; when
+	 * they belong to a lease being drained, evict what is left of it now.
+	 * @param credentials the credentials of the refused login
 	 * @param sqlState the SQLState
 	 */
-	public void credentialsRejected(String username, String sqlState) {
+	public void loginRejected(DatabaseCredentials credentials, String sqlState) {
+		if (this.phase != Phase.RUNNING) {
+			return;
+		}
 		CredentialLease current = this.lease;
-		if (this.stopped || current == null || !current.username().equals(username)) {
+		if (current != null && current.credentials().equals(credentials)) {
+			if (current.leaseId().equals(this.rejectionHandled.getAndSet(current.leaseId()))) {
+				return;
+			}
+			logger.warn(String.format("Database refused user '%s' of data source '%s' (SQLState %s); rotating "
+					+ "lease %s at once", current.username(), this.name, sqlState, current.shortLeaseId()));
+			onMain("login rejected", () -> {
+				CredentialLease now = this.lease;
+				if (now != null && now.leaseId().equals(current.leaseId())) {
+					rotate(RotationReason.CREDENTIALS_REJECTED, true);
+				}
+			});
+			return;
+		}
+		this.retiring.values()
+			.stream()
+			.filter((retiring) -> retiring.previous.credentials().equals(credentials))
+			.forEach((retiring) -> retiring.retirement.previousDead());
+	}
+
+	/**
+	 * Report that a statement on a pooled connection failed with SQLState 42501 (permission
+	 * denied). HikariCP does not say on which connection, so the database is asked which of the
+	 * users this lifecycle holds still log in, and Vault whether the current lease still exists;
+	 * an ordinary application error changes nothing. Checks are rate-limited.
+	 */
+	public void permissionDenied() {
+		if (this.phase != Phase.RUNNING) {
 			return;
 		}
 		Instant now = this.clock.instant();
-		Instant last = this.lastRejectionCheck.get();
-		if (Duration.between(last, now).compareTo(REJECTION_CHECK_INTERVAL) < 0
-				|| !this.lastRejectionCheck.compareAndSet(last, now)) {
+		Instant last = this.lastDatabaseCheck.get();
+		if (Duration.between(last, now).compareTo(DATABASE_CHECK_INTERVAL) < 0
+				|| !this.lastDatabaseCheck.compareAndSet(last, now)) {
 			return;
 		}
-		logger.warn(String.format("Database rejected user '%s' of data source '%s' (SQLState %s); checking lease %s",
-				username, this.name, sqlState, current.shortLeaseId()));
-		this.scheduler.schedule(() -> checkRejected(current, sqlState), Duration.ZERO);
-	}
-
-	private void checkRejected(CredentialLease rejected, String sqlState) {
-		CredentialLease current = this.lease;
-		// A renewal replaces the lease object but not the credentials: only a new lease makes the report stale.
-		if (current == null || !current.leaseId().equals(rejected.leaseId()) || this.stopped) {
-			return;
-		}
-		if ("28P01".equals(sqlState)) {
-			cancelPending();
-			rotate(RotationReason.CREDENTIALS_REJECTED);
-			return;
-		}
-		try {
-			this.client.renew(rejected, this.issuedTtl);
-			logger.debug("Lease still valid after a permission error; treating it as an application error");
-		}
-		catch (VaultRequestException ex) {
-			if (ex.getFailure() == Failure.LEASE_GONE || ex.getFailure() == Failure.PERMISSION_DENIED) {
-				cancelPending();
-				handleLeaseGone(ex);
-			}
-		}
+		onMain("permission check", this::checkCredentials);
 	}
 
 	/**
-	 * Stop scheduling and, if asked, revoke the current lease synchronously. The caller closes the
-	 * pool before revoking.
-	 * @param poolCloser closes the pool, run before the revocation
-	 * @param revoke whether to revoke the lease
+	 * Stop: wait (at most {@code timeout}) for the operation under way, stop draining, close the
+	 * pool, then revoke every lease this lifecycle holds, including one a rotation was switching
+	 * to, unless told to leave them to expire.
+	 * @param poolCloser closes the pool, run before the revocations
+	 * @param revoke whether to revoke the leases
+	 * @param timeout how long to wait for the operation under way
 	 */
-	public void stop(Runnable poolCloser, boolean revoke) {
-		this.stopped = true;
+	public void stop(Runnable poolCloser, boolean revoke, Duration timeout) {
+		if (this.phase == Phase.STOPPING || this.phase == Phase.STOPPED) {
+			return;
+		}
+		this.phase = Phase.STOPPING;
 		this.nextAction = NextAction.NONE;
 		this.nextActionAt = null;
-		this.scheduler.close();
-		poolCloser.run();
-		CredentialLease current = this.lease;
-		if (revoke && current != null) {
-			try {
-				this.client.revoke(current);
-				this.revocations.incrementAndGet();
-				logger.info(String.format("Revoked lease %s of user '%s' (data source '%s') on shutdown",
-						current.shortLeaseId(), current.username(), this.name));
-				publish(new LeaseRevokedEvent(this, this.name, current.username(), current.shortLeaseId(),
-						this.clock.instant(), true));
+		long deadline = System.nanoTime() + timeout.toNanos();
+		boolean mainIdle = this.main.close(timeout);
+		boolean retireIdle = this.retire.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+		if (!mainIdle || !retireIdle) {
+			logger.warn(String.format("Data source '%s': an operation under way did not end within "
+					+ "vault.lease.shutdown-timeout (%s); a lease it still obtains is revoked when it ends",
+					this.name, timeout));
+		}
+		this.retiring.values().forEach((retiring) -> retiring.retirement.abandon());
+		this.retiring.clear();
+		try {
+			poolCloser.run();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Closing the pool of data source '" + this.name + "' failed", ex);
+		}
+		for (CredentialLease held : new ArrayList<>(this.held.values())) {
+			if (revoke) {
+				if (revoke(held, RevocationTrigger.SHUTDOWN)) {
+					logger.info(String.format("Revoked lease %s of user '%s' (data source '%s') on shutdown",
+							held.shortLeaseId(), held.username(), this.name));
+				}
 			}
-			catch (VaultRequestException ex) {
-				logger.warn(String.format("Could not revoke lease %s of user '%s' on shutdown: %s; Vault revokes it "
-						+ "when it expires at %s", current.shortLeaseId(), current.username(), ex.getMessage(),
-						current.expiresAt()));
+			else if (this.held.remove(held.leaseId()) != null) {
+				this.counters.leftToExpire(held.shortLeaseId(), held.expiresAt());
+				logger.info(String.format("Left lease %s of user '%s' (data source '%s') to expire at %s "
+						+ "(vault.lease.revoke-on-shutdown=false)", held.shortLeaseId(), held.username(), this.name,
+						held.expiresAt()));
 			}
 		}
+		this.phase = Phase.STOPPED;
 	}
 
 	/**
@@ -232,31 +349,36 @@ public final class LeaseLifecycle {
 	public LeaseStatus status() {
 		CredentialLease current = this.lease;
 		Instant now = this.clock.instant();
+		int failures = this.consecutiveFailures.get();
 		State state;
-		if (this.stopped) {
+		if (this.phase == Phase.STOPPING || this.phase == Phase.STOPPED) {
 			state = State.STOPPED;
 		}
 		else if (current == null) {
 			state = State.STARTING;
 		}
-		else if (this.knownGone) {
+		else if (this.engineFailure != null) {
+			state = State.FAILED;
+		}
+		else if (this.currentDead) {
 			state = State.REVOKED;
 		}
 		else if (!current.expiresAt().isAfter(now)) {
 			state = State.EXPIRED;
 		}
-		else if (this.consecutiveFailures > 0) {
+		else if (failures > 0) {
 			state = State.FAILING;
 		}
 		else {
 			state = State.ACTIVE;
 		}
-		return new LeaseStatus(this.name, this.role, state, (current != null) ? current.username() : null,
-				(current != null) ? current.shortLeaseId() : null, (current != null) ? current.issuedAt() : null,
-				(current != null) ? current.expiresAt() : null, (current != null) ? current.remaining(now) : null,
-				current != null && current.renewable(), this.lastRenewal, this.lastRotation,
-				this.consecutiveFailures, this.lastFailure, this.nextAction, this.nextActionAt, this.renewals.get(),
-				this.rotations.get(), this.failures.get(), this.revocations.get());
+		LeaseStatus.Current described = (current != null) ? new LeaseStatus.Current(current.username(),
+				current.shortLeaseId(), current.issuedAt(), current.expiresAt(), current.remaining(now),
+				this.issuedTtl, current.renewable(), this.endsAt) : null;
+		String failure = (this.engineFailure != null) ? "INTERNAL: " + this.engineFailure : this.lastFailure;
+		return new LeaseStatus(this.name, this.role, state, described,
+				new LeaseStatus.Next(this.nextAction, this.nextActionAt), new LeaseStatus.Failures(failures, failure),
+				new LeaseStatus.History(this.lastRenewal, this.lastRotation), LeaseStatus.Counts.of(this.counters, now));
 	}
 
 	/**
@@ -268,6 +390,22 @@ public final class LeaseLifecycle {
 	}
 
 	/**
+	 * Return the Vault role.
+	 * @return the role
+	 */
+	public String role() {
+		return this.role;
+	}
+
+	/**
+	 * Return the running totals of this lease.
+	 * @return the counters
+	 */
+	public LeaseCounters counters() {
+		return this.counters;
+	}
+
+	/**
 	 * Return the current lease, for the library's own parts; never expose its lease id or password.
 	 * @return the lease, {@code null} before start
 	 */
@@ -275,149 +413,347 @@ public final class LeaseLifecycle {
 		return this.lease;
 	}
 
-	private void scheduleAfterIssue() {
-		CredentialLease current = this.lease;
-		if (current == null) {
+	/**
+	 * Return the role's {@code max_ttl} as far as this lifecycle knows it, read from the role or
+	 * learned from a capped renewal.
+	 * @return the max TTL, empty when unknown
+	 */
+	public Optional<Duration> maxTtl() {
+		return Optional.ofNullable(this.maxTtl);
+	}
+
+	// --- planning (main strand) ------------------------------------------------------------------
+
+	private void adopt(CredentialLease next) {
+		this.generation++;
+		this.lease = next;
+		this.issuedTtl = next.ttl();
+		this.currentDead = false;
+		this.plannedRotation = null;
+		Instant end = next.renewable() ? null : next.expiresAt();
+		Duration max = this.maxTtl;
+		if (max != null) {
+			end = earliest(end, next.issuedAt().plus(max));
+		}
+		this.endsAt = end;
+	}
+
+	private void planNext() {
+		synchronized (this.planLock) {
+			CredentialLease current = this.lease;
+			if (this.phase == Phase.RUNNING && current != null) {
+				plan(current);
+			}
+		}
+	}
+
+	private void plan(CredentialLease current) {
+		Instant now = this.clock.instant();
+		Duration cost = rotationCostEstimate();
+		Instant end = this.endsAt;
+		Instant rotateAt = null;
+		if (end != null) {
+			if (this.plannedRotation == null) {
+				this.plannedRotation = this.policy.rotateAt(end, current.issuedAt(), this.issuedTtl, cost);
+			}
+			rotateAt = this.plannedRotation;
+		}
+		Instant renewAt = null;
+		if (current.renewable() && (end == null || current.expiresAt().isBefore(end))) {
+			Instant grantedAt = current.expiresAt().minus(current.ttl());
+			renewAt = grantedAt.plus(this.policy.renewDelay(current.ttl(), this.vaultLatency));
+		}
+		// A renewal still waiting for Vault when the rotation is due would hold the rotation up.
+		if (renewAt != null && (rotateAt == null || !renewAt.plus(this.vaultLatency).isAfter(rotateAt))) {
+			scheduleRenewal(latest(renewAt, now));
 			return;
 		}
-		if (current.renewable()) {
-			// Counted from when Vault granted the lease, not from now: a rotation's drain and revoke
-			// may already have used a good part of a short lease.
-			Instant granted = current.expiresAt().minus(current.ttl());
-			Instant at = granted.plus(this.policy.renewDelay(current.ttl()));
-			Instant now = this.clock.instant();
-			scheduleRenewal(at.isBefore(now) ? now : at);
-		}
-		else {
-			scheduleRotation(this.policy.rotateAt(current, this.issuedTtl), RotationReason.NOT_RENEWABLE);
-		}
+		// Without that renewal the lease must last through the rotation: start it earlier if not.
+		Instant lastSafe = current.expiresAt().minus(this.policy.rotationLead(this.issuedTtl, cost));
+		Instant at = (rotateAt != null) ? earliest(rotateAt, lastSafe) : lastSafe;
+		scheduleRotation(latest(at, now), current.renewable() ? RotationReason.MAX_TTL : RotationReason.NOT_RENEWABLE,
+				false);
+	}
+
+	// A rotation costs at least two answers from Vault (issue, then revoke) before the old lease's end.
+	private Duration rotationCostEstimate() {
+		Duration cost = this.rotationCost;
+		Duration answers = this.vaultLatency.multipliedBy(2);
+		return (answers.compareTo(cost) > 0) ? answers : cost;
 	}
 
 	private void scheduleRenewal(Instant at) {
 		scheduleAt(NextAction.RENEW, at, this::renew);
 	}
 
-	private void scheduleRotation(Instant at, RotationReason reason) {
-		scheduleAt(NextAction.ROTATE, at, () -> rotate(reason));
+	private void scheduleRotation(Instant at, RotationReason reason, boolean previousDead) {
+		scheduleAt(NextAction.ROTATE, at, () -> rotate(reason, previousDead));
 	}
 
-	private void scheduleAt(NextAction action, Instant at, Runnable task) {
-		if (this.stopped) {
-			return;
+	private void scheduleAt(NextAction action, Instant at, Runnable body) {
+		synchronized (this.planLock) {
+			cancelPending();
+			Planned planned = new Planned();
+			this.nextAction = action;
+			this.nextActionAt = at;
+			this.pending = planned;
+			try {
+				planned.handle = this.main.schedule(step(action.name().toLowerCase(Locale.ROOT), () -> {
+					synchronized (this.planLock) {
+						if (this.pending == planned) {
+							this.pending = null;
+						}
+					}
+					body.run();
+				}), Duration.between(this.clock.instant(), at));
+			}
+			catch (RuntimeException ex) {
+				this.pending = null;
+				throw ex;
+			}
 		}
-		cancelPending();
-		this.nextAction = action;
-		this.nextActionAt = at;
-		this.pending = this.scheduler.schedule(task, Duration.between(this.clock.instant(), at));
 	}
 
 	private void cancelPending() {
-		Cancellable task = this.pending;
-		if (task != null) {
-			task.cancel();
-			this.pending = null;
+		synchronized (this.planLock) {
+			Planned planned = this.pending;
+			if (planned != null) {
+				Cancellable handle = planned.handle;
+				if (handle != null) {
+					handle.cancel();
+				}
+				this.pending = null;
+			}
 		}
 	}
 
-	private void renew() {
-		CredentialLease current = this.lease;
-		if (current == null || this.stopped) {
-			return;
-		}
+	private void onMain(String what, Runnable body) {
 		try {
-			LeaseRenewal renewal = this.client.renew(current, this.issuedTtl);
-			Instant now = this.clock.instant();
-			CredentialLease renewed = current.renewed(now, renewal.granted(), renewal.renewable());
-			this.lease = renewed;
-			this.lastRenewal = now;
-			this.renewals.incrementAndGet();
-			succeeded();
-			if (logger.isDebugEnabled()) {
-				logger.debug(String.format("Renewed lease %s of user '%s' for %ss%s", renewed.shortLeaseId(),
-						renewed.username(), renewal.granted().toSeconds(), renewal.capped() ? " (capped by max_ttl)" : ""));
-			}
-			publish(new LeaseRenewedEvent(this, this.name, renewed.username(), renewed.shortLeaseId(), now,
-					renewal.granted(), renewal.capped()));
-			if (renewal.capped()) {
-				scheduleRotation(this.policy.rotateAt(renewed, this.issuedTtl), RotationReason.MAX_TTL);
-			}
-			else if (!renewal.renewable()) {
-				scheduleRotation(this.policy.rotateAt(renewed, this.issuedTtl), RotationReason.NOT_RENEWABLE);
-			}
-			else {
-				scheduleRenewal(now.plus(this.policy.renewDelay(renewal.granted())));
-			}
+			this.main.schedule(step(what, body), Duration.ZERO);
 		}
-		catch (VaultRequestException ex) {
-			failed(FailureKind.RENEWAL, current, ex.getMessage(), null);
-			switch (ex.getFailure()) {
-				case LEASE_GONE, PERMISSION_DENIED -> handleLeaseGone(ex);
-				default -> scheduleRetry(NextAction.RENEW, current, RotationReason.RENEWAL_FAILING);
-			}
-		}
-		catch (RuntimeException ex) {
-			// Anything unexpected is retried too: an exception that escaped would end renewals for good.
-			failed(FailureKind.RENEWAL, current, ex.toString(), null);
-			scheduleRetry(NextAction.RENEW, current, RotationReason.RENEWAL_FAILING);
+		catch (RejectedExecutionException ex) {
+			// Stopping.
 		}
 	}
 
-	private void handleLeaseGone(VaultRequestException ex) {
-		if (ex.getFailure() == Failure.PERMISSION_DENIED) {
-			// The token was revoked or expired behind our back: its leases went with it.
-			if (!this.tokens.invalidate()) {
-				scheduleRetry(NextAction.RENEW, this.lease, RotationReason.RENEWAL_FAILING);
+	// Every task of the main strand runs through here: nothing escapes, and it never ends with
+	// nothing planned while running.
+	private Runnable step(String what, Runnable body) {
+		return () -> {
+			try {
+				body.run();
+			}
+			catch (RuntimeException | Error ex) {
+				if (this.phase == Phase.RUNNING) {
+					logger.error(String.format("Unexpected failure in '%s' for data source '%s'", what, this.name), ex);
+					CredentialLease current = this.lease;
+					if (current != null) {
+						failed(FailureKind.INTERNAL, current, what + ": " + ex, null, true);
+					}
+				}
+			}
+			finally {
+				ensurePlanned();
+			}
+		};
+	}
+
+	private void ensurePlanned() {
+		synchronized (this.planLock) {
+			if (this.phase != Phase.RUNNING || this.pending != null) {
 				return;
 			}
 		}
-		this.knownGone = true;
-		rotate(RotationReason.LEASE_GONE);
+		try {
+			retryRenewal(null);
+		}
+		catch (RuntimeException ex) {
+			if (this.phase == Phase.RUNNING) {
+				this.engineFailure = ex.toString();
+			}
+		}
+		if (this.phase == Phase.RUNNING && this.pending == null) {
+			String reason = (this.engineFailure != null) ? this.engineFailure : "no next action could be planned";
+			this.engineFailure = reason;
+			this.nextAction = NextAction.NONE;
+			this.nextActionAt = null;
+			logger.error(String.format("The lease lifecycle of data source '%s' stopped renewing and rotating: %s; its "
+					+ "credentials expire at %s", this.name, reason, expiry()));
+			CredentialLease current = this.lease;
+			if (current != null) {
+				publish(new LeaseFailureEvent(this, this.name, current.username(), current.shortLeaseId(),
+						this.clock.instant(), FailureKind.INTERNAL, "lifecycle failed: " + reason,
+						this.consecutiveFailures.get(), null));
+			}
+		}
 	}
 
-	private void rotate(RotationReason reason) {
-		CredentialLease previous = this.lease;
-		if (previous == null || this.stopped) {
+	// --- renewal (main strand) -------------------------------------------------------------------
+
+	private void renew() {
+		CredentialLease current = this.lease;
+		if (current == null || this.phase != Phase.RUNNING) {
 			return;
 		}
-		Instant started = this.clock.instant();
+		Instant sent = this.clock.instant();
+		LeaseRenewal renewal;
+		try {
+			renewal = this.client.renew(current, this.issuedTtl);
+		}
+		catch (VaultRequestException ex) {
+			this.counters.renewed(RenewalOutcome.FAILURE);
+			failed(FailureKind.RENEWAL, current, ex.getMessage(), null, true);
+			switch (ex.getFailure()) {
+				case LEASE_GONE -> rotate(RotationReason.LEASE_GONE, true);
+				case MAX_TTL_REACHED -> {
+					this.endsAt = earliest(this.endsAt, current.expiresAt());
+					this.plannedRotation = null;
+					rotate(RotationReason.MAX_TTL, false);
+				}
+				case PERMISSION_DENIED -> {
+					// A token revoked or expired behind our back takes its leases with it.
+					if (this.tokens.invalidate()) {
+						rotate(RotationReason.LEASE_GONE, true);
+					}
+					else {
+						retryRenewal(ex.getFailure());
+					}
+				}
+				default -> retryRenewal(ex.getFailure());
+			}
+			return;
+		}
+		catch (RuntimeException ex) {
+			this.counters.renewed(RenewalOutcome.FAILURE);
+			failed(FailureKind.RENEWAL, current, ex.toString(), null, true);
+			retryRenewal(null);
+			return;
+		}
+		observeVault(since(sent));
+		CredentialLease renewed = current.renewed(sent, renewal.granted(), renewal.renewable());
+		this.held.computeIfPresent(current.leaseId(), (id, old) -> renewed);
+		this.lease = renewed;
+		this.lastRenewal = this.clock.instant();
+		this.counters.renewed(renewal.capped() ? RenewalOutcome.CAPPED : RenewalOutcome.SUCCESS);
+		if (renewal.capped() || !renewal.renewable()) {
+			learnEnd(current, renewed, renewal.capped());
+		}
+		succeeded();
+		if (logger.isDebugEnabled()) {
+			logger.debug(String.format("Renewed lease %s of user '%s' for %ss%s", renewed.shortLeaseId(),
+					renewed.username(), renewal.granted().toSeconds(), renewal.capped() ? " (capped by max_ttl)" : ""));
+		}
+		publish(new LeaseRenewedEvent(this, this.name, renewed.username(), renewed.shortLeaseId(),
+				this.clock.instant(), renewal.granted(), renewal.capped()));
+		planNext();
+	}
+
+	private void learnEnd(CredentialLease before, CredentialLease renewed, boolean capped) {
+		Instant end = renewed.expiresAt();
+		Instant previous = this.endsAt;
+		this.endsAt = earliest(previous, end);
+		if (!end.equals(previous)) {
+			this.plannedRotation = null;
+		}
+		if (capped) {
+			Duration learned = Duration.between(before.issuedAt(), end);
+			Duration known = this.maxTtl;
+			if (known == null || learned.compareTo(known) < 0) {
+				this.maxTtl = learned;
+			}
+		}
+	}
+
+	private void retryRenewal(@Nullable Failure failure) {
+		CredentialLease current = this.lease;
+		if (current == null || this.phase != Phase.RUNNING) {
+			return;
+		}
+		Instant now = this.clock.instant();
+		Duration remaining = current.remaining(now);
+		boolean urgent = remaining.compareTo(this.policy.rotationLead(this.issuedTtl, rotationCostEstimate())) < 0;
+		Instant at = now.plus(this.policy.retryDelay(Math.max(1, this.consecutiveFailures.get()), remaining, urgent));
+		Instant planned = this.plannedRotation;
+		if (!at.isBefore(current.expiresAt())) {
+			// Expired by then: Vault revokes it as soon as it can, so new credentials are the way out.
+			scheduleRotation(at, RotationReason.RENEWAL_FAILING, true);
+		}
+		else if (planned != null && !at.isBefore(planned)) {
+			scheduleRotation(at, current.renewable() ? RotationReason.MAX_TTL : RotationReason.NOT_RENEWABLE, false);
+		}
+		else if (failure == Failure.UNAVAILABLE || !urgent) {
+			// Vault is away (a failover, a restart): renew the same lease as soon as it answers.
+			scheduleRenewal(at);
+		}
+		else {
+			scheduleRotation(at, RotationReason.RENEWAL_FAILING, false);
+		}
+	}
+
+	// --- rotation (main strand, then the retire strand) ------------------------------------------
+
+	private void rotate(RotationReason reason, boolean previousDead) {
+		CredentialLease previous = this.lease;
+		if (previous == null || this.phase != Phase.RUNNING) {
+			return;
+		}
+		cancelPending();
+		this.nextAction = NextAction.ROTATE;
+		this.nextActionAt = this.clock.instant();
+		Instant sent = this.clock.instant();
+		if (previousDead && previous.expiresAt().isAfter(sent)) {
+			// Revoked or refused while still valid; an expired lease reports as expired.
+			this.currentDead = true;
+		}
 		CredentialLease next;
 		try {
 			next = this.client.issue();
 		}
 		catch (VaultRequestException ex) {
-			failed(FailureKind.ISSUE, previous, ex.getMessage(), reason);
+			this.counters.rotationFailed(reason);
+			failed(FailureKind.ISSUE, previous, ex.getMessage(), reason, true);
 			if (ex.getFailure() == Failure.PERMISSION_DENIED) {
 				this.tokens.invalidate();
 			}
-			scheduleRetry(NextAction.ROTATE, previous, reason);
+			retryRotation(reason, previousDead, false);
 			return;
 		}
 		catch (RuntimeException ex) {
-			failed(FailureKind.ISSUE, previous, ex.toString(), reason);
-			scheduleRetry(NextAction.ROTATE, previous, reason);
+			this.counters.rotationFailed(reason);
+			failed(FailureKind.ISSUE, previous, ex.toString(), reason, true);
+			retryRotation(reason, previousDead, false);
 			return;
 		}
+		Duration issueTime = since(sent);
+		observeVault(issueTime);
+		this.held.put(next.leaseId(), next);
+		this.counters.issued(issueTime);
+		if (this.phase != Phase.RUNNING) {
+			revoke(next, RevocationTrigger.SHUTDOWN);
+			return;
+		}
+		Instant validating = this.clock.instant();
 		try {
 			this.target.validate(next.credentials());
 		}
 		catch (Exception ex) {
+			this.counters.rotationFailed(reason);
 			failed(FailureKind.VALIDATION, previous,
-					"database did not accept new user '" + next.username() + "': " + ex.getMessage(), reason);
-			revokeQuietly(next);
-			scheduleRetry(NextAction.ROTATE, previous, reason);
+					"database did not accept new user '" + next.username() + "': " + describe(ex), reason, true);
+			revoke(next, RevocationTrigger.REJECTED);
+			retryRotation(reason, previousDead, true);
 			return;
 		}
-		Instant issued = this.clock.instant();
-		publish(new CredentialsIssuedEvent(this, this.name, next.username(), next.shortLeaseId(), issued, next.ttl(),
-				Duration.between(started, issued)));
-		Instant deadline = drainDeadline(previous, issued);
-		this.lease = next;
-		this.issuedTtl = next.ttl();
-		this.knownGone = false;
-		SwitchReport report;
-		boolean switched = true;
+		Duration validation = since(validating);
+		if (this.phase != Phase.RUNNING) {
+			revoke(next, RevocationTrigger.SHUTDOWN);
+			return;
+		}
+		Instant now = this.clock.instant();
+		boolean dead = previousDead || !previous.expiresAt().isAfter(now);
+		Retirement retirement;
 		try {
-			report = this.target.switchTo(next.credentials(), previous.credentials(), deadline);
+			retirement = this.target.switchTo(next.credentials(), previous.credentials(), dead);
 		}
 		catch (RuntimeException ex) {
 			// New logins must use the new user; the old lease is left to expire rather than revoked
@@ -425,87 +761,296 @@ public final class LeaseLifecycle {
 			logger.warn(String.format("Switching data source '%s' from user '%s' to '%s' failed; lease %s is left "
 					+ "to expire at %s", this.name, previous.username(), next.username(), previous.shortLeaseId(),
 					previous.expiresAt()), ex);
-			this.target.install(next.credentials());
-			report = new SwitchReport(0, 0, 0, 0);
-			switched = false;
+			try {
+				this.target.install(next.credentials());
+			}
+			catch (RuntimeException installFailure) {
+				// The pool took neither: keep the old credentials and do not leave the new user behind.
+				revoke(next, RevocationTrigger.REJECTED);
+				installFailure.addSuppressed(ex);
+				throw installFailure;
+			}
+			retirement = null;
 		}
-		Instant drained = this.clock.instant();
-		boolean revoked = switched && revokeQuietly(previous);
-		Instant finished = this.clock.instant();
-		this.lastRotation = finished;
-		this.rotations.incrementAndGet();
+		adopt(next);
+		this.lastRotation = now;
+		this.counters.rotated(reason);
 		succeeded();
+		publish(new CredentialsIssuedEvent(this, this.name, next.username(), next.shortLeaseId(), now, next.ttl(),
+				issueTime));
+		logger.info(String.format("Switched data source '%s' to new credentials (%s): role '%s', user '%s' -> '%s', "
+				+ "lease %s -> %s; issue %dms, validation %dms", this.name, reason, this.role, previous.username(),
+				next.username(), previous.shortLeaseId(), next.shortLeaseId(), issueTime.toMillis(),
+				validation.toMillis()));
+		// The new lease's renewal is planned now, before the old lease is drained and revoked.
+		planNext();
+		if (retirement == null) {
+			leaveToExpire(previous);
+			return;
+		}
+		RetiringLease retiring = new RetiringLease(previous, next, reason, retirement, drainDeadline(previous, dead, now),
+				issueTime, validation);
+		this.retiring.put(previous.leaseId(), retiring);
+		scheduleRetirement(retiring, Duration.ZERO);
+	}
+
+	private void retryRotation(RotationReason reason, boolean previousDead, boolean validationFailed) {
+		CredentialLease current = this.lease;
+		if (current == null || this.phase != Phase.RUNNING) {
+			return;
+		}
+		Instant now = this.clock.instant();
+		Duration remaining = current.remaining(now);
+		int attempt = Math.max(1, this.consecutiveFailures.get());
+		Duration delay = validationFailed ? this.policy.validationRetryDelay(attempt, remaining)
+				: this.policy.retryDelay(attempt, remaining,
+						remaining.compareTo(this.policy.rotationLead(this.issuedTtl, rotationCostEstimate())) < 0);
+		Instant at = now.plus(delay);
+		scheduleRotation(at, reason, previousDead || !at.isBefore(current.expiresAt()));
+	}
+
+	private Instant drainDeadline(CredentialLease previous, boolean dead, Instant now) {
+		if (dead) {
+			return now.plus(DEAD_DRAIN_BUDGET);
+		}
+		// Leave time to revoke before Vault expires the lease itself.
+		Duration remaining = previous.remaining(now);
+		Duration margin = remaining.dividedBy(10);
+		Duration revoking = this.vaultLatency.multipliedBy(2);
+		if (revoking.compareTo(margin) > 0) {
+			margin = revoking;
+		}
+		Duration drain = remaining.minus(margin);
+		return now.plus((drain.compareTo(LEAST_DRAIN) < 0) ? LEAST_DRAIN : drain);
+	}
+
+	private void scheduleRetirement(RetiringLease retiring, Duration delay) {
+		try {
+			this.retire.schedule(() -> retireStep(retiring), delay);
+		}
+		catch (RejectedExecutionException ex) {
+			// Stopping: stop() abandons the retirement and revokes the lease.
+		}
+	}
+
+	// Retire strand.
+	private void retireStep(RetiringLease retiring) {
+		if (this.phase != Phase.RUNNING) {
+			retiring.retirement.abandon();
+			return;
+		}
+		Duration wait;
+		try {
+			wait = retiring.retirement.advance(retiring.deadline);
+		}
+		catch (RuntimeException ex) {
+			logger.warn(String.format("Draining user '%s' of data source '%s' failed; lease %s is left to expire at %s",
+					retiring.previous.username(), this.name, retiring.previous.shortLeaseId(),
+					retiring.previous.expiresAt()), ex);
+			retiring.retirement.abandon();
+			this.retiring.remove(retiring.previous.leaseId());
+			this.counters.failed(FailureKind.INTERNAL);
+			leaveToExpire(retiring.previous);
+			return;
+		}
+		if (wait != null) {
+			scheduleRetirement(retiring, wait);
+			return;
+		}
+		RetirementReport report = retiring.retirement.report();
+		Instant revoking = this.clock.instant();
+		boolean revoked = this.phase == Phase.RUNNING && revoke(retiring.previous, RevocationTrigger.ROTATION);
+		Duration revokeTime = since(revoking);
+		this.retiring.remove(retiring.previous.leaseId());
+		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), revokeTime);
+		this.counters.rotationFinished(timings.total());
+		observeRotationCost(timings.total());
 		if (report.oldConnectionsLeft() > 0) {
-			logger.warn(String.format("Data source '%s': %d connection(s) of old user '%s' still open at the drain "
-					+ "deadline", this.name, report.oldConnectionsLeft(), previous.username()));
+			logger.warn(String.format("Data source '%s': %d connection(s) of old user '%s' were still open at the "
+					+ "drain deadline", this.name, report.oldConnectionsLeft(), retiring.previous.username()));
 		}
 		logger.info(String.format("Rotated data source '%s' (%s): user '%s' -> '%s', lease %s -> %s; issue %dms, "
-				+ "switch %dms, drain %dms, revoke %dms%s", this.name, reason, previous.username(), next.username(),
-				previous.shortLeaseId(), next.shortLeaseId(), Duration.between(started, issued).toMillis(),
-				report.switchMillis(), report.drainMillis(), Duration.between(drained, finished).toMillis(),
+				+ "validation %dms, surge %dms, drain %dms, revoke %dms%s", this.name, retiring.reason,
+				retiring.previous.username(), retiring.next.username(), retiring.previous.shortLeaseId(),
+				retiring.next.shortLeaseId(), timings.issue().toMillis(), timings.validation().toMillis(),
+				timings.surge().toMillis(), timings.drain().toMillis(), revokeTime.toMillis(),
 				revoked ? "" : " (old lease not revoked)"));
-		publish(new CredentialsRotatedEvent(this, this.name, next.username(), next.shortLeaseId(), finished,
-				previous.username(), reason, Duration.between(started, issued), Duration.ofMillis(report.switchMillis()),
-				Duration.ofMillis(report.drainMillis()), Duration.between(drained, finished),
-				report.oldConnectionsLeft()));
-		scheduleAfterIssue();
+		publish(new CredentialsRotatedEvent(this, this.name, retiring.next.username(), retiring.next.shortLeaseId(),
+				this.clock.instant(), retiring.previous.username(), retiring.reason, timings,
+				report.oldConnectionsLeft(), revoked));
 	}
 
-	private Instant drainDeadline(CredentialLease previous, Instant now) {
-		if (this.knownGone || !previous.expiresAt().isAfter(now)) {
-			return now.plus(GONE_DRAIN_BUDGET);
+	// --- checks (main strand) --------------------------------------------------------------------
+
+	private void checkCredentials() {
+		CredentialLease current = this.lease;
+		if (current == null || this.phase != Phase.RUNNING) {
+			return;
 		}
-		// Leave a tenth of the remaining time to revoke before Vault expires the lease itself.
-		Duration remaining = previous.remaining(now);
-		return now.plus(remaining.minus(remaining.dividedBy(10)));
+		for (RetiringLease retiring : this.retiring.values()) {
+			if (refused(retiring.previous.credentials())) {
+				logger.warn(String.format("Database no longer accepts old user '%s' of data source '%s'; evicting its "
+						+ "connections now", retiring.previous.username(), this.name));
+				retiring.retirement.previousDead();
+			}
+		}
+		if (refused(current.credentials())) {
+			logger.warn(String.format("Database no longer accepts user '%s' of data source '%s'; rotating lease %s at "
+					+ "once", current.username(), this.name, current.shortLeaseId()));
+			rotate(RotationReason.CREDENTIALS_REJECTED, true);
+			return;
+		}
+		Instant now = this.clock.instant();
+		Instant last = this.lastVaultCheck.get();
+		if (Duration.between(last, now).compareTo(VAULT_CHECK_INTERVAL) >= 0 && this.lastVaultCheck.compareAndSet(last, now)) {
+			// The database accepts the user: a revocation that kept the role would still show in
+			// Vault. A renewal asks, and counts as one.
+			cancelPending();
+			renew();
+		}
 	}
 
-	private boolean revokeQuietly(CredentialLease old) {
+	private boolean refused(DatabaseCredentials credentials) {
 		try {
-			this.client.revoke(old);
-			this.revocations.incrementAndGet();
-			publish(new LeaseRevokedEvent(this, this.name, old.username(), old.shortLeaseId(), this.clock.instant(),
-					false));
+			this.target.validate(credentials);
+			return false;
+		}
+		catch (Exception ex) {
+			for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+				if (cause instanceof SQLException sql && REJECTIONS.contains(sql.getSQLState())) {
+					return true;
+				}
+			}
+			// The database could not be asked (down, unreachable): no conclusion.
+			return false;
+		}
+	}
+
+	// Retire strand, at start.
+	private void learnMaxTtl() {
+		Optional<Duration> read;
+		try {
+			read = this.client.roleMaxTtl();
+		}
+		catch (RuntimeException ex) {
+			logger.debug("Could not read the max TTL of role '" + this.role + "'", ex);
+			return;
+		}
+		read.ifPresent((max) -> onMain("max_ttl", () -> {
+			Duration known = this.maxTtl;
+			if (known == null || max.compareTo(known) < 0) {
+				this.maxTtl = max;
+				CredentialLease current = this.lease;
+				if (current != null) {
+					Instant end = current.issuedAt().plus(max);
+					Instant previous = this.endsAt;
+					this.endsAt = earliest(previous, end);
+					if (!this.endsAt.equals(previous)) {
+						this.plannedRotation = null;
+						planNext();
+					}
+				}
+			}
+		}));
+	}
+
+	// --- shared helpers --------------------------------------------------------------------------
+
+	/**
+	 * Revoke a lease unless someone else has claimed it: removing it from {@code held} is the claim.
+	 * @return whether the lease is gone (revoked now, or already unknown to Vault)
+	 */
+	private boolean revoke(CredentialLease revoked, RevocationTrigger trigger) {
+		if (this.held.remove(revoked.leaseId()) == null) {
+			return true;
+		}
+		try {
+			this.client.revoke(revoked);
+			this.counters.revoked(trigger);
+			publish(new LeaseRevokedEvent(this, this.name, revoked.username(), revoked.shortLeaseId(),
+					this.clock.instant(), trigger));
 			return true;
 		}
 		catch (VaultRequestException ex) {
 			if (ex.getFailure() == Failure.LEASE_GONE) {
 				return true;
 			}
-			failed(FailureKind.REVOCATION, old, ex.getMessage(), null);
+			revocationFailed(revoked, trigger, ex.getMessage());
+			return false;
+		}
+		catch (RuntimeException ex) {
+			revocationFailed(revoked, trigger, ex.toString());
 			return false;
 		}
 	}
 
-	private void scheduleRetry(NextAction action, @Nullable CredentialLease current, RotationReason reason) {
-		Instant now = this.clock.instant();
-		Duration remaining = (current != null) ? current.remaining(now) : Duration.ZERO;
-		Instant at = now.plus(this.policy.retryDelay(this.consecutiveFailures, remaining));
-		boolean drainBudgetReached = current != null && !at.isBefore(this.policy.rotateAt(current, this.issuedTtl));
-		if (action == NextAction.RENEW && !this.knownGone && !drainBudgetReached) {
-			scheduleRenewal(at);
-		}
-		else {
-			// Renewal keeps failing into the drain budget, or rotation failed: new credentials are the way out.
-			scheduleRotation(at, (action == NextAction.RENEW) ? RotationReason.RENEWAL_FAILING : reason);
+	private void revocationFailed(CredentialLease revoked, RevocationTrigger trigger, String message) {
+		this.counters.revocationFailed(trigger, revoked.shortLeaseId(), revoked.expiresAt());
+		failed(FailureKind.REVOCATION, revoked, message, null, false);
+	}
+
+	private void leaveToExpire(CredentialLease previous) {
+		if (this.held.remove(previous.leaseId()) != null) {
+			this.counters.leftToExpire(previous.shortLeaseId(), previous.expiresAt());
 		}
 	}
 
 	private void succeeded() {
-		this.consecutiveFailures = 0;
+		this.consecutiveFailures.set(0);
 		this.lastFailure = null;
+		this.engineFailure = null;
 	}
 
-	private void failed(FailureKind kind, CredentialLease current, String message,
-			@Nullable RotationReason rotationReason) {
-		int count = ++this.consecutiveFailures;
-		this.failures.incrementAndGet();
+	private void failed(FailureKind kind, CredentialLease about, String message, @Nullable RotationReason reason,
+			boolean counts) {
+		int count = counts ? this.consecutiveFailures.incrementAndGet() : this.consecutiveFailures.get();
+		this.counters.failed(kind);
 		this.lastFailure = kind + ": " + message;
-		logger.warn(String.format("%s failed for data source '%s' (user '%s', lease %s, attempt %d): %s; the current "
-				+ "credentials stay in use until %s", kind, this.name, current.username(), current.shortLeaseId(), count,
-				message, current.expiresAt()));
-		publish(new LeaseFailureEvent(this, this.name, current.username(), current.shortLeaseId(), this.clock.instant(),
-				kind, message, count, rotationReason));
+		logger.warn(String.format("%s failed for data source '%s' (user '%s', lease %s%s): %s; the current "
+				+ "credentials stay in use until %s", kind, this.name, about.username(), about.shortLeaseId(),
+				counts ? ", attempt " + count : "", message, expiry()));
+		publish(new LeaseFailureEvent(this, this.name, about.username(), about.shortLeaseId(), this.clock.instant(),
+				kind, message, count, reason));
+	}
+
+	private @Nullable Instant expiry() {
+		CredentialLease current = this.lease;
+		return (current != null) ? current.expiresAt() : null;
+	}
+
+	private void observeVault(Duration latency) {
+		this.vaultLatency = smooth(this.vaultLatency, latency);
+	}
+
+	private void observeRotationCost(Duration cost) {
+		this.rotationCost = smooth(this.rotationCost, cost);
+	}
+
+	// A slow sample counts at once, a fast one only gradually: rotations are planned for the Vault
+	// seen lately, not the best case.
+	private static Duration smooth(Duration average, Duration sample) {
+		long smoothed = (long) (average.toNanos() + SMOOTHING * (sample.toNanos() - average.toNanos()));
+		return Duration.ofNanos(Math.max(smoothed, sample.toNanos()));
+	}
+
+	private Duration since(Instant start) {
+		Duration elapsed = Duration.between(start, this.clock.instant());
+		return elapsed.isNegative() ? Duration.ZERO : elapsed;
+	}
+
+	private static String describe(Exception ex) {
+		String message = ex.getMessage();
+		String state = (ex instanceof SQLException sql && sql.getSQLState() != null) ? " (SQLState "
+				+ sql.getSQLState() + ")" : "";
+		return ((message != null) ? message : ex.getClass().getSimpleName()) + state;
+	}
+
+	private static @Nullable Instant earliest(@Nullable Instant a, Instant b) {
+		return (a == null || b.isBefore(a)) ? b : a;
+	}
+
+	private static Instant latest(Instant a, Instant b) {
+		return a.isAfter(b) ? a : b;
 	}
 
 	private void publish(VaultDataSourceEvent event) {
@@ -528,6 +1073,47 @@ public final class LeaseLifecycle {
 		 * @return whether a new login will happen; {@code false} for a static token
 		 */
 		boolean invalidate();
+
+	}
+
+	private enum Phase {
+
+		NEW, RUNNING, STOPPING, STOPPED
+
+	}
+
+	private static final class Planned {
+
+		private volatile @Nullable Cancellable handle;
+
+	}
+
+	private static final class RetiringLease {
+
+		private final CredentialLease previous;
+
+		private final CredentialLease next;
+
+		private final RotationReason reason;
+
+		private final Retirement retirement;
+
+		private final Instant deadline;
+
+		private final Duration issue;
+
+		private final Duration validation;
+
+		RetiringLease(CredentialLease previous, CredentialLease next, RotationReason reason, Retirement retirement,
+				Instant deadline, Duration issue, Duration validation) {
+			this.previous = previous;
+			this.next = next;
+			this.reason = reason;
+			this.retirement = retirement;
+			this.deadline = deadline;
+			this.issue = issue;
+			this.validation = validation;
+		}
 
 	}
 

@@ -4,15 +4,32 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.random.RandomGenerator;
 
-import io.github.vaultdatasource.CredentialLease;
-
 /**
  * The timing decisions of the lease lifecycle, free of I/O so they can be tested exactly: when to
- * renew, when to rotate, how long to wait before a retry.
+ * renew, how long before a lease's end to rotate, how long to wait before a retry.
+ * <p>
+ * Two things set how early a rotation starts: a share of the lease's TTL (the drain budget), and
+ * what rotations are observed to cost (Vault's answer, validation, the pool's switch and drain):
+ * a slow Vault moves rotations earlier instead of letting them run into the lease's end.
  */
 public final class LeasePolicy {
 
 	private static final Duration MIN_RETRY_DELAY = Duration.ofMillis(200);
+
+	private static final Duration URGENT_RETRY_DELAY = Duration.ofSeconds(1);
+
+	private static final Duration MIN_RENEW_DELAY = Duration.ofMillis(200);
+
+	/**
+	 * How many times the observed cost of a rotation its lead time covers.
+	 */
+	private static final int COST_MARGIN = 2;
+
+	/**
+	 * The least share of a lease's life it is used for before rotating, however slow rotations are,
+	 * so that a slow Vault cannot turn rotations into a loop.
+	 */
+	private static final double MIN_LIFE_SHARE = 0.25;
 
 	private final double renewShare;
 
@@ -31,7 +48,7 @@ public final class LeasePolicy {
 	/**
 	 * Create a policy.
 	 * @param renewShare share of the lease duration after which to renew, in (0, 1)
-	 * @param jitter relative spread applied to delays, in [0, 0.5]
+	 * @param jitter relative spread applied to delays and rotation times, in [0, 0.5]
 	 * @param drainShare share of the lease duration kept as drain budget when rotating, in (0, 1)
 	 * @param minDrainBudget least drain budget
 	 * @param retryInitial first retry delay
@@ -49,6 +66,10 @@ public final class LeasePolicy {
 		if (!(drainShare > 0 && drainShare < 1)) {
 			throw new IllegalArgumentException("drainShare must be between 0 and 1, was " + drainShare);
 		}
+		if (minDrainBudget.isNegative() || retryInitial.isNegative() || retryInitial.isZero()
+				|| retryMax.compareTo(retryInitial) < 0) {
+			throw new IllegalArgumentException("durations must be positive and retryMax at least retryInitial");
+		}
 		this.renewShare = renewShare;
 		this.jitter = jitter;
 		this.drainShare = drainShare;
@@ -59,14 +80,23 @@ public final class LeasePolicy {
 	}
 
 	/**
-	 * Return the delay until the next renewal of a lease just issued or renewed for {@code ttl}:
-	 * the renew share of it, spread by the jitter so a fleet does not renew in lockstep.
-	 * @param ttl the granted lease duration
+	 * Return the delay, from when the renewal or issue request was sent, until the next renewal of
+	 * a lease granted for {@code granted}: the renew share of it, spread by the jitter so a fleet
+	 * does not renew in lockstep, and early enough that a renewal taking as long as Vault's
+	 * observed latency still has one more try before the lease ends.
+	 * @param granted the granted lease duration
+	 * @param vaultLatency how long Vault's answers take lately
 	 * @return the delay
 	 */
-	public Duration renewDelay(Duration ttl) {
-		double factor = this.renewShare * (1 + spread(-this.jitter, this.jitter));
-		return scale(ttl, Math.min(factor, 0.95));
+	public Duration renewDelay(Duration granted, Duration vaultLatency) {
+		double factor = Math.min(this.renewShare * (1 + spread(-this.jitter, this.jitter)), 0.95);
+		Duration delay = scale(granted, factor);
+		Duration latest = granted.minus(vaultLatency.multipliedBy(2));
+		if (latest.compareTo(delay) < 0) {
+			delay = latest;
+		}
+		Duration least = min(MIN_RENEW_DELAY, scale(granted, 0.25));
+		return (delay.compareTo(least) < 0) ? least : delay;
 	}
 
 	/**
@@ -84,35 +114,85 @@ public final class LeasePolicy {
 	}
 
 	/**
-	 * Return when to rotate a lease that cannot be renewed further: the drain budget before it
-	 * expires, moved earlier by up to the jitter share of the budget.
-	 * @param lease the lease
+	 * Return how long before a lease's end a rotation starts: the drain budget, or twice what
+	 * rotations are observed to cost when that is longer.
 	 * @param issuedTtl the lease duration granted on issue
-	 * @return the rotation time
+	 * @param rotationCost what a rotation takes lately, from asking Vault to the old connections
+	 * drained
+	 * @return the lead time
 	 */
-	public Instant rotateAt(CredentialLease lease, Duration issuedTtl) {
+	public Duration rotationLead(Duration issuedTtl, Duration rotationCost) {
 		Duration budget = drainBudget(issuedTtl);
-		Duration early = scale(budget, spread(0, this.jitter));
-		return lease.expiresAt().minus(budget).minus(early);
+		Duration observed = rotationCost.multipliedBy(COST_MARGIN);
+		return (observed.compareTo(budget) > 0) ? observed : budget;
 	}
 
 	/**
-	 * Return the delay before retry number {@code attempt} (1 for the first): exponential backoff
-	 * with jitter, bounded so that several attempts fit into the lease's remaining validity.
+	 * Return when to rotate a lease that ends at {@code end} (its {@code max_ttl}, or its expiry
+	 * when it cannot be renewed): the lead time before the end, moved earlier by a random share of
+	 * up to the jitter of the time before that, so that instances started together spread their
+	 * rotations; never in the first quarter of the lease's life.
+	 * @param end when the lease ends for good
+	 * @param issuedAt when the lease was issued
+	 * @param issuedTtl the lease duration granted on issue
+	 * @param rotationCost what a rotation takes lately
+	 * @return the rotation time
+	 */
+	public Instant rotateAt(Instant end, Instant issuedAt, Duration issuedTtl, Duration rotationCost) {
+		Duration life = Duration.between(issuedAt, end);
+		Duration lead = rotationLead(issuedTtl, rotationCost);
+		Duration latestLead = scale(life, 1 - MIN_LIFE_SHARE);
+		if (lead.compareTo(latestLead) > 0) {
+			lead = latestLead;
+		}
+		Duration window = life.minus(lead);
+		Duration early = scale(window.isNegative() ? Duration.ZERO : window, spread(0, this.jitter));
+		return end.minus(lead).minus(early);
+	}
+
+	/**
+	 * Return the delay before retry number {@code attempt} (1 for the first) of a failed Vault
+	 * call: exponential backoff with jitter, at most a third of the lease's remaining validity, and
+	 * at most a second while the lease is urgent (within its lead time of expiry, or expired), when
+	 * waiting longer only loses time the lease does not have.
 	 * @param attempt the retry number, from 1
 	 * @param remaining the lease's remaining validity, negative once expired
+	 * @param urgent whether the lease is within its lead time of expiry or past it
 	 * @return the delay
 	 */
-	public Duration retryDelay(int attempt, Duration remaining) {
+	public Duration retryDelay(int attempt, Duration remaining, boolean urgent) {
+		long delay = backoff(attempt);
+		if (!remaining.isNegative() && !remaining.isZero()) {
+			delay = Math.min(delay, remaining.toMillis() / 3);
+		}
+		if (urgent) {
+			delay = Math.min(delay, URGENT_RETRY_DELAY.toMillis());
+		}
+		return Duration.ofMillis(Math.max(delay, MIN_RETRY_DELAY.toMillis()));
+	}
+
+	/**
+	 * Return the delay before retrying a rotation whose new credentials the database refused:
+	 * plain exponential backoff, never faster than the first retry delay, so that a wrong database
+	 * URL or a broken role cannot make the application issue and revoke leases in a loop.
+	 * @param attempt the retry number, from 1
+	 * @param remaining the current lease's remaining validity
+	 * @return the delay
+	 */
+	public Duration validationRetryDelay(int attempt, Duration remaining) {
+		long delay = backoff(attempt);
+		if (!remaining.isNegative() && !remaining.isZero()) {
+			delay = Math.min(delay, remaining.toMillis() / 3);
+		}
+		return Duration.ofMillis(Math.max(delay, this.retryInitial.toMillis()));
+	}
+
+	private long backoff(int attempt) {
 		long initial = this.retryInitial.toMillis();
 		long max = this.retryMax.toMillis();
-		int exponent = Math.min(Math.max(attempt - 1, 0), 30);
-		long backoff = Math.min(max, initial * (1L << Math.min(exponent, 20)));
-		long jittered = (long) (backoff * (1 - spread(0, this.jitter)));
-		if (!remaining.isNegative() && !remaining.isZero()) {
-			jittered = Math.min(jittered, remaining.toMillis() / 3);
-		}
-		return Duration.ofMillis(Math.max(jittered, MIN_RETRY_DELAY.toMillis()));
+		int exponent = Math.min(Math.max(attempt - 1, 0), 20);
+		long backoff = Math.min(max, initial * (1L << exponent));
+		return (long) (backoff * (1 - spread(0, this.jitter)));
 	}
 
 	private double spread(double low, double high) {
@@ -121,6 +201,10 @@ public final class LeasePolicy {
 
 	private static Duration scale(Duration duration, double factor) {
 		return Duration.ofNanos((long) (duration.toNanos() * factor));
+	}
+
+	private static Duration min(Duration a, Duration b) {
+		return (a.compareTo(b) <= 0) ? a : b;
 	}
 
 }

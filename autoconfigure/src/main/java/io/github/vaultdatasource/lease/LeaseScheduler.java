@@ -3,24 +3,26 @@ package io.github.vaultdatasource.lease;
 import java.time.Duration;
 
 /**
- * Runs lease work, one task at a time, after a delay. Production code uses
- * {@link ExecutorLeaseScheduler}; tests drive time themselves.
+ * Runs lease work, one task at a time, after a delay. Production code uses the strands of a
+ * {@link LeaseExecutor}; tests drive time themselves.
  */
-public interface LeaseScheduler extends AutoCloseable {
+public interface LeaseScheduler {
 
 	/**
 	 * Run a task after a delay.
 	 * @param task the task
 	 * @param delay the delay, zero or negative to run as soon as possible
 	 * @return a handle to cancel the task
+	 * @throws java.util.concurrent.RejectedExecutionException once closed
 	 */
 	Cancellable schedule(Runnable task, Duration delay);
 
 	/**
-	 * Stop running tasks; a task that is running is interrupted after a grace period.
+	 * Stop: drop the tasks not yet started and wait, at most {@code grace}, for the one running.
+	 * @param grace the longest wait
+	 * @return whether no task is running any more
 	 */
-	@Override
-	void close();
+	boolean close(Duration grace);
 
 	/**
 	 * A scheduled task that can be cancelled.

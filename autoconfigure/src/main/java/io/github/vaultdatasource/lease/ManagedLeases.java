@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The leases of all managed data sources, by data source bean name: what health, the endpoint and
@@ -15,12 +17,24 @@ public final class ManagedLeases {
 
 	private final Map<String, LeaseLifecycle> leases = new ConcurrentHashMap<>();
 
+	private final List<Consumer<LeaseLifecycle>> listeners = new CopyOnWriteArrayList<>();
+
 	/**
 	 * Add a lease.
 	 * @param lifecycle the lease's lifecycle
 	 */
 	public void register(LeaseLifecycle lifecycle) {
 		this.leases.put(lifecycle.name(), lifecycle);
+		this.listeners.forEach((listener) -> listener.accept(lifecycle));
+	}
+
+	/**
+	 * Call {@code listener} for every lease registered now and later.
+	 * @param listener the listener
+	 */
+	public void forEachRegistered(Consumer<LeaseLifecycle> listener) {
+		this.listeners.add(listener);
+		all().forEach(listener);
 	}
 
 	/**

@@ -1,43 +1,40 @@
 package io.github.vaultdatasource.metrics;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
-import io.github.vaultdatasource.event.CredentialsIssuedEvent;
-import io.github.vaultdatasource.event.CredentialsRotatedEvent;
-import io.github.vaultdatasource.event.LeaseFailureEvent;
-import io.github.vaultdatasource.event.LeaseRenewedEvent;
-import io.github.vaultdatasource.event.LeaseRevokedEvent;
-import io.github.vaultdatasource.event.VaultDataSourceEvent;
 import io.github.vaultdatasource.FailureKind;
+import io.github.vaultdatasource.RevocationTrigger;
+import io.github.vaultdatasource.RotationReason;
+import io.github.vaultdatasource.lease.LeaseCounters;
+import io.github.vaultdatasource.lease.LeaseCounters.RenewalOutcome;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.LeaseStatus;
+import io.github.vaultdatasource.lease.LeaseStatus.State;
 import io.github.vaultdatasource.lease.ManagedLeases;
-import io.github.vaultdatasource.RotationReason;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import org.jspecify.annotations.Nullable;
-
-import org.springframework.context.ApplicationListener;
 
 /**
  * Micrometer metrics for the Vault leases of managed data sources, all under
- * {@code vault.datasource}: time left on each lease and on the Vault token, renewals and rotations
- * by outcome (and rotations by reason), failures by kind, revocations, and how long issuing
- * credentials and whole rotations take. Tags are the data source name and small enums, never a
- * username or lease id.
+ * {@code vault.datasource}: time left on each lease and on the Vault token, the lease's TTL,
+ * {@code max_ttl} and state, credentials issued, renewals and rotations by outcome (rotations also
+ * by reason), failures by kind, revocations by trigger and outcome, leases left unrevoked, and
+ * how long issuing credentials and whole rotations take. Every figure is read from the lease
+ * lifecycle's own counters when the registry asks, so there is one set of books. Tags are the
+ * data source name and small enums, never a username or lease id.
  */
-public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<VaultDataSourceEvent> {
+public class VaultLeaseMetrics implements MeterBinder {
 
 	/**
 	 * Prefix of every meter name.
@@ -46,26 +43,23 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 
 	private static final String DATASOURCE = "datasource";
 
-	// Events published before a registry is bound (the first credentials are issued while the
-	// DataSource bean is created) are kept and recorded at binding; a few per data source at most.
-	private static final int MAX_PENDING = 256;
-
 	private final ManagedLeases leases;
 
 	private final Supplier<Optional<Duration>> tokenTimeToLive;
 
-	private final List<MeterRegistry> registries = new CopyOnWriteArrayList<>();
-
-	private final List<VaultDataSourceEvent> pending = new ArrayList<>();
+	private final Supplier<Instant> now;
 
 	/**
 	 * Create the metrics.
 	 * @param leases the managed leases
 	 * @param tokenTimeToLive the Vault token's time to live, empty when unknown or not expiring
+	 * @param now the current instant
 	 */
-	public VaultLeaseMetrics(ManagedLeases leases, Supplier<Optional<Duration>> tokenTimeToLive) {
+	public VaultLeaseMetrics(ManagedLeases leases, Supplier<Optional<Duration>> tokenTimeToLive,
+			Supplier<Instant> now) {
 		this.leases = leases;
 		this.tokenTimeToLive = tokenTimeToLive;
+		this.now = now;
 	}
 
 	@Override
@@ -73,131 +67,136 @@ public class VaultLeaseMetrics implements MeterBinder, ApplicationListener<Vault
 		TimeGauge.builder(PREFIX + ".token.remaining", this, TimeUnit.SECONDS, VaultLeaseMetrics::tokenSeconds)
 			.description("Time until the Vault token expires unless renewed (NaN when it does not expire)")
 			.register(registry);
-		for (LeaseLifecycle lease : this.leases.all()) {
-			registerGauges(registry, lease.name());
-		}
-		List<VaultDataSourceEvent> replay;
-		synchronized (this.pending) {
-			this.registries.add(registry);
-			replay = new ArrayList<>(this.pending);
-			this.pending.clear();
-		}
-		replay.forEach((event) -> record(registry, event));
+		// Data sources created later are bound when they come under management.
+		this.leases.forEachRegistered((lease) -> bind(registry, lease));
 	}
 
-	@Override
-	public void onApplicationEvent(VaultDataSourceEvent event) {
-		if (this.registries.isEmpty()) {
-			synchronized (this.pending) {
-				if (this.registries.isEmpty()) {
-					if (this.pending.size() < MAX_PENDING) {
-						this.pending.add(event);
-					}
-					return;
-				}
-			}
+	private void bind(MeterRegistry registry, LeaseLifecycle lease) {
+		String dataSource = lease.name();
+		LeaseCounters counters = lease.counters();
+		statusGauges(registry, dataSource);
+		FunctionCounter.builder(PREFIX + ".credentials.issued", counters, LeaseCounters::issued)
+			.description("Credentials Vault issued, including ones the database then did not accept")
+			.baseUnit("credentials")
+			.tag(DATASOURCE, dataSource)
+			.register(registry);
+		for (RenewalOutcome outcome : RenewalOutcome.values()) {
+			counter(".lease.renewals", "renewals",
+					"Lease renewals by outcome (capped: Vault granted less because of max_ttl)", dataSource, counters,
+					(books) -> books.renewals(outcome))
+				.tag("outcome", tagValue(outcome))
+				.register(registry);
 		}
-		this.registries.forEach((registry) -> record(registry, event));
+		String rotations = "Rotations to new credentials by outcome (failure: Vault did not issue, or the database did "
+				+ "not accept, new credentials) and reason";
+		for (RotationReason reason : RotationReason.values()) {
+			counter(".lease.rotations", "rotations", rotations, dataSource, counters,
+					(books) -> books.rotations(reason))
+				.tags("outcome", "success", "reason", tagValue(reason))
+				.register(registry);
+			counter(".lease.rotations", "rotations", rotations, dataSource, counters,
+					(books) -> books.failedRotations(reason))
+				.tags("outcome", "failure", "reason", tagValue(reason))
+				.register(registry);
+		}
+		for (FailureKind kind : FailureKind.values()) {
+			counter(".lease.failures", "failures", "Failed Vault or database operations on a lease, by kind",
+					dataSource, counters, (books) -> books.failures(kind))
+				.tag("kind", tagValue(kind))
+				.register(registry);
+		}
+		String revocations = "Lease revocations by trigger and outcome (failure: Vault refused or could not be reached; "
+				+ "the lease then lives until it expires)";
+		for (RevocationTrigger trigger : RevocationTrigger.values()) {
+			counter(".lease.revocations", "revocations", revocations, dataSource, counters,
+					(books) -> books.revocations(trigger))
+				.tags("trigger", tagValue(trigger), "outcome", "success")
+				.register(registry);
+			counter(".lease.revocations", "revocations", revocations, dataSource, counters,
+					(books) -> books.failedRevocations(trigger))
+				.tags("trigger", tagValue(trigger), "outcome", "failure")
+				.register(registry);
+		}
+		Gauge.builder(PREFIX + ".leases.unrevoked", counters, (books) -> books.unrevoked(this.now.get()))
+			.description("Leases this application could not revoke, or left to expire, that are still valid")
+			.baseUnit("leases")
+			.tag(DATASOURCE, dataSource)
+			.register(registry);
+		FunctionTimer
+			.builder(PREFIX + ".credentials.issue", counters, LeaseCounters::issueCount,
+					(books) -> books.issueTime().toNanos(), TimeUnit.NANOSECONDS)
+			.description("Time Vault took to issue credentials (creating the database user)")
+			.tag(DATASOURCE, dataSource)
+			.register(registry);
+		FunctionTimer
+			.builder(PREFIX + ".rotation.duration", counters, LeaseCounters::finishedRotations,
+					(books) -> books.rotationTime().toNanos(), TimeUnit.NANOSECONDS)
+			.description("Whole rotations, from asking Vault for new credentials to revoking the old lease")
+			.tag(DATASOURCE, dataSource)
+			.register(registry);
 	}
 
-	private void record(MeterRegistry registry, VaultDataSourceEvent event) {
-		String dataSource = event.getDataSourceName();
-		registerGauges(registry, dataSource);
-		if (event instanceof CredentialsIssuedEvent issued) {
-			Timer.builder(PREFIX + ".credentials.issue")
-				.description("Time to issue database credentials from Vault")
-				.tag(DATASOURCE, dataSource)
-				.register(registry)
-				.record(issued.getIssueLatency());
-		}
-		else if (event instanceof LeaseRenewedEvent renewed) {
-			renewals(registry, dataSource, renewed.isCapped() ? "capped" : "success").increment();
-		}
-		else if (event instanceof CredentialsRotatedEvent rotated) {
-			rotations(registry, dataSource, "success", rotated.getReason()).increment();
-			Timer.builder(PREFIX + ".rotation.duration")
-				.description("Time a rotation took, from asking Vault for new credentials to revoking the old lease")
-				.tag(DATASOURCE, dataSource)
-				.tag("reason", tagValue(rotated.getReason()))
-				.register(registry)
-				.record(rotated.getTotalDuration());
-		}
-		else if (event instanceof LeaseRevokedEvent revoked) {
-			Counter.builder(PREFIX + ".lease.revocations")
-				.description("Leases revoked, after a rotation or at shutdown")
-				.baseUnit("revocations")
-				.tag(DATASOURCE, dataSource)
-				.tag("trigger", revoked.isShutdown() ? "shutdown" : "rotation")
-				.register(registry)
-				.increment();
-		}
-		else if (event instanceof LeaseFailureEvent failure) {
-			Counter.builder(PREFIX + ".lease.failures")
-				.description("Failed Vault or database operations on a lease, by kind")
-				.baseUnit("failures")
-				.tag(DATASOURCE, dataSource)
-				.tag("kind", tagValue(failure.getKind()))
-				.register(registry)
-				.increment();
-			if (failure.getKind() == FailureKind.RENEWAL) {
-				renewals(registry, dataSource, "failure").increment();
-			}
-			else if (failure.getKind() == FailureKind.ISSUE || failure.getKind() == FailureKind.VALIDATION) {
-				RotationReason reason = failure.getRotationReason();
-				rotations(registry, dataSource, "failure", reason).increment();
-			}
-		}
-	}
-
-	private void registerGauges(MeterRegistry registry, String dataSource) {
-		if (registry.find(PREFIX + ".lease.remaining").tag(DATASOURCE, dataSource).timeGauge() != null) {
-			// Registering again would only make Micrometer warn.
-			return;
-		}
-		TimeGauge.builder(PREFIX + ".lease.remaining", this, TimeUnit.SECONDS, (metrics) -> metrics.remaining(dataSource))
+	private void statusGauges(MeterRegistry registry, String dataSource) {
+		TimeGauge.builder(PREFIX + ".lease.remaining", this, TimeUnit.SECONDS,
+				(metrics) -> metrics.seconds(dataSource, (status) -> status.timeToExpiry()))
 			.description("Time until the data source's current lease expires unless renewed")
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
-		Gauge.builder(PREFIX + ".lease.consecutive.failures", this, (metrics) -> metrics.consecutiveFailures(dataSource))
+		TimeGauge.builder(PREFIX + ".lease.ttl", this, TimeUnit.SECONDS,
+				(metrics) -> metrics.seconds(dataSource, (status) -> (status.lease() != null) ? status.lease().ttl() : null))
+			.description("TTL Vault granted the current lease when it issued it")
+			.tag(DATASOURCE, dataSource)
+			.register(registry);
+		TimeGauge.builder(PREFIX + ".lease.max.ttl", this, TimeUnit.SECONDS,
+				(metrics) -> metrics.leases.get(dataSource)
+					.flatMap(LeaseLifecycle::maxTtl)
+					.map(VaultLeaseMetrics::toSeconds)
+					.orElse(Double.NaN))
+			.description("The role's max_ttl as far as known (read from the role or learned from a capped renewal); "
+					+ "NaN when unknown")
+			.tag(DATASOURCE, dataSource)
+			.register(registry);
+		Gauge.builder(PREFIX + ".lease.consecutive.failures", this,
+				(metrics) -> metrics.status(dataSource, (status) -> (double) status.failures().consecutive()))
 			.description("Failed operations on the lease since the latest success")
 			.baseUnit("failures")
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
+		for (State state : State.values()) {
+			Gauge.builder(PREFIX + ".lease.state", this,
+					(metrics) -> metrics.status(dataSource, (status) -> (status.state() == state) ? 1.0 : 0.0))
+				.description("1 for the lease's current state, 0 for the others")
+				.tags(DATASOURCE, dataSource, "state", tagValue(state))
+				.register(registry);
+		}
 	}
 
-	private static Counter renewals(MeterRegistry registry, String dataSource, String outcome) {
-		return Counter.builder(PREFIX + ".lease.renewals")
-			.description("Lease renewals by outcome (capped: Vault granted less because of max_ttl)")
-			.baseUnit("renewals")
-			.tag(DATASOURCE, dataSource)
-			.tag("outcome", outcome)
-			.register(registry);
+	private static FunctionCounter.Builder<LeaseCounters> counter(String name, String unit, String description,
+			String dataSource, LeaseCounters counters, ToDoubleFunction<LeaseCounters> count) {
+		return FunctionCounter.builder(PREFIX + name, counters, count)
+			.description(description)
+			.baseUnit(unit)
+			.tag(DATASOURCE, dataSource);
 	}
 
-	private static Counter rotations(MeterRegistry registry, String dataSource, String outcome,
-			@Nullable RotationReason reason) {
-		return Counter.builder(PREFIX + ".lease.rotations")
-			.description("Credential rotations by outcome and reason")
-			.baseUnit("rotations")
-			.tag(DATASOURCE, dataSource)
-			.tag("outcome", outcome)
-			.tag("reason", (reason != null) ? tagValue(reason) : "unknown")
-			.register(registry);
+	private double status(String dataSource, Function<LeaseStatus, Double> value) {
+		return this.leases.get(dataSource).map(LeaseLifecycle::status).map(value).orElse(Double.NaN);
 	}
 
-	private double remaining(String dataSource) {
-		Duration remaining = this.leases.get(dataSource).map(LeaseLifecycle::status).map(LeaseStatus::timeToExpiry)
-			.orElse(null);
-		return (remaining != null) ? remaining.toMillis() / 1000.0 : Double.NaN;
-	}
-
-	private double consecutiveFailures(String dataSource) {
-		return this.leases.get(dataSource).map((lease) -> (double) lease.status().consecutiveFailures())
+	private double seconds(String dataSource, Function<LeaseStatus, Duration> value) {
+		return this.leases.get(dataSource)
+			.map(LeaseLifecycle::status)
+			.map(value)
+			.map(VaultLeaseMetrics::toSeconds)
 			.orElse(Double.NaN);
 	}
 
 	private double tokenSeconds() {
-		return this.tokenTimeToLive.get().map((ttl) -> ttl.toMillis() / 1000.0).orElse(Double.NaN);
+		return this.tokenTimeToLive.get().map(VaultLeaseMetrics::toSeconds).orElse(Double.NaN);
+	}
+
+	private static double toSeconds(Duration duration) {
+		return duration.toMillis() / 1000.0;
 	}
 
 	private static String tagValue(Enum<?> value) {

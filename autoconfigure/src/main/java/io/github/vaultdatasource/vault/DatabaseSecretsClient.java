@@ -2,6 +2,8 @@ package io.github.vaultdatasource.vault;
 
 import java.time.Duration;
 
+import java.util.Optional;
+
 import io.github.vaultdatasource.CredentialLease;
 
 /**
@@ -16,11 +18,21 @@ public interface DatabaseSecretsClient {
 	String credentialsPath();
 
 	/**
-	 * Issue new credentials from the role.
+	 * Issue new credentials from the role. The lease's times count from when the request was sent,
+	 * never later than Vault counts them.
 	 * @return the credentials and their lease
 	 * @throws VaultRequestException when Vault refuses or cannot be reached
 	 */
 	CredentialLease issue();
+
+	/**
+	 * Return the role's {@code max_ttl}, if the token may read the role's configuration: knowing it
+	 * from the start lets rotations be planned before a renewal comes back capped.
+	 * @return the max TTL, empty when unknown, not set on the role, or not readable
+	 */
+	default Optional<Duration> roleMaxTtl() {
+		return Optional.empty();
+	}
 
 	/**
 	 * Renew a lease.

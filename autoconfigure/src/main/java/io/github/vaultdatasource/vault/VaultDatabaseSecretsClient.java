@@ -6,7 +6,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 import io.github.vaultdatasource.CredentialLease;
 import io.github.vaultdatasource.DatabaseCredentials;
@@ -19,6 +21,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.util.StringUtils;
 import org.springframework.vault.VaultException;
 import org.springframework.vault.authentication.VaultLoginException;
+import org.springframework.vault.client.VaultResponses;
 import org.springframework.vault.core.VaultOperations;
 import org.springframework.vault.support.VaultResponse;
 import org.springframework.web.client.HttpStatusCodeException;
@@ -41,11 +44,14 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	private final String credentialsPath;
 
+	private final String rolePath;
+
 	private final Clock clock;
 
 	public VaultDatabaseSecretsClient(VaultOperations vault, String mount, String role, Clock clock) {
 		this.vault = vault;
 		this.credentialsPath = trimSlashes(mount) + "/creds/" + role;
+		this.rolePath = trimSlashes(mount) + "/roles/" + role;
 		this.clock = clock;
 	}
 
@@ -56,6 +62,8 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	@Override
 	public CredentialLease issue() {
+		// Vault counts the lease from when it handled the request, never before it was sent.
+		Instant sent = this.clock.instant();
 		VaultResponse response = exchange(this.credentialsPath, HttpMethod.GET, null, null);
 		Map<String, Object> data = (response != null) ? response.getData() : null;
 		if (response == null || data == null || !StringUtils.hasText(response.getLeaseId())) {
@@ -70,9 +78,27 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 			throw new VaultRequestException(Failure.REJECTED, this.credentialsPath, 200,
 					"Vault answered " + this.credentialsPath + " without a username and password", null);
 		}
-		Instant now = this.clock.instant();
 		return CredentialLease.issued(new DatabaseCredentials(user, pass), response.getLeaseId(),
-				response.isRenewable(), now, Duration.ofSeconds(response.getLeaseDuration()));
+				response.isRenewable(), sent, Duration.ofSeconds(response.getLeaseDuration()));
+	}
+
+	@Override
+	public Optional<Duration> roleMaxTtl() {
+		try {
+			VaultResponse response = this.vault.doWithSession((operations) -> operations
+				.exchange(this.rolePath, HttpMethod.GET, HttpEntity.EMPTY, VaultResponse.class)
+				.getBody());
+			Map<String, Object> data = (response != null) ? response.getData() : null;
+			Object maxTtl = (data != null) ? data.get("max_ttl") : null;
+			long seconds = (maxTtl instanceof Number number) ? number.longValue() : 0;
+			// 0 means the mount's or the system's maximum applies, which this token cannot see.
+			return (seconds > 0) ? Optional.of(Duration.ofSeconds(seconds)) : Optional.empty();
+		}
+		catch (RuntimeException ex) {
+			// Most application policies may not read the role's configuration; then max_ttl is
+			// learned from the first capped renewal.
+			return Optional.empty();
+		}
 	}
 
 	@Override
@@ -168,12 +194,16 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		}
 	}
 
-	private VaultRequestException translate(String path, HttpStatusCode status, String body, Exception cause,
+	static VaultRequestException translate(String path, HttpStatusCode status, String body, Exception cause,
 			@Nullable CredentialLease lease) {
 		int code = status.value();
 		String errors = sanitize(extractErrors(body), lease);
+		String lower = errors.toLowerCase(Locale.ROOT);
 		Failure failure;
-		if (code == 400 && lease != null) {
+		if (code == 400 && lease != null && RENEW_PATH.equals(path) && lower.contains("max ttl")) {
+			failure = Failure.MAX_TTL_REACHED;
+		}
+		else if (code == 400 && lease != null) {
 			failure = Failure.LEASE_GONE;
 		}
 		else if (code == 403) {
@@ -181,6 +211,9 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		}
 		else if (code == 404) {
 			failure = Failure.NOT_FOUND;
+		}
+		else if (code == 500 && !isFailoverGap(lower)) {
+			failure = Failure.SERVER_ERROR;
 		}
 		else if (code == 429 || status.is5xxServerError()) {
 			failure = Failure.UNAVAILABLE;
@@ -190,6 +223,12 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		}
 		return new VaultRequestException(failure, path, code,
 				"Vault answered " + code + " to " + path + (errors.isEmpty() ? "" : ": " + errors), cause);
+	}
+
+	// A standby without a leader answers 500 with these while a new active node is elected.
+	private static boolean isFailoverGap(String errors) {
+		return errors.contains("active cluster node not found") || errors.contains("node not active")
+				|| errors.contains("no active node") || errors.contains("local node not active");
 	}
 
 	private static boolean hasCause(Throwable ex, Class<? extends Throwable> type) {
@@ -206,13 +245,19 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 	}
 
 	private static String extractErrors(String body) {
-		// Vault error bodies are {"errors":["..."]}; keep just the messages.
-		int start = body.indexOf('[');
-		int end = body.lastIndexOf(']');
-		if (start >= 0 && end > start) {
-			return body.substring(start + 1, end).replace("\"", "").replace("\\n", " ").replace("\\t", " ").trim();
+		// Vault error bodies are {"errors":["..."]}: keep the messages as Vault wrote them, quotes and
+		// all; anything else (an HTML page from a proxy) is cut short.
+		String trimmed = body.trim();
+		if (trimmed.startsWith("{") && trimmed.contains("\"errors\"")) {
+			try {
+				return VaultResponses.getError(trimmed).replace('\n', ' ').replace('\t', ' ').trim();
+			}
+			catch (RuntimeException ex) {
+				// Not the JSON it looked like.
+			}
 		}
-		return body.trim();
+		String flat = trimmed.replaceAll("\\s+", " ");
+		return (flat.length() > 200) ? flat.substring(0, 200) + "…" : flat;
 	}
 
 	private static String sanitize(String message, @Nullable CredentialLease lease) {
@@ -226,7 +271,7 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		if (warnings == null) {
 			return false;
 		}
-		return warnings.stream().anyMatch((warning) -> warning.toLowerCase().contains("max"));
+		return warnings.stream().anyMatch((warning) -> warning.toLowerCase(Locale.ROOT).contains("max"));
 	}
 
 	private static String rootMessage(Throwable ex) {

@@ -52,9 +52,16 @@ public class VaultRequestException extends RuntimeException {
 	public enum Failure {
 
 		/**
-		 * Vault could not be reached, timed out, is sealed, or answered 5xx or 429: retry later.
+		 * Vault could not be reached, timed out, is sealed or without a leader, or answered 429,
+		 * 502, 503 or 504: retry later.
 		 */
 		UNAVAILABLE,
+
+		/**
+		 * Vault answered with another server error (500), for example because the role's SQL
+		 * failed in the database; its message is kept. Retried like {@link #UNAVAILABLE}.
+		 */
+		SERVER_ERROR,
 
 		/**
 		 * The token is invalid or lacks a policy for the path (403).
@@ -77,16 +84,22 @@ public class VaultRequestException extends RuntimeException {
 		LEASE_GONE,
 
 		/**
+		 * The lease exists but cannot be renewed further: it is past its {@code max_ttl} (400 on
+		 * renewal, for example after {@code max_ttl} was lowered on the role).
+		 */
+		MAX_TTL_REACHED,
+
+		/**
 		 * Any other refusal.
 		 */
 		REJECTED;
 
 		/**
 		 * Whether a later retry of the same request may succeed.
-		 * @return {@code true} for {@link #UNAVAILABLE}
+		 * @return {@code true} for {@link #UNAVAILABLE} and {@link #SERVER_ERROR}
 		 */
 		public boolean isTransient() {
-			return this == UNAVAILABLE;
+			return this == UNAVAILABLE || this == SERVER_ERROR;
 		}
 
 	}

@@ -14,6 +14,7 @@ import org.springframework.boot.health.autoconfigure.contributor.HealthContribut
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.HealthContributor;
+import org.springframework.boot.health.contributor.HealthContributors;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.FilteredClassLoader;
@@ -32,12 +33,29 @@ class VaultDataSourceHealthAutoConfigurationTests {
 		.withPropertyValues("vault.uri=http://127.0.0.1:9", "vault.database.role=app", "vault.token=test-token");
 
 	@Test
-	void registersALeaseIndicatorForOneManagedDataSourceAndAServerIndicator() {
+	void registersALeaseIndicatorKeyedByDataSourceNameAndAServerIndicator() {
 		this.contextRunner.withBean(ManagedLeases.class, () -> leases("dataSource")).run((context) -> {
 			assertThat(context).hasNotFailed().hasSingleBean(VaultServerHealthIndicator.class);
-			assertThat(context.getBean("vaultLeasesHealthContributor")).isInstanceOf(VaultLeaseHealthIndicator.class);
-			assertThat(((HealthIndicator) context.getBean("vaultLeasesHealthContributor")).health().getStatus())
+			CompositeHealthContributor composite = context.getBean("vaultLeasesHealthContributor",
+					CompositeHealthContributor.class);
+			assertThat(composite.stream()).extracting(HealthContributors.Entry::name).containsExactly("dataSource");
+			assertThat(((HealthIndicator) composite.getContributor("dataSource")).health().getStatus())
 				.isEqualTo(Status.UP);
+		});
+	}
+
+	@Test
+	void readsTheLeasesWhenAskedSoADataSourceManagedLaterAppears() {
+		ManagedLeases leases = new ManagedLeases();
+		this.contextRunner.withBean(ManagedLeases.class, () -> leases).run((context) -> {
+			CompositeHealthContributor composite = context.getBean("vaultLeasesHealthContributor",
+					CompositeHealthContributor.class);
+			assertThat(composite.stream()).isEmpty();
+			leases.register(new SimulatedLease("lateDataSource", Duration.ofSeconds(60), (event) -> {
+			}).lifecycle());
+			assertThat(composite.stream()).extracting(HealthContributors.Entry::name).containsExactly("lateDataSource");
+			assertThat(composite.getContributor("lateDataSource")).isInstanceOf(VaultLeaseHealthIndicator.class);
+			assertThat(composite.getContributor("unknown")).isNull();
 		});
 	}
 

@@ -1,5 +1,6 @@
 package io.github.vaultdatasource.autoconfigure;
 
+import java.time.Instant;
 import java.util.Optional;
 
 import io.github.vaultdatasource.lease.ManagedLeases;
@@ -44,7 +45,7 @@ class VaultDataSourceMetricsAutoConfigurationTests {
 
 	@Test
 	void backsOffFromAUserBean() {
-		VaultLeaseMetrics own = new VaultLeaseMetrics(new ManagedLeases(), Optional::empty);
+		VaultLeaseMetrics own = new VaultLeaseMetrics(new ManagedLeases(), Optional::empty, Instant::now);
 		this.contextRunner.withBean(VaultLeaseMetrics.class, () -> own)
 			.run((context) -> assertThat(context.getBean(VaultLeaseMetrics.class)).isSameAs(own));
 	}

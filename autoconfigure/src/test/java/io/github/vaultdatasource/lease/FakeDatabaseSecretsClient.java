@@ -1,6 +1,7 @@
 package io.github.vaultdatasource.lease;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -51,6 +52,18 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	private Duration issueLatency = Duration.ZERO;
 
+	private Duration renewLatency = Duration.ZERO;
+
+	private Duration revokeLatency = Duration.ZERO;
+
+	private Duration maxTtl;
+
+	private boolean maxTtlReadable;
+
+	private final List<Instant> renewSentAt = new ArrayList<>();
+
+	private Runnable onNextIssue;
+
 	private Failure issueFailsAlways;
 
 	private Failure renewFailsAlways;
@@ -85,6 +98,41 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 	FakeDatabaseSecretsClient issueLatency(Duration latency) {
 		this.issueLatency = latency;
 		return this;
+	}
+
+	FakeDatabaseSecretsClient renewLatency(Duration latency) {
+		this.renewLatency = latency;
+		return this;
+	}
+
+	FakeDatabaseSecretsClient revokeLatency(Duration latency) {
+		this.revokeLatency = latency;
+		return this;
+	}
+
+	/**
+	 * Enforce a max TTL as Vault does: renewals are capped at issue + max, and refused past it.
+	 * @param maxTtl the role's max TTL
+	 * @param readable whether {@link #roleMaxTtl()} tells it
+	 * @return this client
+	 */
+	FakeDatabaseSecretsClient maxTtl(Duration maxTtl, boolean readable) {
+		this.maxTtl = maxTtl;
+		this.maxTtlReadable = readable;
+		return this;
+	}
+
+	/**
+	 * Run something once while the next issue request is under way, such as a shutdown on another
+	 * thread.
+	 * @param action what to run
+	 */
+	void onNextIssue(Runnable action) {
+		this.onNextIssue = action;
+	}
+
+	List<Instant> renewSentAt() {
+		return this.renewSentAt;
 	}
 
 	FakeDatabaseSecretsClient failIssue(Failure... failures) {
@@ -156,8 +204,19 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 	}
 
 	@Override
+	public java.util.Optional<Duration> roleMaxTtl() {
+		return (this.maxTtlReadable) ? java.util.Optional.of(this.maxTtl) : java.util.Optional.empty();
+	}
+
+	@Override
 	public CredentialLease issue() {
+		Instant sent = this.clock.instant();
 		this.clock.advance(this.issueLatency);
+		Runnable during = this.onNextIssue;
+		if (during != null) {
+			this.onNextIssue = null;
+			during.run();
+		}
 		Failure failure = (!this.issueFailures.isEmpty()) ? this.issueFailures.poll() : this.issueFailsAlways;
 		if (failure != null) {
 			this.log.add("issue failed " + failure);
@@ -165,7 +224,7 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 		}
 		int number = this.issued.size() + 1;
 		CredentialLease lease = CredentialLease.issued(new DatabaseCredentials("v-" + number, password(number)),
-				leaseId(number), this.renewable, this.clock.instant(), this.ttl);
+				leaseId(number), this.renewable, sent, this.ttl);
 		this.issued.add(lease);
 		this.log.add("issue " + lease.username());
 		return lease;
@@ -174,8 +233,11 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 	@Override
 	public LeaseRenewal renew(CredentialLease lease, Duration increment) {
 		this.log.add("renew " + lease.username());
+		this.renewSentAt.add(this.clock.instant());
 		this.renewed.add(lease);
 		this.renewIncrements.add(increment);
+		Instant handled = this.clock.instant();
+		this.clock.advance(this.renewLatency);
 		if (this.goneLeaseIds.contains(lease.leaseId())) {
 			throw failure(Failure.LEASE_GONE, "sys/leases/renew");
 		}
@@ -189,12 +251,22 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 		if (answer instanceof LeaseRenewal renewal) {
 			return renewal;
 		}
+		if (this.maxTtl != null) {
+			Duration left = Duration.between(handled, lease.issuedAt().plus(this.maxTtl));
+			if (left.isNegative() || left.isZero()) {
+				throw failure(Failure.MAX_TTL_REACHED, "sys/leases/renew");
+			}
+			if (left.compareTo(increment) < 0) {
+				return new LeaseRenewal(left, true, true);
+			}
+		}
 		return new LeaseRenewal(increment, true, false);
 	}
 
 	@Override
 	public void revoke(CredentialLease lease) {
 		this.log.add("revoke " + lease.username());
+		this.clock.advance(this.revokeLatency);
 		if (this.goneLeaseIds.contains(lease.leaseId())) {
 			throw failure(Failure.LEASE_GONE, "sys/leases/revoke");
 		}
@@ -211,7 +283,8 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 			case UNAVAILABLE -> 503;
 			case PERMISSION_DENIED -> 403;
 			case NOT_FOUND -> 404;
-			case LEASE_GONE -> 400;
+			case LEASE_GONE, MAX_TTL_REACHED -> 400;
+			case SERVER_ERROR -> 500;
 			case LOGIN_FAILED, REJECTED -> 400;
 		};
 		return new VaultRequestException(failure, path, status, "Vault answered " + status + " to " + path, null);

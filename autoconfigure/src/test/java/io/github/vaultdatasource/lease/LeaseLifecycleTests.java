@@ -2,26 +2,32 @@ package io.github.vaultdatasource.lease;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import io.github.vaultdatasource.FailureKind;
-import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.CredentialLease;
+import io.github.vaultdatasource.DatabaseCredentials;
+import io.github.vaultdatasource.FailureKind;
+import io.github.vaultdatasource.RevocationTrigger;
+import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.event.CredentialsIssuedEvent;
 import io.github.vaultdatasource.event.CredentialsRotatedEvent;
 import io.github.vaultdatasource.event.LeaseFailureEvent;
 import io.github.vaultdatasource.event.LeaseRenewedEvent;
 import io.github.vaultdatasource.event.LeaseRevokedEvent;
 import io.github.vaultdatasource.event.VaultDataSourceEvent;
+import io.github.vaultdatasource.lease.LeaseCounters.RenewalOutcome;
 import io.github.vaultdatasource.lease.LeaseStatus.State;
-import io.github.vaultdatasource.lease.RecordingCredentialsTarget.Switch;
+import io.github.vaultdatasource.lease.ManualScheduler.Lane;
+import io.github.vaultdatasource.lease.RecordingCredentialsTarget.FakeRetirement;
 import io.github.vaultdatasource.vault.VaultRequestException;
 import io.github.vaultdatasource.vault.VaultRequestException.Failure;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.ApplicationEvent;
@@ -31,8 +37,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Tests for {@link LeaseLifecycle}, driven by a manual scheduler and clock. With a lease of 60s,
- * renewal at half of it, no jitter and a drain share of 0.4, renewals fall due 30s after issue
- * and a lease that cannot be renewed further is rotated 24s before it expires.
+ * renewal at half of it, no jitter and a drain share of 0.4, renewals fall due 30s after the
+ * request that granted the lease, and a lease that cannot be renewed further is rotated 24s
+ * before it ends.
  */
 class LeaseLifecycleTests {
 
@@ -43,6 +50,10 @@ class LeaseLifecycleTests {
 	private final MutableClock clock = new MutableClock(T0);
 
 	private final ManualScheduler scheduler = new ManualScheduler(this.clock);
+
+	private final Lane main = this.scheduler.lane("main");
+
+	private final Lane retire = this.scheduler.lane("retire");
 
 	private final FakeDatabaseSecretsClient client = new FakeDatabaseSecretsClient(this.clock, this.log);
 
@@ -58,569 +69,884 @@ class LeaseLifecycleTests {
 	private LeaseLifecycle lifecycle;
 
 	@AfterEach
-	void noTaskFailedUnexpectedly() {
+	void noTaskFailedAndSomethingIsAlwaysPlanned() {
 		assertThat(this.scheduler.taskFailures()).isEmpty();
+		if (this.lifecycle != null && this.lifecycle.status().state() != State.STOPPED
+				&& this.lifecycle.status().state() != State.STARTING) {
+			assertThat(this.main.pendingTasks()).as("tasks planned on the main strand").isEqualTo(1);
+		}
 	}
 
-	@Test
-	void startIssuesInstallsAndPublishesIssuedEvent() {
-		this.client.issueLatency(Duration.ofMillis(120));
-		start();
-		CredentialLease first = this.client.issued().get(0);
-		assertThat(this.target.installed()).containsExactly(first.credentials());
-		assertThat(this.log).startsWith("issue v-1", "install v-1");
-		assertThat(this.events).singleElement().isInstanceOfSatisfying(CredentialsIssuedEvent.class, (event) -> {
-			assertThat(event.getDataSourceName()).isEqualTo("dataSource");
-			assertThat(event.getUsername()).isEqualTo("v-1");
-			assertThat(event.getShortLeaseId()).isEqualTo(first.shortLeaseId());
-			assertThat(event.getTtl()).isEqualTo(Duration.ofSeconds(60));
-			assertThat(event.getIssueLatency()).isEqualTo(Duration.ofMillis(120));
-		});
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.ACTIVE);
+	@Nested
+	class Start {
+
+		@Test
+		void issuesValidatesInstallsAndPublishesIssuedEvent() {
+			LeaseLifecycleTests.this.client.issueLatency(Duration.ofMillis(120));
+			start();
+			CredentialLease first = client().issued().get(0);
+			assertThat(target().installed()).containsExactly(first.credentials());
+			assertThat(log()).startsWith("issue v-1", "validate v-1", "install v-1");
+			assertThat(events()).singleElement().isInstanceOfSatisfying(CredentialsIssuedEvent.class, (event) -> {
+				assertThat(event.getDataSourceName()).isEqualTo("dataSource");
+				assertThat(event.getUsername()).isEqualTo("v-1");
+				assertThat(event.getShortLeaseId()).isEqualTo(first.shortLeaseId());
+				assertThat(event.getTtl()).isEqualTo(Duration.ofSeconds(60));
+				assertThat(event.getIssueLatency()).isEqualTo(Duration.ofMillis(120));
+			});
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			assertThat(status().counts().issued()).isEqualTo(1);
+		}
+
+		@Test
+		void countsTheLeaseFromWhenTheRequestWasSentNotWhenTheAnswerCame() {
+			LeaseLifecycleTests.this.client.issueLatency(Duration.ofMillis(1500));
+			start();
+			assertThat(status().lease().issuedAt()).isEqualTo(T0);
+			assertThat(status().lease().expiresAt()).isEqualTo(T0.plusSeconds(60));
+		}
+
+		@Test
+		void plansTheFirstRenewalAtHalfTheTtl() {
+			start();
+			assertThat(status().next().action()).isEqualTo(NextAction.RENEW);
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(30));
+			advance(Duration.ofMillis(29_999));
+			assertThat(client().renewed()).isEmpty();
+			advance(Duration.ofMillis(1));
+			assertThat(client().renewed()).extracting(CredentialLease::username).containsExactly("v-1");
+			assertThat(client().renewIncrements()).containsExactly(Duration.ofSeconds(60));
+		}
+
+		@Test
+		void withJitterPlansTheFirstRenewalAroundHalfTheTtl() {
+			LeaseLifecycleTests.this.policy = new LeasePolicy(0.5, 0.1, 0.4, Duration.ofSeconds(1),
+					Duration.ofSeconds(1), Duration.ofSeconds(30), new SplittableRandom(7));
+			start();
+			assertThat(status().next().at()).isBetween(T0.plusSeconds(27), T0.plusSeconds(33));
+		}
+
+		@Test
+		void failsWhenVaultCannotIssue() {
+			client().failIssue(Failure.UNAVAILABLE);
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			assertThatExceptionOfType(VaultRequestException.class).isThrownBy(LeaseLifecycleTests.this.lifecycle::start)
+				.satisfies((ex) -> assertThat(ex.getFailure()).isEqualTo(Failure.UNAVAILABLE));
+			assertThat(target().installed()).isEmpty();
+			assertThat(events()).isEmpty();
+			assertThat(LeaseLifecycleTests.this.scheduler.pendingTasks()).isZero();
+			assertThat(status().state()).isEqualTo(State.STARTING);
+		}
+
+		@Test
+		void failsAndRevokesWhenTheDatabaseDoesNotAcceptTheFirstCredentials() {
+			target().failValidationWith(new SQLException("FATAL: database \"apdb\" does not exist", "3D000"));
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			assertThatExceptionOfType(CredentialsValidationException.class)
+				.isThrownBy(LeaseLifecycleTests.this.lifecycle::start)
+				.satisfies((ex) -> {
+					assertThat(ex.getSqlState()).isEqualTo("3D000");
+					assertThat(ex.getUsername()).isEqualTo("v-1");
+					assertThat(ex.getMessage()).contains("apdb").doesNotContain(FakeDatabaseSecretsClient.password(1));
+				});
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().revocations(RevocationTrigger.REJECTED)).isEqualTo(1);
+			assertThat(target().installed()).isEmpty();
+			assertThat(LeaseLifecycleTests.this.scheduler.pendingTasks()).isZero();
+		}
+
+		@Test
+		void cannotStartTwice() {
+			start();
+			assertThatExceptionOfType(IllegalStateException.class).isThrownBy(LeaseLifecycleTests.this.lifecycle::start);
+			assertThat(client().issued()).hasSize(1);
+		}
+
 	}
 
-	@Test
-	void startSchedulesFirstRenewalAtHalfTheTtl() {
-		start();
-		assertThat(this.lifecycle.status().nextAction()).isEqualTo(NextAction.RENEW);
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(30));
-		this.scheduler.advance(Duration.ofMillis(29_999));
-		assertThat(this.client.renewed()).isEmpty();
-		this.scheduler.advance(Duration.ofMillis(1));
-		assertThat(this.client.renewed()).extracting(CredentialLease::username).containsExactly("v-1");
-		assertThat(this.client.renewIncrements()).containsExactly(Duration.ofSeconds(60));
+	@Nested
+	class Renewal {
+
+		@Test
+		void extendsTheLeaseAndPlansTheNextRenewal() {
+			start();
+			advance(Duration.ofSeconds(30));
+			assertThat(events(LeaseRenewedEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getUsername()).isEqualTo("v-1");
+				assertThat(event.getGranted()).isEqualTo(Duration.ofSeconds(60));
+				assertThat(event.isCapped()).isFalse();
+			});
+			LeaseStatus status = status();
+			assertThat(status.lease().expiresAt()).isEqualTo(T0.plusSeconds(90));
+			assertThat(status.history().lastRenewal()).isEqualTo(T0.plusSeconds(30));
+			assertThat(status.counts().renewals()).isEqualTo(1);
+			assertThat(status.next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(60)));
+			advance(Duration.ofSeconds(30));
+			assertThat(status().counts().renewals()).isEqualTo(2);
+			assertThat(status().lease().expiresAt()).isEqualTo(T0.plusSeconds(120));
+			assertThat(client().issued()).hasSize(1);
+			assertThat(target().switches()).isEmpty();
+		}
+
+		@Test
+		void countsTheRenewalFromWhenTheRequestWasSent() {
+			client().renewLatency(Duration.ofMillis(1500));
+			start();
+			advance(Duration.ofSeconds(30));
+			assertThat(client().renewSentAt()).containsExactly(T0.plusSeconds(30));
+			assertThat(status().lease().expiresAt()).isEqualTo(T0.plusSeconds(90));
+		}
+
+		@Test
+		void aSlowVaultMovesRenewalsEarlierSoThatARetryStillFitsBeforeExpiry() {
+			client().ttl(Duration.ofSeconds(4)).renewLatency(Duration.ofMillis(1500));
+			start();
+			// Half the TTL (2 s) would leave no time to retry a renewal that takes 1.5 s.
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(2));
+			advance(Duration.ofSeconds(2));
+			assertThat(status().lease().expiresAt()).isEqualTo(T0.plusSeconds(6));
+			// Due 1 s after the renewal was sent: at once, since its answer took 1.5 s.
+			assertThat(status().next().at()).isEqualTo(T0.plusMillis(3500));
+		}
+
+		@Test
+		void cappedRenewalPlansRotationTheLeadTimeBeforeTheLeaseEnds() {
+			client().grantRenewal(Duration.ofSeconds(40), true, true);
+			start();
+			advance(Duration.ofSeconds(30));
+			assertThat(events(LeaseRenewedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.isCapped()).isTrue());
+			LeaseStatus status = status();
+			assertThat(status.lease().expiresAt()).isEqualTo(T0.plusSeconds(70));
+			assertThat(status.lease().endsAt()).isEqualTo(T0.plusSeconds(70));
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().renewals(RenewalOutcome.CAPPED)).isEqualTo(1);
+			assertThat(status.next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(46)));
+			assertThat(LeaseLifecycleTests.this.lifecycle.maxTtl()).contains(Duration.ofSeconds(70));
+			advance(Duration.ofMillis(15_999));
+			assertThat(client().issued()).hasSize(1);
+			advance(Duration.ofMillis(1));
+			assertThat(client().issued()).hasSize(2);
+		}
+
+		@Test
+		void notRenewableAnyMoreLeadsToRotation() {
+			client().grantRenewal(Duration.ofSeconds(60), false, false);
+			start();
+			advance(Duration.ofSeconds(30));
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(66)));
+			advance(Duration.ofSeconds(36));
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.NOT_RENEWABLE));
+		}
+
+		@Test
+		void maxTtlReachedRotatesWhileTheOldCredentialsStillServe() {
+			client().failRenewal(Failure.MAX_TTL_REACHED);
+			start();
+			advance(Duration.ofSeconds(30));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.previousDead()).isFalse());
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.MAX_TTL));
+		}
+
 	}
 
-	@Test
-	void startWithJitterSchedulesFirstRenewalAroundHalfTheTtl() {
-		this.policy = new LeasePolicy(0.5, 0.1, 0.4, Duration.ofSeconds(1), Duration.ofSeconds(1),
-				Duration.ofSeconds(30), new SplittableRandom(7));
-		start();
-		assertThat(this.lifecycle.status().nextActionAt()).isBetween(T0.plusSeconds(27), T0.plusSeconds(33));
+	@Nested
+	class KnownMaxTtl {
+
+		@Test
+		void aReadableMaxTtlPlansTheRotationWithoutWaitingForACappedRenewal() {
+			client().maxTtl(Duration.ofSeconds(120), true);
+			start();
+			assertThat(status().lease().endsAt()).isEqualTo(T0.plusSeconds(120));
+			advance(Duration.ofSeconds(60));
+			assertThat(client().renewed()).hasSize(2);
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(96)));
+		}
+
+		@Test
+		void aSlowVaultStartsTheRotationEarlyEnoughToSwitchBeforeTheLeaseEnds() {
+			// The case that failed 14% of queries: every answer 1.5 s late, leases of 4 s / 12 s.
+			client().ttl(Duration.ofSeconds(4))
+				.maxTtl(Duration.ofSeconds(12), true)
+				.issueLatency(Duration.ofMillis(1500))
+				.renewLatency(Duration.ofMillis(1500))
+				.revokeLatency(Duration.ofMillis(1500));
+			start();
+			advance(Duration.ofSeconds(60));
+			List<CredentialsRotatedEvent> rotations = events(CredentialsRotatedEvent.class);
+			assertThat(rotations).hasSizeGreaterThanOrEqualTo(4);
+			assertThat(events(LeaseFailureEvent.class)).isEmpty();
+			// Each old lease is revoked by the application before Vault would end it at max_ttl.
+			for (CredentialLease revoked : client().revoked()) {
+				Instant revokedAt = LeaseLifecycleTests.this.revokedAt.get(revoked.username());
+				assertThat(revokedAt).as("revocation of %s", revoked.username())
+					.isBefore(revoked.issuedAt().plusSeconds(12));
+			}
+			assertThat(target().switches()).noneMatch(RecordingCredentialsTarget.Switch::previousDead);
+		}
+
 	}
 
-	@Test
-	void startFailsWhenVaultCannotIssue() {
-		this.client.failIssue(Failure.UNAVAILABLE);
-		this.lifecycle = newLifecycle();
-		assertThatExceptionOfType(VaultRequestException.class).isThrownBy(this.lifecycle::start)
-			.satisfies((ex) -> assertThat(ex.getFailure()).isEqualTo(Failure.UNAVAILABLE));
-		assertThat(this.target.installed()).isEmpty();
-		assertThat(this.events).isEmpty();
-		assertThat(this.scheduler.pendingTasks()).isZero();
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.STARTING);
+	@Nested
+	class Rotation {
+
+		@Test
+		void atMaxTtlValidatesSwitchesDrainsAndRevokesTheOldLease() {
+			client().grantRenewal(Duration.ofSeconds(40), true, true);
+			start();
+			CredentialLease first = client().issued().get(0);
+			advance(Duration.ofSeconds(46));
+			CredentialLease second = client().issued().get(1);
+			assertThat(target().validated()).containsExactly(first.credentials(), second.credentials());
+			assertThat(target().switches()).singleElement().satisfies((change) -> {
+				assertThat(change.next()).isEqualTo(second.credentials());
+				assertThat(change.previous()).isEqualTo(first.credentials());
+				assertThat(change.previousDead()).isFalse();
+			});
+			assertThat(target().retirements()).singleElement()
+				.satisfies((retirement) -> assertThat(retirement.deadlines().get(0)).isAfter(T0.plusSeconds(46))
+					.isBefore(T0.plusSeconds(70)));
+			assertThat(client().revoked()).extracting(CredentialLease::leaseId).containsExactly(first.leaseId());
+			assertThat(log()).containsSubsequence("issue v-2", "validate v-2", "switch v-2 <- v-1", "evict v-1",
+					"drained v-1", "revoke v-1");
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			List<VaultDataSourceEvent> rotationEvents = LeaseLifecycleTests.this.events.stream()
+				.skip(2)
+				.map(VaultDataSourceEvent.class::cast)
+				.toList();
+			assertThat(rotationEvents).hasExactlyElementsOfTypes(CredentialsIssuedEvent.class, LeaseRevokedEvent.class,
+					CredentialsRotatedEvent.class);
+			assertThat((LeaseRevokedEvent) rotationEvents.get(1)).satisfies((event) -> {
+				assertThat(event.getUsername()).isEqualTo("v-1");
+				assertThat(event.getShortLeaseId()).isEqualTo(first.shortLeaseId());
+				assertThat(event.getTrigger()).isEqualTo(RevocationTrigger.ROTATION);
+			});
+			assertThat((CredentialsRotatedEvent) rotationEvents.get(2)).satisfies((event) -> {
+				assertThat(event.getUsername()).isEqualTo("v-2");
+				assertThat(event.getPreviousUsername()).isEqualTo("v-1");
+				assertThat(event.getReason()).isEqualTo(RotationReason.MAX_TTL);
+				assertThat(event.getOldConnectionsLeft()).isZero();
+				assertThat(event.getSwitchDuration()).isEqualTo(Duration.ofMillis(5));
+				assertThat(event.getDrainDuration()).isEqualTo(Duration.ofMillis(20));
+				assertThat(event.isPreviousRevoked()).isTrue();
+			});
+			LeaseStatus status = status();
+			assertThat(status.state()).isEqualTo(State.ACTIVE);
+			assertThat(status.username()).isEqualTo("v-2");
+			assertThat(status.lease().issuedAt()).isEqualTo(T0.plusSeconds(46));
+			assertThat(status.history().lastRotation()).isEqualTo(T0.plusSeconds(46));
+			assertThat(status.counts().rotations()).isEqualTo(1);
+			assertThat(status.counts().revocations()).isEqualTo(1);
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().finishedRotations()).isEqualTo(1);
+			assertThat(status.next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(76)));
+		}
+
+		@Test
+		void theNewLeaseIsRenewedOnTimeWhileTheOldOneIsStillDraining() {
+			client().grantRenewal(Duration.ofSeconds(40), true, true);
+			target().drainSteps(Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10),
+					Duration.ofSeconds(10));
+			start();
+			advance(Duration.ofSeconds(46));
+			// Planned at the switch, not after the drain and revocation of v-1.
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(76)));
+			assertThat(client().revoked()).isEmpty();
+			advance(Duration.ofSeconds(30));
+			assertThat(client().renewSentAt()).last().isEqualTo(T0.plusSeconds(76));
+			assertThat(client().revoked()).isEmpty();
+			advance(Duration.ofSeconds(10));
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+		}
+
+		@Test
+		void aNewLeaseIsRenewedWithItsOwnTtl() {
+			client().grantRenewal(Duration.ofSeconds(40), true, true);
+			start();
+			advance(Duration.ofSeconds(46));
+			client().ttl(Duration.ofSeconds(100));
+			advance(Duration.ofSeconds(30));
+			assertThat(client().renewed()).extracting(CredentialLease::username).containsExactly("v-1", "v-2");
+			assertThat(client().renewIncrements()).containsOnly(Duration.ofSeconds(60));
+		}
+
+		@Test
+		void aNonRenewableLeaseIsRotatedBeforeItExpires() {
+			client().renewable(false);
+			start();
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(36)));
+			advance(Duration.ofSeconds(36));
+			assertThat(client().renewed()).isEmpty();
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.NOT_RENEWABLE));
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(72));
+		}
+
+		@Test
+		void rejectedNewCredentialsKeepTheOldOnesRevokeTheNewLeaseAndRetry() {
+			start();
+			target().failNextValidations(1);
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(client().revokedUsernames()).containsExactly("v-2");
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().revocations(RevocationTrigger.REJECTED)).isEqualTo(1);
+			assertThat(target().switches()).isEmpty();
+			assertThat(target().currentUsername()).isEqualTo("v-1");
+			assertThat(events(LeaseFailureEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getKind()).isEqualTo(FailureKind.VALIDATION);
+				assertThat(event.getMessage()).contains("v-2").contains("28P01");
+			});
+			LeaseStatus failing = status();
+			assertThat(failing.state()).isEqualTo(State.FAILING);
+			assertThat(failing.username()).isEqualTo("v-1");
+			assertThat(failing.next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(11)));
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().failedRotations(RotationReason.FORCED)).isEqualTo(1);
+			advance(Duration.ofSeconds(1));
+			assertThat(target().switches()).singleElement().satisfies((change) -> {
+				assertThat(change.next().username()).isEqualTo("v-3");
+				assertThat(change.previous().username()).isEqualTo("v-1");
+			});
+			assertThat(client().revokedUsernames()).containsExactly("v-2", "v-1");
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void credentialsTheDatabaseKeepsRejectingAreRetriedWithBackoffNotInALoop() {
+			start();
+			target().failNextValidations(4);
+			forceRotationAt(Duration.ofSeconds(1));
+			advance(Duration.ofSeconds(20));
+			// Attempts at 1 s, then 1, 2, 4 and 8 s apart: five issues in 16 s, not one per second.
+			assertThat(client().issued()).hasSize(6);
+			assertThat(status().counts().issued()).isEqualTo(6);
+			assertThat(target().switches()).hasSize(1);
+			assertThat(status().history().lastRotation()).isEqualTo(T0.plusSeconds(16));
+		}
+
+		@Test
+		void aFailedIssueKeepsTheCredentialsAndRetries() {
+			start();
+			client().failIssue(Failure.UNAVAILABLE);
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(events(LeaseFailureEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getKind()).isEqualTo(FailureKind.ISSUE));
+			assertThat(target().currentUsername()).isEqualTo("v-1");
+			assertThat(status().next().action()).isEqualTo(NextAction.ROTATE);
+			advance(Duration.ofSeconds(1));
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.FORCED));
+		}
+
+		@Test
+		void rotateNowRotatesAndPlansTheNewLeasesRenewal() {
+			start();
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getReason()).isEqualTo(RotationReason.FORCED);
+				assertThat(event.getPreviousUsername()).isEqualTo("v-1");
+				assertThat(event.getUsername()).isEqualTo("v-2");
+			});
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(40));
+			advance(Duration.ofSeconds(30));
+			assertThat(client().renewed()).extracting(CredentialLease::username).containsExactly("v-2");
+		}
+
+		@Test
+		void rotateNowIsSkippedWhenNewerCredentialsWereIssuedSinceTheRequest() {
+			client().issueLatency(Duration.ofMillis(100));
+			start();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.TOKEN_RELOGIN);
+			LeaseLifecycleTests.this.clock.advance(Duration.ofMillis(1));
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.TOKEN_RELOGIN);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().issued()).hasSize(2);
+		}
+
+		@Test
+		void aSwitchThatThrowsLeavesTheOldLeaseToExpireAndKeepsTheNewOneManaged() {
+			start();
+			target().failNextSwitch(new IllegalStateException("Pool is shutting down"));
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(status().next().at()).isAfter(LeaseLifecycleTests.this.clock.instant());
+			assertThat(client().revoked()).isEmpty();
+			assertThat(status().counts().unrevoked()).isEqualTo(1);
+			advance(Duration.ofSeconds(60));
+			assertThat(client().renewed()).extracting(CredentialLease::username).contains("v-2");
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			assertThat(status().counts().unrevoked()).isZero();
+		}
+
+		@Test
+		void aDrainStepThatThrowsLeavesTheOldLeaseToExpire() {
+			start();
+			target().failNextAdvance(new IllegalStateException("pool bean gone"));
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(client().revoked()).isEmpty();
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().failures(FailureKind.INTERNAL)).isEqualTo(1);
+			assertThat(status().counts().unrevoked()).isEqualTo(1);
+			assertThat(status().username()).isEqualTo("v-2");
+		}
+
 	}
 
-	@Test
-	void successfulRenewalExtendsLeaseAndSchedulesNextRenewal() {
-		start();
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(events(LeaseRenewedEvent.class)).singleElement().satisfies((event) -> {
-			assertThat(event.getUsername()).isEqualTo("v-1");
-			assertThat(event.getGranted()).isEqualTo(Duration.ofSeconds(60));
-			assertThat(event.isCapped()).isFalse();
-		});
-		LeaseStatus status = this.lifecycle.status();
-		assertThat(status.expiresAt()).isEqualTo(T0.plusSeconds(90));
-		assertThat(status.lastRenewal()).isEqualTo(T0.plusSeconds(30));
-		assertThat(status.renewals()).isEqualTo(1);
-		assertThat(status.nextAction()).isEqualTo(NextAction.RENEW);
-		assertThat(status.nextActionAt()).isEqualTo(T0.plusSeconds(60));
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(this.lifecycle.status().renewals()).isEqualTo(2);
-		assertThat(this.lifecycle.status().expiresAt()).isEqualTo(T0.plusSeconds(120));
-		assertThat(this.client.issued()).hasSize(1);
-		assertThat(this.target.switches()).isEmpty();
+	@Nested
+	class VaultUnavailable {
+
+		@Test
+		void keepsTheCredentialsAndRetriesTheRenewalWithBackoff() {
+			client().failRenewal(Failure.UNAVAILABLE);
+			start();
+			advance(Duration.ofSeconds(30));
+			assertThat(events(LeaseFailureEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getKind()).isEqualTo(FailureKind.RENEWAL);
+				assertThat(event.getConsecutiveFailures()).isEqualTo(1);
+				assertThat(event.getMessage()).contains("503");
+			});
+			assertThat(target().switches()).isEmpty();
+			LeaseStatus failing = status();
+			assertThat(failing.state()).isEqualTo(State.FAILING);
+			assertThat(failing.failures().consecutive()).isEqualTo(1);
+			assertThat(failing.failures().last()).startsWith("RENEWAL").contains("503");
+			assertThat(failing.next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(31)));
+			advance(Duration.ofSeconds(1));
+			LeaseStatus recovered = status();
+			assertThat(recovered.state()).isEqualTo(State.ACTIVE);
+			assertThat(recovered.failures()).isEqualTo(new LeaseStatus.Failures(0, null));
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().renewals(RenewalOutcome.FAILURE)).isEqualTo(1);
+			assertThat(recovered.next().at()).isEqualTo(T0.plusSeconds(61));
+		}
+
+		@Test
+		void backsOffExponentiallyWhileTheLeaseHasTime() {
+			client().failRenewal(Failure.UNAVAILABLE, Failure.UNAVAILABLE);
+			start();
+			advance(Duration.ofSeconds(30));
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(31));
+			advance(Duration.ofSeconds(1));
+			assertThat(status().failures().consecutive()).isEqualTo(2);
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(33));
+			advance(Duration.ofSeconds(2));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			assertThat(target().switches()).isEmpty();
+		}
+
+		@Test
+		void retriesAtMostOneSecondApartOnceTheLeaseIsNearExpiry() {
+			start();
+			client().failRenewalAlways(Failure.UNAVAILABLE).failIssueAlways(Failure.UNAVAILABLE);
+			advance(Duration.ofSeconds(40));
+			// 20 s left, less than the 24 s lead: from here no retry waits longer than a second.
+			for (int i = 0; i < 40; i++) {
+				Instant now = LeaseLifecycleTests.this.clock.instant();
+				assertThat(Duration.between(now, status().next().at())).isLessThanOrEqualTo(Duration.ofSeconds(1));
+				advance(Duration.ofMillis(500));
+			}
+		}
+
+		@Test
+		void renewsTheSameLeaseWhenVaultAnswersAgainNearExpiryInsteadOfRotating() {
+			// A failover: no leader for a while, then the renewal goes through.
+			client().failRenewal(failures(Failure.UNAVAILABLE, 20));
+			start();
+			advance(Duration.ofSeconds(58));
+			assertThat(status().counts().renewals()).isEqualTo(1);
+			assertThat(client().issued()).hasSize(1);
+			assertThat(target().switches()).isEmpty();
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void anExpiredLeaseIsReplacedAsDeadOnceVaultIssuesAgain() {
+			start();
+			client().failRenewalAlways(Failure.UNAVAILABLE).failIssueAlways(Failure.UNAVAILABLE);
+			advance(Duration.ofSeconds(61));
+			LeaseStatus expired = status();
+			assertThat(expired.state()).isEqualTo(State.EXPIRED);
+			assertThat(expired.timeToExpiry()).isNegative();
+			assertThat(expired.next().action()).isEqualTo(NextAction.ROTATE);
+			assertThat(expired.next().at()).isAfter(LeaseLifecycleTests.this.clock.instant());
+			assertThat(Duration.between(LeaseLifecycleTests.this.clock.instant(), expired.next().at()))
+				.isLessThanOrEqualTo(Duration.ofSeconds(1));
+			client().failIssueAlways(null);
+			advance(Duration.ofSeconds(1));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.previousDead()).isTrue());
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void renewalsFailingWithAnotherErrorRotateWithinTheLeadTime() {
+			client().failRenewalAlways(Failure.SERVER_ERROR);
+			start();
+			advance(Duration.ofSeconds(35));
+			assertThat(target().switches()).isEmpty();
+			advance(Duration.ofSeconds(5));
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.RENEWAL_FAILING));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.previousDead()).isFalse());
+		}
+
+		@Test
+		void retriesNeverWaitPastTheLeasesExpiryWithoutRotating() {
+			start();
+			client().failRenewalAlways(Failure.UNAVAILABLE).failIssueAlways(Failure.UNAVAILABLE);
+			while (LeaseLifecycleTests.this.clock.instant().isBefore(T0.plusSeconds(59))) {
+				LeaseStatus status = status();
+				if (status.failures().consecutive() > 0 && status.next().action() == NextAction.RENEW) {
+					assertThat(status.next().at()).isBefore(status.lease().expiresAt());
+				}
+				advance(Duration.ofMillis(100));
+			}
+		}
+
 	}
 
-	@Test
-	void cappedRenewalSchedulesRotationDrainBudgetBeforeExpiry() {
-		this.client.grantRenewal(Duration.ofSeconds(40), true, true);
-		start();
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(events(LeaseRenewedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.isCapped()).isTrue());
-		LeaseStatus status = this.lifecycle.status();
-		assertThat(status.expiresAt()).isEqualTo(T0.plusSeconds(70));
-		assertThat(status.nextAction()).isEqualTo(NextAction.ROTATE);
-		assertThat(status.nextActionAt()).isEqualTo(T0.plusSeconds(46));
-		this.scheduler.advance(Duration.ofMillis(15_999));
-		assertThat(this.client.issued()).hasSize(1);
-		this.scheduler.advance(Duration.ofMillis(1));
-		assertThat(this.client.issued()).hasSize(2);
+	@Nested
+	class RevokedBehindItsBack {
+
+		@Test
+		void aLeaseVaultNoLongerKnowsIsRotatedAtOnceAndItsConnectionsEvictedWithoutASurge() {
+			start();
+			client().revokeBehindOurBack(client().issued().get(0));
+			advance(Duration.ofSeconds(30));
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.LEASE_GONE));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.previousDead()).isTrue());
+			assertThat(target().retirements()).singleElement()
+				.satisfies((retirement) -> assertThat(retirement.deadlines().get(0)).isEqualTo(T0.plusSeconds(32)));
+			assertThat(events(LeaseRevokedEvent.class)).isEmpty();
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			assertThat(status().username()).isEqualTo("v-2");
+		}
+
+		@Test
+		void isReportedRevokedUntilNewCredentialsAreIssued() {
+			start();
+			client().revokeBehindOurBack(client().issued().get(0));
+			client().failIssue(Failure.UNAVAILABLE);
+			advance(Duration.ofSeconds(30));
+			LeaseStatus revoked = status();
+			assertThat(revoked.state()).isEqualTo(State.REVOKED);
+			assertThat(revoked.next().action()).isEqualTo(NextAction.ROTATE);
+			assertThat(events(LeaseFailureEvent.class)).extracting(LeaseFailureEvent::getKind)
+				.containsExactly(FailureKind.RENEWAL, FailureKind.ISSUE);
+			advance(Duration.ofSeconds(2));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.previousDead()).isTrue());
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void aPermissionDeniedTokenIsDroppedThenTheLeaseIsReplaced() {
+			client().failRenewal(Failure.PERMISSION_DENIED);
+			start();
+			advance(Duration.ofSeconds(30));
+			assertThat(LeaseLifecycleTests.this.tokens.invalidations()).isEqualTo(1);
+			assertThat(log()).containsSubsequence("renew v-1", "invalidate token", "issue v-2", "switch v-2 <- v-1 (dead)");
+			assertThat(status().username()).isEqualTo("v-2");
+		}
+
+		@Test
+		void withAStaticTokenAPermissionDeniedRenewalIsRetried() {
+			LeaseLifecycleTests.this.tokens.canLogIn = false;
+			client().failRenewal(Failure.PERMISSION_DENIED);
+			start();
+			advance(Duration.ofSeconds(30));
+			assertThat(client().issued()).hasSize(1);
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(31)));
+			advance(Duration.ofSeconds(1));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			assertThat(target().switches()).isEmpty();
+		}
+
 	}
 
-	@Test
-	void rotationAtMaxTtlValidatesSwitchesDrainsAndRevokesOldLease() {
-		this.client.grantRenewal(Duration.ofSeconds(40), true, true);
-		start();
-		CredentialLease first = this.client.issued().get(0);
-		this.scheduler.advance(Duration.ofSeconds(46));
-		CredentialLease second = this.client.issued().get(1);
-		assertThat(this.target.validated()).containsExactly(second.credentials());
-		assertThat(this.target.switches()).singleElement().satisfies((change) -> {
-			assertThat(change.next()).isEqualTo(second.credentials());
-			assertThat(change.previous()).isEqualTo(first.credentials());
-			assertThat(change.drainDeadline()).isAfter(T0.plusSeconds(46)).isBefore(T0.plusSeconds(70));
-		});
-		assertThat(this.client.revoked()).extracting(CredentialLease::leaseId).containsExactly(first.leaseId());
-		assertThat(this.log).containsSubsequence("issue v-2", "validate v-2", "switch v-2 <- v-1", "revoke v-1");
-		assertThat(this.target.currentUsername()).isEqualTo("v-2");
-		List<VaultDataSourceEvent> rotationEvents = this.events.stream()
-			.skip(2)
-			.map(VaultDataSourceEvent.class::cast)
-			.toList();
-		assertThat(rotationEvents).hasExactlyElementsOfTypes(CredentialsIssuedEvent.class, LeaseRevokedEvent.class,
-				CredentialsRotatedEvent.class);
-		assertThat(rotationEvents.get(0).getUsername()).isEqualTo("v-2");
-		assertThat((LeaseRevokedEvent) rotationEvents.get(1)).satisfies((event) -> {
-			assertThat(event.getUsername()).isEqualTo("v-1");
-			assertThat(event.getShortLeaseId()).isEqualTo(first.shortLeaseId());
-			assertThat(event.isShutdown()).isFalse();
-		});
-		assertThat((CredentialsRotatedEvent) rotationEvents.get(2)).satisfies((event) -> {
-			assertThat(event.getUsername()).isEqualTo("v-2");
-			assertThat(event.getShortLeaseId()).isEqualTo(second.shortLeaseId());
-			assertThat(event.getPreviousUsername()).isEqualTo("v-1");
-			assertThat(event.getReason()).isEqualTo(RotationReason.MAX_TTL);
-			assertThat(event.getOldConnectionsLeft()).isZero();
-			assertThat(event.getSwitchDuration()).isEqualTo(Duration.ofMillis(5));
-			assertThat(event.getDrainDuration()).isEqualTo(Duration.ofMillis(20));
-		});
-		LeaseStatus status = this.lifecycle.status();
-		assertThat(status.state()).isEqualTo(State.ACTIVE);
-		assertThat(status.username()).isEqualTo("v-2");
-		assertThat(status.issuedAt()).isEqualTo(T0.plusSeconds(46));
-		assertThat(status.lastRotation()).isEqualTo(T0.plusSeconds(46));
-		assertThat(status.rotations()).isEqualTo(1);
-		assertThat(status.revocations()).isEqualTo(1);
-		assertThat(status.nextAction()).isEqualTo(NextAction.RENEW);
-		assertThat(status.nextActionAt()).isEqualTo(T0.plusSeconds(76));
+	@Nested
+	class DatabaseRejections {
+
+		@Test
+		void aRefusedLoginOfTheCurrentCredentialsRotatesAtOnceAndTreatsThemAsDead() {
+			start();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.loginRejected(credentials(1), "28P01");
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.CREDENTIALS_REJECTED));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.previousDead()).isTrue());
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(40));
+		}
+
+		@Test
+		void manyRefusedLoginsOfOneLeaseRotateOnce() {
+			start();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			for (int i = 0; i < 10; i++) {
+				LeaseLifecycleTests.this.lifecycle.loginRejected(credentials(1), "28P01");
+			}
+			LeaseLifecycleTests.this.scheduler.runDue();
+			LeaseLifecycleTests.this.lifecycle.loginRejected(credentials(1), "28P01");
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().issued()).hasSize(2);
+		}
+
+		@Test
+		void aRefusedLoginIsAttributedToTheCredentialsItUsedNotToTheCurrentUser() {
+			start();
+			target().drainSteps(Duration.ofSeconds(5), Duration.ofSeconds(5));
+			forceRotationAt(Duration.ofSeconds(10));
+			FakeRetirement retiring = target().retirements().get(0);
+			assertThat(retiring.isDead()).isFalse();
+			// A login with v-1's credentials fails while v-1 drains: v-1 is dead, v-2 is fine.
+			LeaseLifecycleTests.this.lifecycle.loginRejected(credentials(1), "28P01");
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(retiring.isDead()).isTrue();
+			assertThat(client().issued()).hasSize(2);
+			assertThat(status().username()).isEqualTo("v-2");
+		}
+
+		@Test
+		void aRefusedLoginWithAnotherPasswordForTheSameUserIsNotTheCurrentCredentials() {
+			start();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.loginRejected(new DatabaseCredentials("v-1", "old-password"), "28P01");
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().issued()).hasSize(1);
+		}
+
+		@Test
+		void aLateRefusalOfRotatedCredentialsChangesNothing() {
+			start();
+			forceRotationAt(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(5));
+			LeaseLifecycleTests.this.lifecycle.loginRejected(credentials(1), "28P01");
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().issued()).hasSize(2);
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+		}
+
+		@Test
+		void aPermissionErrorWhileTheDatabaseAndVaultAcceptTheUserIsAnApplicationError() {
+			start();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.permissionDenied();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(log()).containsSubsequence("validate v-1", "renew v-1");
+			assertThat(client().issued()).hasSize(1);
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			assertThat(status().next().action()).isEqualTo(NextAction.RENEW);
+		}
+
+		@Test
+		void aPermissionErrorForAUserTheDatabaseNoLongerAcceptsRotatesAtOnce() {
+			start();
+			target().refuse("v-1");
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.permissionDenied();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().renewed()).isEmpty();
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.previousDead()).isTrue());
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.CREDENTIALS_REJECTED));
+		}
+
+		@Test
+		void aPermissionErrorAfterVaultRevokedTheLeaseRotates() {
+			start();
+			client().revokeBehindOurBack(client().issued().get(0));
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.permissionDenied();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.LEASE_GONE));
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(40));
+		}
+
+		@Test
+		void aPermissionErrorOfADrainingUserEvictsItsConnectionsAtOnce() {
+			start();
+			target().drainSteps(Duration.ofSeconds(5), Duration.ofSeconds(5));
+			forceRotationAt(Duration.ofSeconds(10));
+			target().refuse("v-1");
+			LeaseLifecycleTests.this.lifecycle.permissionDenied();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().retirements().get(0).isDead()).isTrue();
+			assertThat(status().username()).isEqualTo("v-2");
+			assertThat(client().issued()).hasSize(2);
+		}
+
+		@Test
+		void permissionChecksAreRateLimited() {
+			start();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.permissionDenied();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofMillis(999));
+			LeaseLifecycleTests.this.lifecycle.permissionDenied();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().validated()).hasSize(2);
+			LeaseLifecycleTests.this.clock.advance(Duration.ofMillis(1));
+			LeaseLifecycleTests.this.lifecycle.permissionDenied();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().validated()).hasSize(3);
+			// Vault is asked at most every 10 s.
+			assertThat(client().renewed()).hasSize(1);
+		}
+
 	}
 
-	@Test
-	void newLeaseAfterRotationIsRenewedWithItsOwnTtl() {
-		this.client.grantRenewal(Duration.ofSeconds(40), true, true);
-		start();
-		this.scheduler.advance(Duration.ofSeconds(46));
-		this.client.ttl(Duration.ofSeconds(100));
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(this.client.renewed()).extracting(CredentialLease::username).containsExactly("v-1", "v-2");
-		assertThat(this.client.renewIncrements()).containsOnly(Duration.ofSeconds(60));
+	@Nested
+	class Shutdown {
+
+		@Test
+		void closesThePoolBeforeRevokingTheLease() {
+			start();
+			CredentialLease first = client().issued().get(0);
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			stop(true);
+			assertThat(log()).containsSubsequence("close pool", "revoke v-1");
+			assertThat(client().revoked()).containsExactly(first);
+			assertThat(events(LeaseRevokedEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getUsername()).isEqualTo("v-1");
+				assertThat(event.isShutdown()).isTrue();
+			});
+			LeaseStatus status = status();
+			assertThat(status.state()).isEqualTo(State.STOPPED);
+			assertThat(status.next()).isEqualTo(new LeaseStatus.Next(NextAction.NONE, null));
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().revocations(RevocationTrigger.SHUTDOWN)).isEqualTo(1);
+			assertThat(LeaseLifecycleTests.this.main.isClosed()).isTrue();
+			assertThat(LeaseLifecycleTests.this.retire.isClosed()).isTrue();
+		}
+
+		@Test
+		void duringADrainRevokesBothTheOldAndTheNewLease() {
+			start();
+			target().drainSteps(Duration.ofSeconds(5), Duration.ofSeconds(5));
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(client().revoked()).isEmpty();
+			stop(true);
+			assertThat(client().revokedUsernames()).containsExactlyInAnyOrder("v-1", "v-2");
+			assertThat(target().retirements().get(0).isAbandoned()).isTrue();
+			assertThat(log()).containsSubsequence("abandon v-1", "close pool");
+			advance(Duration.ofMinutes(5));
+			assertThat(client().revoked()).hasSize(2);
+		}
+
+		@Test
+		void whileARotationIsIssuingRevokesTheLeaseItObtainsAfterwards() {
+			start();
+			// stop() is called on another thread while Vault is still answering the issue request.
+			client().issueLatency(Duration.ofSeconds(3));
+			target().duringValidation(() -> {
+			});
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			client().onNextIssue(() -> stop(true));
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().issued()).hasSize(2);
+			assertThat(client().revokedUsernames()).containsExactlyInAnyOrder("v-1", "v-2");
+			assertThat(target().switches()).isEmpty();
+			assertThat(target().validated()).extracting(DatabaseCredentials::username).containsExactly("v-1");
+		}
+
+		@Test
+		void leavesTheLeasesToExpireWhenNotToRevoke() {
+			start();
+			stop(false);
+			assertThat(log()).contains("close pool");
+			assertThat(client().revoked()).isEmpty();
+			assertThat(events(LeaseRevokedEvent.class)).isEmpty();
+			assertThat(status().counts().unrevoked()).isEqualTo(1);
+		}
+
+		@Test
+		void survivesAFailedRevocationAndCountsIt() {
+			start();
+			client().failRevocation(Failure.UNAVAILABLE);
+			stop(true);
+			assertThat(events(LeaseRevokedEvent.class)).isEmpty();
+			assertThat(status().state()).isEqualTo(State.STOPPED);
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().failedRevocations(RevocationTrigger.SHUTDOWN)).isEqualTo(1);
+			assertThat(status().counts().unrevoked()).isEqualTo(1);
+		}
+
+		@Test
+		void aStoppedLifecycleDoesNothingMore() {
+			start();
+			stop(true);
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.lifecycle.loginRejected(credentials(1), "28P01");
+			LeaseLifecycleTests.this.lifecycle.permissionDenied();
+			advance(Duration.ofMinutes(5));
+			assertThat(client().issued()).hasSize(1);
+			assertThat(client().renewed()).isEmpty();
+			assertThat(status().state()).isEqualTo(State.STOPPED);
+		}
+
+		@Test
+		void stoppingTwiceRevokesOnce() {
+			start();
+			stop(true);
+			stop(true);
+			assertThat(client().revoked()).hasSize(1);
+		}
+
 	}
 
-	@Test
-	void newLeaseIsRenewedCountingFromItsIssueNotFromTheEndOfTheDrain() {
-		this.client.grantRenewal(Duration.ofSeconds(40), true, true);
-		this.target.duringSwitch(() -> this.clock.advance(Duration.ofSeconds(10)));
-		start();
-		this.scheduler.advance(Duration.ofSeconds(46));
-		assertThat(this.lifecycle.status().username()).isEqualTo("v-2");
-		assertThat(this.lifecycle.status().nextAction()).isEqualTo(NextAction.RENEW);
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(76));
-	}
+	@Nested
+	class NeverQuiet {
 
-	@Test
-	void nonRenewableLeaseIsRotatedBeforeItExpires() {
-		this.client.renewable(false);
-		start();
-		assertThat(this.lifecycle.status().nextAction()).isEqualTo(NextAction.ROTATE);
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(36));
-		this.scheduler.advance(Duration.ofSeconds(36));
-		assertThat(this.client.renewed()).isEmpty();
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.NOT_RENEWABLE));
-		assertThat(this.client.revokedUsernames()).containsExactly("v-1");
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(72));
-	}
+		@Test
+		void anUnexpectedRenewalExceptionIsRetried() {
+			client().throwOnRenewal(new IllegalStateException("Unexpected response from Vault"));
+			start();
+			advance(Duration.ofSeconds(30));
+			LeaseStatus status = status();
+			assertThat(status.state()).isEqualTo(State.FAILING);
+			assertThat(status.next().at()).isAfter(LeaseLifecycleTests.this.clock.instant());
+			advance(Duration.ofSeconds(5));
+			assertThat(client().renewed()).hasSize(2);
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
 
-	@Test
-	void renewalThatIsNoLongerRenewableLeadsToRotation() {
-		this.client.grantRenewal(Duration.ofSeconds(60), false, false);
-		start();
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(this.lifecycle.status().nextAction()).isEqualTo(NextAction.ROTATE);
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(66));
-		this.scheduler.advance(Duration.ofSeconds(36));
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.NOT_RENEWABLE));
-	}
+		@Test
+		void anExceptionFromThePoolDuringInstallIsRecordedAndTheLifecycleKeepsGoing() {
+			start();
+			target().failNextSwitch(new IllegalStateException("switch"));
+			target().failNextInstall(new IllegalStateException("install"));
+			forceRotationAt(Duration.ofSeconds(10));
+			LeaseStatus status = status();
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().failures(FailureKind.INTERNAL)).isEqualTo(1);
+			assertThat(status.failures().last()).startsWith("INTERNAL");
+			assertThat(status.next().at()).isNotNull();
+			assertThat(status.state()).isNotEqualTo(State.FAILED);
+			// The credentials the pool could not take are not left behind.
+			assertThat(client().revokedUsernames()).containsExactly("v-2");
+		}
 
-	@Test
-	void unavailableVaultKeepsCredentialsAndRetriesRenewalWithBackoff() {
-		this.client.failRenewal(Failure.UNAVAILABLE);
-		start();
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(events(LeaseFailureEvent.class)).singleElement().satisfies((event) -> {
-			assertThat(event.getKind()).isEqualTo(FailureKind.RENEWAL);
-			assertThat(event.getUsername()).isEqualTo("v-1");
-			assertThat(event.getConsecutiveFailures()).isEqualTo(1);
-			assertThat(event.getMessage()).contains("503");
-		});
-		assertThat(this.target.switches()).isEmpty();
-		assertThat(this.client.issued()).hasSize(1);
-		assertThat(this.target.currentUsername()).isEqualTo("v-1");
-		LeaseStatus failing = this.lifecycle.status();
-		assertThat(failing.state()).isEqualTo(State.FAILING);
-		assertThat(failing.consecutiveFailures()).isEqualTo(1);
-		assertThat(failing.lastFailure()).startsWith("RENEWAL").contains("503");
-		assertThat(failing.nextAction()).isEqualTo(NextAction.RENEW);
-		assertThat(failing.nextActionAt()).isEqualTo(T0.plusSeconds(31))
-			.isBefore(failing.expiresAt());
-		this.scheduler.advance(Duration.ofSeconds(1));
-		LeaseStatus recovered = this.lifecycle.status();
-		assertThat(recovered.state()).isEqualTo(State.ACTIVE);
-		assertThat(recovered.consecutiveFailures()).isZero();
-		assertThat(recovered.lastFailure()).isNull();
-		assertThat(recovered.renewals()).isEqualTo(1);
-		assertThat(recovered.failures()).isEqualTo(1);
-		assertThat(recovered.nextAction()).isEqualTo(NextAction.RENEW);
-		assertThat(recovered.nextActionAt()).isEqualTo(T0.plusSeconds(61));
-	}
+		@Test
+		void whenNothingCanBePlannedTheLifecycleReportsItselfFailed() {
+			start();
+			// The strand refuses new work, as an executor shut down behind the lifecycle's back would.
+			LeaseLifecycleTests.this.main.refuseNewTasks();
+			client().failRenewal(Failure.UNAVAILABLE);
+			advance(Duration.ofSeconds(30));
+			LeaseStatus status = status();
+			assertThat(status.state()).isEqualTo(State.FAILED);
+			assertThat(status.failures().last()).startsWith("INTERNAL");
+			assertThat(status.next().action()).isEqualTo(NextAction.NONE);
+			assertThat(events(LeaseFailureEvent.class)).extracting(LeaseFailureEvent::getMessage)
+				.anySatisfy((message) -> assertThat(message).startsWith("lifecycle failed"));
+			LeaseLifecycleTests.this.lifecycle = null;
+		}
 
-	@Test
-	void retriesBackOffExponentiallyWhileVaultStaysUnavailable() {
-		this.client.failRenewal(Failure.UNAVAILABLE, Failure.UNAVAILABLE);
-		start();
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(31));
-		this.scheduler.advance(Duration.ofSeconds(1));
-		assertThat(this.lifecycle.status().consecutiveFailures()).isEqualTo(2);
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(33));
-		this.scheduler.advance(Duration.ofSeconds(2));
-		assertThat(this.lifecycle.status().consecutiveFailures()).isZero();
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.ACTIVE);
-		assertThat(this.target.switches()).isEmpty();
-	}
-
-	@Test
-	void renewalsFailingIntoDrainBudgetLeadToRotation() {
-		this.client.failRenewalAlways(Failure.UNAVAILABLE);
-		start();
-		this.scheduler.advance(Duration.ofSeconds(35));
-		assertThat(this.client.renewed()).hasSizeGreaterThan(1);
-		assertThat(this.target.switches()).isEmpty();
-		assertThat(this.lifecycle.status().nextAction()).isEqualTo(NextAction.ROTATE);
-		this.scheduler.advance(Duration.ofSeconds(5));
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.RENEWAL_FAILING));
-		assertThat(this.target.switches()).singleElement()
-			.satisfies((change) -> assertThat(change.drainDeadline()).isBefore(T0.plusSeconds(60)));
-		assertThat(this.target.currentUsername()).isEqualTo("v-2");
-		assertThat(this.lifecycle.status().consecutiveFailures()).isZero();
-	}
-
-	@Test
-	void leaseGoneRotatesAtOnce() {
-		start();
-		CredentialLease first = this.client.issued().get(0);
-		this.client.revokeBehindOurBack(first);
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(events(LeaseFailureEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getKind()).isEqualTo(FailureKind.RENEWAL));
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.LEASE_GONE));
-		// Connections of a revoked user fail anyway, so there is no point draining them for long.
-		assertThat(this.target.switches()).singleElement()
-			.satisfies((change) -> assertThat(change.drainDeadline()).isEqualTo(T0.plusSeconds(32)));
-		assertThat(events(LeaseRevokedEvent.class)).isEmpty();
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.ACTIVE);
-		assertThat(this.lifecycle.status().username()).isEqualTo("v-2");
-	}
-
-	@Test
-	void leaseGoneIsReportedRevokedUntilNewCredentialsAreIssued() {
-		start();
-		this.client.revokeBehindOurBack(this.client.issued().get(0));
-		this.client.failIssue(Failure.UNAVAILABLE);
-		this.scheduler.advance(Duration.ofSeconds(30));
-		LeaseStatus revoked = this.lifecycle.status();
-		assertThat(revoked.state()).isEqualTo(State.REVOKED);
-		assertThat(revoked.nextAction()).isEqualTo(NextAction.ROTATE);
-		assertThat(revoked.nextActionAt()).isEqualTo(T0.plusSeconds(32));
-		assertThat(events(LeaseFailureEvent.class)).extracting(LeaseFailureEvent::getKind)
-			.containsExactly(FailureKind.RENEWAL, FailureKind.ISSUE);
-		assertThat(this.target.switches()).isEmpty();
-		this.scheduler.advance(Duration.ofSeconds(2));
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.LEASE_GONE));
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.ACTIVE);
-		assertThat(this.lifecycle.status().consecutiveFailures()).isZero();
-	}
-
-	@Test
-	void permissionDeniedDropsTokenThenRotates() {
-		this.client.failRenewal(Failure.PERMISSION_DENIED);
-		start();
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(this.tokens.invalidations()).isEqualTo(1);
-		assertThat(this.log).containsSubsequence("renew v-1", "invalidate token", "issue v-2", "switch v-2 <- v-1");
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.LEASE_GONE));
-		assertThat(this.lifecycle.status().username()).isEqualTo("v-2");
-	}
-
-	@Test
-	void permissionDeniedWithStaticTokenRetriesRenewalInsteadOfRotating() {
-		this.tokens.canLogIn = false;
-		this.client.failRenewal(Failure.PERMISSION_DENIED);
-		start();
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(this.tokens.invalidations()).isEqualTo(1);
-		assertThat(this.client.issued()).hasSize(1);
-		LeaseStatus status = this.lifecycle.status();
-		assertThat(status.state()).isEqualTo(State.FAILING);
-		assertThat(status.nextAction()).isEqualTo(NextAction.RENEW);
-		assertThat(status.nextActionAt()).isEqualTo(T0.plusSeconds(31));
-		this.scheduler.advance(Duration.ofSeconds(1));
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.ACTIVE);
-		assertThat(this.target.switches()).isEmpty();
-	}
-
-	@Test
-	void rejectedNewCredentialsKeepOldOnesRevokeNewLeaseAndRetry() {
-		start();
-		this.target.failNextValidations(1);
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.rotateNow(RotationReason.FORCED);
-		this.scheduler.runDue();
-		assertThat(this.client.revokedUsernames()).containsExactly("v-2");
-		assertThat(this.target.switches()).isEmpty();
-		assertThat(this.target.currentUsername()).isEqualTo("v-1");
-		assertThat(events(LeaseFailureEvent.class)).singleElement().satisfies((event) -> {
-			assertThat(event.getKind()).isEqualTo(FailureKind.VALIDATION);
-			assertThat(event.getMessage()).contains("v-2");
-		});
-		LeaseStatus failing = this.lifecycle.status();
-		assertThat(failing.state()).isEqualTo(State.FAILING);
-		assertThat(failing.username()).isEqualTo("v-1");
-		assertThat(failing.nextAction()).isEqualTo(NextAction.ROTATE);
-		assertThat(failing.nextActionAt()).isEqualTo(T0.plusSeconds(11));
-		this.scheduler.advance(Duration.ofSeconds(1));
-		assertThat(this.target.switches()).singleElement().satisfies((change) -> {
-			assertThat(change.next().username()).isEqualTo("v-3");
-			assertThat(change.previous().username()).isEqualTo("v-1");
-		});
-		assertThat(this.client.revokedUsernames()).containsExactly("v-2", "v-1");
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement().satisfies((event) -> {
-			assertThat(event.getReason()).isEqualTo(RotationReason.FORCED);
-			assertThat(event.getPreviousUsername()).isEqualTo("v-1");
-		});
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.ACTIVE);
-	}
-
-	@Test
-	void failedIssueDuringRotationKeepsCredentialsAndRetries() {
-		start();
-		this.client.failIssue(Failure.UNAVAILABLE);
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.rotateNow(RotationReason.FORCED);
-		this.scheduler.runDue();
-		assertThat(events(LeaseFailureEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getKind()).isEqualTo(FailureKind.ISSUE));
-		assertThat(this.target.currentUsername()).isEqualTo("v-1");
-		assertThat(this.lifecycle.status().nextAction()).isEqualTo(NextAction.ROTATE);
-		this.scheduler.advance(Duration.ofSeconds(1));
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.FORCED));
-	}
-
-	@Test
-	void loginFailureOfCurrentUserRotatesAtOnce() {
-		start();
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.credentialsRejected("v-1", "28P01");
-		this.scheduler.runDue();
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.CREDENTIALS_REJECTED));
-		assertThat(this.target.currentUsername()).isEqualTo("v-2");
-		assertThat(this.scheduler.pendingTasks()).isEqualTo(1);
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(40));
-	}
-
-	@Test
-	void loginFailureReportedWhenRenewalIsDueStillRotates() {
-		start();
-		this.clock.advance(Duration.ofSeconds(30));
-		this.lifecycle.credentialsRejected("v-1", "28P01");
-		this.scheduler.runDue();
-		assertThat(this.client.renewed()).extracting(CredentialLease::username).containsExactly("v-1");
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.CREDENTIALS_REJECTED));
-		assertThat(this.target.currentUsername()).isEqualTo("v-2");
-	}
-
-	@Test
-	void permissionErrorWhileLeaseIsAliveIsTreatedAsApplicationError() {
-		start();
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.credentialsRejected("v-1", "42501");
-		this.scheduler.runDue();
-		assertThat(this.client.renewed()).extracting(CredentialLease::username).containsExactly("v-1");
-		assertThat(this.client.issued()).hasSize(1);
-		assertThat(this.target.switches()).isEmpty();
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.ACTIVE);
-		assertThat(this.lifecycle.status().nextAction()).isEqualTo(NextAction.RENEW);
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(30));
-	}
-
-	@Test
-	void permissionErrorAfterLeaseWasRevokedRotates() {
-		start();
-		this.client.revokeBehindOurBack(this.client.issued().get(0));
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.credentialsRejected("v-1", "42501");
-		this.scheduler.runDue();
-		assertThat(this.target.currentUsername()).isEqualTo("v-2");
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.LEASE_GONE));
-		// The renewal of the old lease was cancelled: only the new lease's renewal is pending.
-		assertThat(this.scheduler.pendingTasks()).isEqualTo(1);
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(40));
-	}
-
-	@Test
-	void rejectionOfUserThatIsNotCurrentIsIgnored() {
-		start();
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.credentialsRejected("v-0", "28P01");
-		this.scheduler.runDue();
-		assertThat(this.client.issued()).hasSize(1);
-		assertThat(this.client.renewed()).isEmpty();
-		assertThat(this.scheduler.pendingTasks()).isEqualTo(1);
-	}
-
-	@Test
-	void lateRejectionOfRotatedUserIsIgnored() {
-		start();
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.rotateNow(RotationReason.FORCED);
-		this.scheduler.runDue();
-		this.clock.advance(Duration.ofSeconds(5));
-		this.lifecycle.credentialsRejected("v-1", "28P01");
-		this.scheduler.runDue();
-		assertThat(this.client.issued()).hasSize(2);
-		assertThat(this.target.currentUsername()).isEqualTo("v-2");
-	}
-
-	@Test
-	void rejectionReportsAreRateLimited() {
-		start();
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.credentialsRejected("v-1", "42501");
-		this.scheduler.runDue();
-		this.clock.advance(Duration.ofMillis(1999));
-		this.lifecycle.credentialsRejected("v-1", "28P01");
-		this.scheduler.runDue();
-		assertThat(this.client.issued()).hasSize(1);
-		this.clock.advance(Duration.ofMillis(1));
-		this.lifecycle.credentialsRejected("v-1", "28P01");
-		this.scheduler.runDue();
-		assertThat(this.client.issued()).hasSize(2);
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.CREDENTIALS_REJECTED));
-	}
-
-	@Test
-	void rotateNowRotatesAndReschedulesRenewal() {
-		start();
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.rotateNow(RotationReason.FORCED);
-		this.scheduler.runDue();
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement().satisfies((event) -> {
-			assertThat(event.getReason()).isEqualTo(RotationReason.FORCED);
-			assertThat(event.getPreviousUsername()).isEqualTo("v-1");
-			assertThat(event.getUsername()).isEqualTo("v-2");
-		});
-		assertThat(this.client.revokedUsernames()).containsExactly("v-1");
-		assertThat(this.scheduler.pendingTasks()).isEqualTo(1);
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(40));
-		this.scheduler.advance(Duration.ofSeconds(30));
-		assertThat(this.client.renewed()).extracting(CredentialLease::username).containsExactly("v-2");
-	}
-
-	@Test
-	void renewalAfterASlowRotationIsCountedFromWhenTheNewLeaseWasGranted() {
-		start();
-		this.target.duringSwitch(() -> this.clock.advance(Duration.ofSeconds(25)));
-		this.lifecycle.rotateNow(RotationReason.FORCED);
-		this.scheduler.runDue();
-		// v-2 was granted at T0 for 60 s; draining v-1 took 25 s, so half the ttl is only 5 s away.
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(30));
-		this.target.duringSwitch(() -> this.clock.advance(Duration.ofSeconds(45)));
-		this.clock.advance(Duration.ofSeconds(1));
-		this.lifecycle.rotateNow(RotationReason.FORCED);
-		this.scheduler.runDue();
-		// Past the renewal point already: renew at once rather than after the lease has expired.
-		assertThat(this.lifecycle.status().nextActionAt()).isEqualTo(T0.plusSeconds(71));
-	}
-
-	@Test
-	void rotateNowIsSkippedWhenNewerCredentialsWereIssuedSinceTheRequest() {
-		this.client.issueLatency(Duration.ofMillis(100));
-		start();
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.rotateNow(RotationReason.TOKEN_RELOGIN);
-		this.lifecycle.rotateNow(RotationReason.TOKEN_RELOGIN);
-		this.scheduler.runDue();
-		assertThat(this.client.issued()).hasSize(2);
-		assertThat(events(CredentialsRotatedEvent.class)).singleElement()
-			.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.TOKEN_RELOGIN));
-	}
-
-	@Test
-	void stopClosesPoolBeforeRevokingLease() {
-		start();
-		CredentialLease first = this.client.issued().get(0);
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.stop(() -> this.log.add("close pool"), true);
-		assertThat(this.log).containsSubsequence("close pool", "revoke v-1");
-		assertThat(this.client.revoked()).containsExactly(first);
-		assertThat(events(LeaseRevokedEvent.class)).singleElement().satisfies((event) -> {
-			assertThat(event.getUsername()).isEqualTo("v-1");
-			assertThat(event.isShutdown()).isTrue();
-		});
-		LeaseStatus status = this.lifecycle.status();
-		assertThat(status.state()).isEqualTo(State.STOPPED);
-		assertThat(status.nextAction()).isEqualTo(NextAction.NONE);
-		assertThat(status.nextActionAt()).isNull();
-		assertThat(status.revocations()).isEqualTo(1);
-		assertThat(this.scheduler.isClosed()).isTrue();
-	}
-
-	@Test
-	void stoppedLifecycleDoesNothingMore() {
-		start();
-		this.lifecycle.stop(() -> {
-		}, true);
-		this.lifecycle.rotateNow(RotationReason.FORCED);
-		this.lifecycle.credentialsRejected("v-1", "28P01");
-		this.scheduler.advance(Duration.ofMinutes(5));
-		assertThat(this.client.issued()).hasSize(1);
-		assertThat(this.client.renewed()).isEmpty();
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.STOPPED);
-	}
-
-	@Test
-	void stopWithoutRevocationKeepsLease() {
-		start();
-		List<String> closed = new ArrayList<>();
-		this.lifecycle.stop(() -> closed.add("closed"), false);
-		assertThat(closed).containsExactly("closed");
-		assertThat(this.client.revoked()).isEmpty();
-		assertThat(events(LeaseRevokedEvent.class)).isEmpty();
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.STOPPED);
-		assertThat(this.lifecycle.status().revocations()).isZero();
-	}
-
-	@Test
-	void stopSurvivesFailedRevocation() {
-		start();
-		this.client.failRevocation(Failure.UNAVAILABLE);
-		this.lifecycle.stop(() -> {
-		}, true);
-		assertThat(events(LeaseRevokedEvent.class)).isEmpty();
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.STOPPED);
 	}
 
 	@Test
@@ -628,89 +954,49 @@ class LeaseLifecycleTests {
 		this.lifecycle = newLifecycle();
 		LeaseStatus status = this.lifecycle.status();
 		assertThat(status.state()).isEqualTo(State.STARTING);
+		assertThat(status.lease()).isNull();
 		assertThat(status.username()).isNull();
-		assertThat(status.shortLeaseId()).isNull();
 		assertThat(status.timeToExpiry()).isNull();
-		assertThat(status.nextAction()).isEqualTo(NextAction.NONE);
+		assertThat(status.next().action()).isEqualTo(NextAction.NONE);
 	}
 
 	@Test
-	void statusDescribesActiveLease() {
+	void statusDescribesTheActiveLease() {
 		start();
 		this.clock.advance(Duration.ofSeconds(10));
-		LeaseStatus status = this.lifecycle.status();
+		LeaseStatus status = status();
 		assertThat(status.dataSourceName()).isEqualTo("dataSource");
 		assertThat(status.role()).isEqualTo("app");
 		assertThat(status.state()).isEqualTo(State.ACTIVE);
-		assertThat(status.username()).isEqualTo("v-1");
-		assertThat(status.shortLeaseId()).isEqualTo("database/creds/app/…0001");
-		assertThat(status.issuedAt()).isEqualTo(T0);
-		assertThat(status.expiresAt()).isEqualTo(T0.plusSeconds(60));
-		assertThat(status.timeToExpiry()).isEqualTo(Duration.ofSeconds(50));
-		assertThat(status.renewable()).isTrue();
-		assertThat(status.lastRenewal()).isNull();
-		assertThat(status.lastRotation()).isNull();
-		assertThat(status.consecutiveFailures()).isZero();
-		assertThat(status.lastFailure()).isNull();
-		assertThat(status.nextAction()).isEqualTo(NextAction.RENEW);
-		assertThat(status.nextActionAt()).isEqualTo(T0.plusSeconds(30));
-		assertThat(status.renewals()).isZero();
-		assertThat(status.rotations()).isZero();
-		assertThat(status.failures()).isZero();
-		assertThat(status.revocations()).isZero();
-		assertThat(this.lifecycle.name()).isEqualTo("dataSource");
-	}
-
-	@Test
-	void statusIsExpiredWhenNoCredentialsCouldBeIssuedBeforeExpiry() {
-		start();
-		this.client.failRenewalAlways(Failure.UNAVAILABLE).failIssueAlways(Failure.UNAVAILABLE);
-		this.scheduler.advance(Duration.ofSeconds(59));
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.FAILING);
-		this.scheduler.advance(Duration.ofSeconds(2));
-		LeaseStatus status = this.lifecycle.status();
-		assertThat(status.state()).isEqualTo(State.EXPIRED);
-		assertThat(status.timeToExpiry()).isNegative();
-		assertThat(status.consecutiveFailures()).isGreaterThan(3);
-		assertThat(status.failures()).isEqualTo(status.consecutiveFailures());
-		assertThat(status.nextAction()).isEqualTo(NextAction.ROTATE);
-		assertThat(status.nextActionAt()).isAfter(this.clock.instant());
-		assertThat(this.target.installed()).hasSize(1);
-		assertThat(this.target.switches()).isEmpty();
-	}
-
-	@Test
-	void retriesNeverWaitLongerThanTheRemainingValidityAllows() {
-		start();
-		this.client.failRenewalAlways(Failure.UNAVAILABLE).failIssueAlways(Failure.UNAVAILABLE);
-		while (this.clock.instant().isBefore(T0.plusSeconds(59))) {
-			LeaseStatus status = this.lifecycle.status();
-			if (status.consecutiveFailures() > 0) {
-				assertThat(status.nextActionAt()).isBefore(status.expiresAt());
-			}
-			this.scheduler.advance(Duration.ofMillis(100));
-		}
+		assertThat(status.lease()).isEqualTo(new LeaseStatus.Current("v-1", "database/creds/app/…0001", T0,
+				T0.plusSeconds(60), Duration.ofSeconds(50), Duration.ofSeconds(60), true, null));
+		assertThat(status.history()).isEqualTo(new LeaseStatus.History(null, null));
+		assertThat(status.failures()).isEqualTo(new LeaseStatus.Failures(0, null));
+		assertThat(status.next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(30)));
+		assertThat(status.counts().renewals()).isZero();
+		assertThat(status.counts().rotations()).isZero();
+		assertThat(status.counts().failures()).isZero();
+		assertThat(status.counts().revocations()).isZero();
 	}
 
 	@Test
 	void eventsStatusAndToStringNeverShowPasswordsOrFullLeaseIds() {
 		this.client.failRenewal(Failure.UNAVAILABLE).grantRenewal(Duration.ofSeconds(40), true, true);
 		start();
-		this.scheduler.advance(Duration.ofSeconds(30));
+		advance(Duration.ofSeconds(30));
 		List<String> seen = new ArrayList<>();
-		seen.add(this.lifecycle.status().toString());
-		this.scheduler.advance(Duration.ofSeconds(1));
+		seen.add(status().toString());
+		advance(Duration.ofSeconds(1));
 		this.target.failNextValidations(1);
-		this.scheduler.advance(Duration.ofSeconds(20));
-		seen.add(this.lifecycle.status().toString());
-		this.scheduler.advance(Duration.ofSeconds(5));
+		advance(Duration.ofSeconds(20));
+		seen.add(status().toString());
+		advance(Duration.ofSeconds(5));
 		this.client.revokeBehindOurBack(this.lifecycle.currentLease());
 		this.client.failIssue(Failure.PERMISSION_DENIED);
-		this.scheduler.advance(Duration.ofSeconds(60));
-		seen.add(this.lifecycle.status().toString());
-		this.lifecycle.stop(() -> {
-		}, true);
-		seen.add(this.lifecycle.status().toString());
+		advance(Duration.ofSeconds(60));
+		seen.add(status().toString());
+		stop(true);
+		seen.add(status().toString());
 		seen.add(this.lifecycle.toString());
 		this.events.forEach((event) -> seen.add(describe(event)));
 		assertThat(events(CredentialsRotatedEvent.class)).isNotEmpty();
@@ -726,31 +1012,7 @@ class LeaseLifecycleTests {
 		}
 	}
 
-	@Test
-	void unexpectedRenewalExceptionIsRetried() {
-		this.client.throwOnRenewal(new IllegalStateException("Unexpected response from Vault"));
-		start();
-		this.scheduler.advance(Duration.ofSeconds(30));
-		LeaseStatus status = this.lifecycle.status();
-		assertThat(status.state()).isEqualTo(State.FAILING);
-		assertThat(status.nextActionAt()).isAfter(this.clock.instant());
-		this.scheduler.advance(Duration.ofSeconds(5));
-		assertThat(this.client.renewed()).hasSize(2);
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.ACTIVE);
-	}
-
-	@Test
-	void unexpectedSwitchExceptionKeepsLeaseManaged() {
-		start();
-		this.target.failNextSwitch(new IllegalStateException("Pool is shutting down"));
-		this.clock.advance(Duration.ofSeconds(10));
-		this.lifecycle.rotateNow(RotationReason.FORCED);
-		this.scheduler.runDue();
-		assertThat(this.lifecycle.status().nextActionAt()).isAfter(this.clock.instant());
-		this.scheduler.advance(Duration.ofSeconds(60));
-		assertThat(this.client.renewed()).extracting(CredentialLease::username).contains("v-2");
-		assertThat(this.lifecycle.status().state()).isEqualTo(State.ACTIVE);
-	}
+	private final java.util.Map<String, Instant> revokedAt = new java.util.HashMap<>();
 
 	private void start() {
 		this.lifecycle = newLifecycle();
@@ -758,13 +1020,62 @@ class LeaseLifecycleTests {
 		this.scheduler.runDue();
 	}
 
+	private void stop(boolean revoke) {
+		this.lifecycle.stop(() -> this.log.add("close pool"), revoke, Duration.ofSeconds(5));
+	}
+
+	private void forceRotationAt(Duration after) {
+		this.clock.advance(after);
+		this.lifecycle.rotateNow(RotationReason.FORCED);
+		this.scheduler.runDue();
+	}
+
+	private void advance(Duration duration) {
+		this.scheduler.advance(duration);
+	}
+
 	private LeaseLifecycle newLifecycle() {
-		return new LeaseLifecycle("dataSource", "app", this.client, this.target, this.scheduler, this.clock,
-				this.policy, (event) -> this.events.add((ApplicationEvent) event), this.tokens);
+		return new LeaseLifecycle("dataSource", "app", this.client, this.target, this.main, this.retire, this.clock,
+				this.policy, (event) -> {
+					if (event instanceof LeaseRevokedEvent revoked) {
+						this.revokedAt.put(revoked.getUsername(), this.clock.instant());
+					}
+					this.events.add((ApplicationEvent) event);
+				}, this.tokens);
+	}
+
+	private LeaseStatus status() {
+		return this.lifecycle.status();
+	}
+
+	private FakeDatabaseSecretsClient client() {
+		return this.client;
+	}
+
+	private RecordingCredentialsTarget target() {
+		return this.target;
+	}
+
+	private List<String> log() {
+		return this.log;
+	}
+
+	private List<ApplicationEvent> events() {
+		return this.events;
 	}
 
 	private <E> List<E> events(Class<E> type) {
 		return this.events.stream().filter(type::isInstance).map(type::cast).toList();
+	}
+
+	private static DatabaseCredentials credentials(int number) {
+		return new DatabaseCredentials("v-" + number, FakeDatabaseSecretsClient.password(number));
+	}
+
+	private static Failure[] failures(Failure failure, int count) {
+		Failure[] failures = new Failure[count];
+		java.util.Arrays.fill(failures, failure);
+		return failures;
 	}
 
 	/**

@@ -33,7 +33,7 @@ class LeasePolicyTests {
 		Duration shortest = TTL;
 		Duration longest = Duration.ZERO;
 		for (int i = 0; i < DRAWS; i++) {
-			Duration delay = policy.renewDelay(TTL);
+			Duration delay = policy.renewDelay(TTL, Duration.ZERO);
 			assertThat(delay).isBetween(low, high);
 			shortest = (delay.compareTo(shortest) < 0) ? delay : shortest;
 			longest = (delay.compareTo(longest) > 0) ? delay : longest;
@@ -47,16 +47,16 @@ class LeasePolicyTests {
 	void renewDelayWithoutJitterIsExactlyRenewShare() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
 		for (int i = 0; i < 100; i++) {
-			assertThat(policy.renewDelay(TTL)).isEqualTo(Duration.ofMinutes(5));
+			assertThat(policy.renewDelay(TTL, Duration.ZERO)).isEqualTo(Duration.ofMinutes(5));
 		}
-		assertThat(policy(0.75, 0, 0.2).renewDelay(Duration.ofSeconds(60))).isEqualTo(Duration.ofSeconds(45));
+		assertThat(policy(0.75, 0, 0.2).renewDelay(Duration.ofSeconds(60), Duration.ZERO)).isEqualTo(Duration.ofSeconds(45));
 	}
 
 	@Test
 	void renewDelayAlwaysLeavesTimeBeforeExpiry() {
 		LeasePolicy policy = policy(0.9, 0.5, 0.4);
 		for (int i = 0; i < DRAWS; i++) {
-			assertThat(policy.renewDelay(TTL)).isLessThan(TTL).isLessThanOrEqualTo(scale(TTL, 0.95));
+			assertThat(policy.renewDelay(TTL, Duration.ZERO)).isLessThan(TTL).isLessThanOrEqualTo(scale(TTL, 0.95));
 		}
 	}
 
@@ -83,60 +83,89 @@ class LeasePolicyTests {
 	}
 
 	@Test
-	void rotateAtIsDrainBudgetBeforeExpiryMovedEarlierByUpToJitter() {
+	void renewDelayLeavesTimeForARetryWhenVaultIsSlow() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		// Half of 4 s would leave 2 s: not enough for two answers that take 1.5 s each.
+		assertThat(policy.renewDelay(Duration.ofSeconds(4), Duration.ofMillis(1500))).isEqualTo(Duration.ofSeconds(1));
+		assertThat(policy.renewDelay(TTL, Duration.ofMillis(1500))).isEqualTo(Duration.ofMinutes(5));
+	}
+
+	@Test
+	void renewDelayNeverDropsBelowAFloorEvenWhenVaultIsSlowerThanTheLease() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.renewDelay(Duration.ofSeconds(4), Duration.ofSeconds(3))).isEqualTo(Duration.ofMillis(200));
+		assertThat(policy.renewDelay(Duration.ofMillis(400), Duration.ofSeconds(3))).isEqualTo(Duration.ofMillis(100));
+	}
+
+	@Test
+	void rotationLeadIsTheDrainBudgetOrTwiceTheObservedCost() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.rotationLead(Duration.ofSeconds(4), Duration.ZERO)).isEqualTo(Duration.ofMillis(1600));
+		assertThat(policy.rotationLead(Duration.ofSeconds(4), Duration.ofMillis(1500))).isEqualTo(Duration.ofSeconds(3));
+		assertThat(policy.rotationLead(TTL, Duration.ofMillis(1500))).isEqualTo(Duration.ofMinutes(4));
+	}
+
+	@Test
+	void rotateAtIsTheLeadBeforeTheEndWithoutJitter() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		Instant end = NOW.plus(Duration.ofHours(1));
+		assertThat(policy.rotateAt(end, NOW, TTL, Duration.ZERO)).isEqualTo(end.minus(Duration.ofMinutes(4)));
+		assertThat(policy.rotateAt(NOW.plusSeconds(12), NOW, Duration.ofSeconds(4), Duration.ofMillis(1500)))
+			.isEqualTo(NOW.plusSeconds(9));
+	}
+
+	@Test
+	void rotateAtSpreadsOverTheLeasesLifeByUpToTheJitter() {
 		LeasePolicy policy = policy(0.5, 0.2, 0.4);
-		CredentialLease lease = lease(TTL);
-		Duration budget = Duration.ofMinutes(4);
-		Instant latest = lease.expiresAt().minus(budget);
-		Instant earliest = latest.minus(scale(budget, 0.2)).minusNanos(1);
+		Instant end = NOW.plus(Duration.ofHours(1));
+		Instant latest = end.minus(Duration.ofMinutes(4));
+		// Up to a fifth of the 56 minutes before the latest rotation time.
+		Instant earliest = latest.minus(scale(Duration.ofMinutes(56), 0.2)).minusNanos(1);
 		Instant first = latest;
+		Instant last = earliest;
 		for (int i = 0; i < DRAWS; i++) {
-			Instant at = policy.rotateAt(lease, TTL);
+			Instant at = policy.rotateAt(end, NOW, TTL, Duration.ZERO);
 			assertThat(at).isBetween(earliest, latest);
 			first = at.isBefore(first) ? at : first;
+			last = at.isAfter(last) ? at : last;
 		}
-		assertThat(first).isBefore(latest.minus(scale(budget, 0.15)));
+		assertThat(first).isBefore(latest.minus(Duration.ofMinutes(10)));
+		assertThat(last).isAfter(latest.minus(Duration.ofMinutes(1)));
 	}
 
 	@Test
-	void rotateAtWithoutJitterIsExactlyDrainBudgetBeforeExpiry() {
+	void rotateAtNeverFallsIntoTheFirstQuarterOfTheLeasesLife() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
-		CredentialLease lease = lease(TTL);
-		assertThat(policy.rotateAt(lease, TTL)).isEqualTo(lease.expiresAt().minus(Duration.ofMinutes(4)));
-	}
-
-	@Test
-	void rotateAtUsesIssuedTtlForBudgetAfterCappedRenewal() {
-		LeasePolicy policy = policy(0.5, 0, 0.4);
-		CredentialLease capped = lease(TTL).renewed(NOW.plus(Duration.ofMinutes(5)), Duration.ofMinutes(6), true);
-		assertThat(policy.rotateAt(capped, TTL)).isEqualTo(NOW.plus(Duration.ofMinutes(7)));
+		// A rotation would cost more than the whole lease: rotate late in its life, not in a loop.
+		assertThat(policy.rotateAt(NOW.plusSeconds(12), NOW, Duration.ofSeconds(4), Duration.ofSeconds(20)))
+			.isEqualTo(NOW.plusSeconds(3));
 	}
 
 	@Test
 	void retryDelayGrowsExponentially() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
 		Duration remaining = Duration.ofHours(1);
-		assertThat(policy.retryDelay(1, remaining)).isEqualTo(Duration.ofSeconds(1));
-		assertThat(policy.retryDelay(2, remaining)).isEqualTo(Duration.ofSeconds(2));
-		assertThat(policy.retryDelay(3, remaining)).isEqualTo(Duration.ofSeconds(4));
-		assertThat(policy.retryDelay(4, remaining)).isEqualTo(Duration.ofSeconds(8));
-		assertThat(policy.retryDelay(5, remaining)).isEqualTo(Duration.ofSeconds(16));
+		assertThat(policy.retryDelay(1, remaining, false)).isEqualTo(Duration.ofSeconds(1));
+		assertThat(policy.retryDelay(2, remaining, false)).isEqualTo(Duration.ofSeconds(2));
+		assertThat(policy.retryDelay(3, remaining, false)).isEqualTo(Duration.ofSeconds(4));
+		assertThat(policy.retryDelay(4, remaining, false)).isEqualTo(Duration.ofSeconds(8));
+		assertThat(policy.retryDelay(5, remaining, false)).isEqualTo(Duration.ofSeconds(16));
 	}
 
 	@Test
 	void retryDelayIsCappedAtRetryMax() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
 		Duration remaining = Duration.ofHours(1);
-		assertThat(policy.retryDelay(6, remaining)).isEqualTo(Duration.ofSeconds(30));
-		assertThat(policy.retryDelay(20, remaining)).isEqualTo(Duration.ofSeconds(30));
-		assertThat(policy.retryDelay(Integer.MAX_VALUE, remaining)).isEqualTo(Duration.ofSeconds(30));
+		assertThat(policy.retryDelay(6, remaining, false)).isEqualTo(Duration.ofSeconds(30));
+		assertThat(policy.retryDelay(20, remaining, false)).isEqualTo(Duration.ofSeconds(30));
+		assertThat(policy.retryDelay(Integer.MAX_VALUE, remaining, false)).isEqualTo(Duration.ofSeconds(30));
 	}
 
 	@Test
 	void retryDelayWithJitterIsAtMostBackoffAndAtLeastJitterBelowIt() {
 		LeasePolicy policy = policy(0.5, 0.25, 0.4);
 		for (int i = 0; i < DRAWS; i++) {
-			assertThat(policy.retryDelay(3, Duration.ofHours(1))).isBetween(Duration.ofMillis(3000),
+			assertThat(policy.retryDelay(3, Duration.ofHours(1), false)).isBetween(Duration.ofMillis(3000),
 					Duration.ofMillis(4000));
 		}
 	}
@@ -144,31 +173,50 @@ class LeasePolicyTests {
 	@Test
 	void retryDelayLetsSeveralAttemptsFitIntoRemainingValidity() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(5, Duration.ofSeconds(9))).isEqualTo(Duration.ofSeconds(3));
-		assertThat(policy.retryDelay(1, Duration.ofSeconds(1))).isEqualTo(Duration.ofMillis(333));
+		assertThat(policy.retryDelay(5, Duration.ofSeconds(9), false)).isEqualTo(Duration.ofSeconds(3));
+		assertThat(policy.retryDelay(1, Duration.ofSeconds(1), false)).isEqualTo(Duration.ofMillis(333));
 	}
 
 	@Test
 	void retryDelayIsNeverBelowMinimum() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(1, Duration.ofMillis(300))).isEqualTo(Duration.ofMillis(200));
-		assertThat(policy.retryDelay(1, Duration.ofMillis(1))).isEqualTo(Duration.ofMillis(200));
+		assertThat(policy.retryDelay(1, Duration.ofMillis(300), false)).isEqualTo(Duration.ofMillis(200));
+		assertThat(policy.retryDelay(1, Duration.ofMillis(1), false)).isEqualTo(Duration.ofMillis(200));
 		LeasePolicy fast = new LeasePolicy(0.5, 0, 0.4, Duration.ofSeconds(1), Duration.ofMillis(10),
 				Duration.ofSeconds(30), new SplittableRandom(1));
-		assertThat(fast.retryDelay(1, Duration.ofHours(1))).isEqualTo(Duration.ofMillis(200));
+		assertThat(fast.retryDelay(1, Duration.ofHours(1), false)).isEqualTo(Duration.ofMillis(200));
 	}
 
 	@Test
 	void retryDelayUsesFullBackoffOnceExpired() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(3, Duration.ofSeconds(-5))).isEqualTo(Duration.ofSeconds(4));
-		assertThat(policy.retryDelay(10, Duration.ofSeconds(-5))).isEqualTo(Duration.ofSeconds(30));
+		assertThat(policy.retryDelay(3, Duration.ofSeconds(-5), false)).isEqualTo(Duration.ofSeconds(4));
+		assertThat(policy.retryDelay(10, Duration.ofSeconds(-5), false)).isEqualTo(Duration.ofSeconds(30));
+	}
+
+	@Test
+	void retryDelayIsAtMostASecondWhileUrgent() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.retryDelay(10, Duration.ofSeconds(-5), true)).isEqualTo(Duration.ofSeconds(1));
+		assertThat(policy.retryDelay(10, Duration.ZERO, true)).isEqualTo(Duration.ofSeconds(1));
+		assertThat(policy.retryDelay(10, Duration.ofMinutes(2), true)).isEqualTo(Duration.ofSeconds(1));
+		assertThat(policy.retryDelay(1, Duration.ofMillis(900), true)).isEqualTo(Duration.ofMillis(300));
+	}
+
+	@Test
+	void validationRetriesBackOffAndNeverGoFasterThanTheFirstDelay() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.validationRetryDelay(1, Duration.ofHours(1))).isEqualTo(Duration.ofSeconds(1));
+		assertThat(policy.validationRetryDelay(4, Duration.ofHours(1))).isEqualTo(Duration.ofSeconds(8));
+		assertThat(policy.validationRetryDelay(10, Duration.ofHours(1))).isEqualTo(Duration.ofSeconds(30));
+		assertThat(policy.validationRetryDelay(4, Duration.ofSeconds(1))).isEqualTo(Duration.ofSeconds(1));
+		assertThat(policy.validationRetryDelay(10, Duration.ofSeconds(-1))).isEqualTo(Duration.ofSeconds(30));
 	}
 
 	@Test
 	void retryDelayUsesFullBackoffAtExpiry() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(2, Duration.ZERO)).isEqualTo(Duration.ofSeconds(2));
+		assertThat(policy.retryDelay(2, Duration.ZERO, false)).isEqualTo(Duration.ofSeconds(2));
 	}
 
 	@ParameterizedTest
@@ -195,7 +243,7 @@ class LeasePolicyTests {
 	@ParameterizedTest
 	@ValueSource(doubles = { 0, 0.5 })
 	void acceptsJitterAtBounds(double jitter) {
-		assertThat(policy(0.5, jitter, 0.4).renewDelay(TTL)).isPositive();
+		assertThat(policy(0.5, jitter, 0.4).renewDelay(TTL, Duration.ZERO)).isPositive();
 	}
 
 	private static LeasePolicy policy(double renewShare, double jitter, double drainShare) {

@@ -154,7 +154,7 @@ class LeaseRotationIntegrationTests {
 					+ "after %d ms, last failure after %d ms%n", results.size(), failed,
 					QueryLoad.failuresByState(results), (firstRecovered.endNanos() - revokedAt) / 1_000_000,
 					(lastFailure - revokedAt) / 1_000_000);
-			assertThat(lifecycle.status().rotations()).isGreaterThanOrEqualTo(1);
+			assertThat(lifecycle.status().counts().rotations()).isGreaterThanOrEqualTo(1);
 			assertThat(lifecycle.currentLease().username()).isNotEqualTo(revoked.username());
 			assertThat(Duration.ofNanos(lastFailure - revokedAt)).isLessThan(Duration.ofSeconds(5));
 			assertThat(failed).isLessThan(results.size() / 10);
@@ -187,12 +187,12 @@ class LeaseRotationIntegrationTests {
 			long failed = results.stream().filter((result) -> !result.succeeded()).count();
 			long successesAfter = events.renewals() + events.rotations().size();
 			System.out.printf("vault paused 11 s: %d queries, %d failed, Vault calls failed while paused %d, "
-					+ "renewals+rotations before %d after %d%n", results.size(), failed, paused.failures(),
+					+ "renewals+rotations before %d after %d%n", results.size(), failed, paused.counts().failures(),
 					successesBefore, successesAfter);
 			assertThat(failed).as("failed queries: %s", QueryLoad.failuresByState(results)).isZero();
-			assertThat(paused.failures()).as("Vault calls failed while paused").isGreaterThanOrEqualTo(1);
+			assertThat(paused.counts().failures()).as("Vault calls failed while paused").isGreaterThanOrEqualTo(1);
 			assertThat(successesAfter).isGreaterThan(successesBefore);
-			assertThat(lifecycle.status().consecutiveFailures()).isZero();
+			assertThat(lifecycle.status().failures().consecutive()).isZero();
 			assertThat(lifecycle.status().state()).isEqualTo(LeaseStatus.State.ACTIVE);
 		});
 	}

@@ -9,11 +9,13 @@ import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * A {@link LeaseScheduler} that runs tasks only when a test advances its {@link MutableClock}:
- * due tasks run in order of due time, then of scheduling, each with the clock at its due time.
- * Like {@link ExecutorLeaseScheduler} it survives a task that throws; it records the exception.
+ * Runs lease tasks only when a test advances its {@link MutableClock}: due tasks run in order of
+ * due time, then of scheduling, each with the clock at its due time. Its {@link Lane lanes} are
+ * the strands a lifecycle gets: separate schedulers (each can be closed on its own) whose tasks
+ * share one timeline. Like the real strands it survives a task that throws; it records the
+ * exception.
  */
-final class ManualScheduler implements LeaseScheduler {
+final class ManualScheduler {
 
 	private static final int MAX_TASKS_PER_ADVANCE = 10_000;
 
@@ -25,21 +27,17 @@ final class ManualScheduler implements LeaseScheduler {
 
 	private long sequence;
 
-	private boolean closed;
-
 	ManualScheduler(MutableClock clock) {
 		this.clock = clock;
 	}
 
-	@Override
-	public Cancellable schedule(Runnable task, Duration delay) {
-		if (this.closed) {
-			throw new RejectedExecutionException("Scheduler is closed");
-		}
-		Instant due = this.clock.instant().plus(delay.isNegative() ? Duration.ZERO : delay);
-		Task scheduled = new Task(task, due, this.sequence++);
-		this.tasks.add(scheduled);
-		return () -> this.tasks.remove(scheduled);
+	/**
+	 * Return a new lane.
+	 * @param name its name
+	 * @return the lane
+	 */
+	Lane lane(String name) {
+		return new Lane(name);
 	}
 
 	/**
@@ -95,21 +93,66 @@ final class ManualScheduler implements LeaseScheduler {
 		return this.taskFailures;
 	}
 
-	boolean isClosed() {
-		return this.closed;
-	}
-
-	@Override
-	public void close() {
-		this.closed = true;
-		this.tasks.clear();
-	}
-
 	private Optional<Task> nextDue(Instant until) {
 		return this.tasks.stream().filter((task) -> !task.due().isAfter(until)).min(Task.ORDER);
 	}
 
-	private record Task(Runnable runnable, Instant due, long sequence) {
+	/**
+	 * One strand of the manual timeline.
+	 */
+	final class Lane implements LeaseScheduler {
+
+		private final String name;
+
+		private boolean closed;
+
+		private boolean refusing;
+
+		private Lane(String name) {
+			this.name = name;
+		}
+
+		@Override
+		public Cancellable schedule(Runnable runnable, Duration delay) {
+			if (this.closed || this.refusing) {
+				throw new RejectedExecutionException("Lane " + this.name + " is closed");
+			}
+			Instant due = ManualScheduler.this.clock.instant().plus(delay.isNegative() ? Duration.ZERO : delay);
+			Task task = new Task(this, runnable, due, ManualScheduler.this.sequence++);
+			ManualScheduler.this.tasks.add(task);
+			return () -> ManualScheduler.this.tasks.remove(task);
+		}
+
+		@Override
+		public boolean close(Duration grace) {
+			this.closed = true;
+			ManualScheduler.this.tasks.removeIf((task) -> task.lane() == this);
+			return true;
+		}
+
+		boolean isClosed() {
+			return this.closed;
+		}
+
+		/**
+		 * Refuse new tasks from now on, keeping those already scheduled.
+		 */
+		void refuseNewTasks() {
+			this.refusing = true;
+		}
+
+		int pendingTasks() {
+			return (int) ManualScheduler.this.tasks.stream().filter((task) -> task.lane() == this).count();
+		}
+
+		@Override
+		public String toString() {
+			return "Lane[" + this.name + "]";
+		}
+
+	}
+
+	private record Task(Lane lane, Runnable runnable, Instant due, long sequence) {
 
 		static final Comparator<Task> ORDER = Comparator.comparing(Task::due).thenComparingLong(Task::sequence);
 

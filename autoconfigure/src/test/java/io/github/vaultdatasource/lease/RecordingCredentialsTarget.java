@@ -1,15 +1,21 @@
 package io.github.vaultdatasource.lease;
 
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import io.github.vaultdatasource.DatabaseCredentials;
 
 /**
- * A {@link CredentialsTarget} standing in for the pool: records what it is handed and can be told
- * to reject new credentials.
+ * A {@link CredentialsTarget} standing in for the pool: records what it is handed, can be told to
+ * reject credentials, and retires old credentials in steps a test can shape (by default: evicted
+ * and drained in one step).
  */
 final class RecordingCredentialsTarget implements CredentialsTarget {
 
@@ -21,11 +27,26 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 
 	private final List<Switch> switches = new ArrayList<>();
 
+	private final List<FakeRetirement> retirements = new ArrayList<>();
+
+	private final Set<String> refusedUsers = new HashSet<>();
+
+	private final Deque<Duration> drainSteps = new ArrayDeque<>();
+
 	private int validationsToFail;
+
+	private SQLException validationFailure;
 
 	private RuntimeException switchFailure;
 
+	private RuntimeException advanceFailure;
+
+	private RuntimeException installFailure;
+
 	private Runnable duringSwitch = () -> {
+	};
+
+	private Runnable duringValidation = () -> {
 	};
 
 	private DatabaseCredentials current;
@@ -38,16 +59,54 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 		this.validationsToFail = count;
 	}
 
+	void failValidationWith(SQLException failure) {
+		this.validationFailure = failure;
+	}
+
+	/**
+	 * Make the database refuse a user from now on, as after {@code DROP ROLE}.
+	 * @param username the user
+	 */
+	void refuse(String username) {
+		this.refusedUsers.add(username);
+	}
+
 	void failNextSwitch(RuntimeException failure) {
 		this.switchFailure = failure;
 	}
 
+	void failNextInstall(RuntimeException failure) {
+		this.installFailure = failure;
+	}
+
+	void failNextAdvance(RuntimeException failure) {
+		this.advanceFailure = failure;
+	}
+
 	/**
-	 * Run something while switching, such as moving the clock on as a long drain would.
+	 * Shape the retirement of the next switches: each advance waits the next duration, then the
+	 * retirement is done.
+	 * @param steps the waits between steps
+	 */
+	void drainSteps(Duration... steps) {
+		this.drainSteps.clear();
+		this.drainSteps.addAll(List.of(steps));
+	}
+
+	/**
+	 * Run something while switching, such as moving the clock on.
 	 * @param action what to run
 	 */
 	void duringSwitch(Runnable action) {
 		this.duringSwitch = action;
+	}
+
+	/**
+	 * Run something while validating, such as moving the clock on as a slow login would.
+	 * @param action what to run
+	 */
+	void duringValidation(Runnable action) {
+		this.duringValidation = action;
 	}
 
 	List<DatabaseCredentials> installed() {
@@ -62,6 +121,10 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 		return this.switches;
 	}
 
+	List<FakeRetirement> retirements() {
+		return this.retirements;
+	}
+
 	/**
 	 * Return the username new connections of the pool would log in with.
 	 * @return the username
@@ -72,6 +135,11 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 
 	@Override
 	public void install(DatabaseCredentials credentials) {
+		RuntimeException failure = this.installFailure;
+		if (failure != null) {
+			this.installFailure = null;
+			throw failure;
+		}
 		this.log.add("install " + credentials.username());
 		this.installed.add(credentials);
 		this.current = credentials;
@@ -81,6 +149,14 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 	public void validate(DatabaseCredentials candidate) throws SQLException {
 		this.log.add("validate " + candidate.username());
 		this.validated.add(candidate);
+		this.duringValidation.run();
+		if (this.refusedUsers.contains(candidate.username())) {
+			throw new SQLException("FATAL: password authentication failed for user \"" + candidate.username() + "\"",
+					"28P01");
+		}
+		if (this.validationFailure != null) {
+			throw this.validationFailure;
+		}
 		if (this.validationsToFail > 0) {
 			this.validationsToFail--;
 			throw new SQLException("FATAL: password authentication failed for user \"" + candidate.username() + "\"",
@@ -89,9 +165,9 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 	}
 
 	@Override
-	public SwitchReport switchTo(DatabaseCredentials next, DatabaseCredentials previous, Instant drainDeadline) {
-		this.log.add("switch " + next.username() + " <- " + previous.username());
-		this.switches.add(new Switch(next, previous, drainDeadline));
+	public Retirement switchTo(DatabaseCredentials next, DatabaseCredentials previous, boolean previousDead) {
+		this.log.add("switch " + next.username() + " <- " + previous.username() + (previousDead ? " (dead)" : ""));
+		this.switches.add(new Switch(next, previous, previousDead));
 		this.current = next;
 		this.duringSwitch.run();
 		RuntimeException failure = this.switchFailure;
@@ -99,10 +175,92 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 			this.switchFailure = null;
 			throw failure;
 		}
-		return new SwitchReport(5, 20, 1, 0);
+		FakeRetirement retirement = new FakeRetirement(previous, previousDead, new ArrayDeque<>(this.drainSteps));
+		this.retirements.add(retirement);
+		return retirement;
 	}
 
-	record Switch(DatabaseCredentials next, DatabaseCredentials previous, Instant drainDeadline) {
+	record Switch(DatabaseCredentials next, DatabaseCredentials previous, boolean previousDead) {
+
+	}
+
+	/**
+	 * A retirement that logs its steps.
+	 */
+	final class FakeRetirement implements Retirement {
+
+		private final DatabaseCredentials previous;
+
+		private final Deque<Duration> steps;
+
+		private final List<Instant> deadlines = new ArrayList<>();
+
+		private boolean dead;
+
+		private boolean evicted;
+
+		private boolean done;
+
+		private boolean abandoned;
+
+		FakeRetirement(DatabaseCredentials previous, boolean dead, Deque<Duration> steps) {
+			this.previous = previous;
+			this.dead = dead;
+			this.steps = steps;
+		}
+
+		@Override
+		public Duration advance(Instant deadline) {
+			this.deadlines.add(deadline);
+			RuntimeException failure = RecordingCredentialsTarget.this.advanceFailure;
+			if (failure != null) {
+				RecordingCredentialsTarget.this.advanceFailure = null;
+				throw failure;
+			}
+			if (!this.evicted) {
+				this.evicted = true;
+				RecordingCredentialsTarget.this.log.add("evict " + this.previous.username());
+			}
+			Duration wait = this.dead ? null : this.steps.poll();
+			if (wait == null) {
+				this.done = true;
+				RecordingCredentialsTarget.this.log.add("drained " + this.previous.username());
+			}
+			return wait;
+		}
+
+		@Override
+		public void previousDead() {
+			this.dead = true;
+			RecordingCredentialsTarget.this.log.add("dead " + this.previous.username());
+		}
+
+		@Override
+		public void abandon() {
+			this.abandoned = true;
+			RecordingCredentialsTarget.this.log.add("abandon " + this.previous.username());
+		}
+
+		@Override
+		public RetirementReport report() {
+			return new RetirementReport(Duration.ofMillis(5), Duration.ofMillis(20), 0, false);
+		}
+
+		List<Instant> deadlines() {
+			return this.deadlines;
+		}
+
+		boolean isDone() {
+			return this.done;
+		}
+
+		boolean isAbandoned() {
+			return this.abandoned;
+		}
+
+		boolean isDead() {
+			return this.dead;
+		}
 
 	}
 

@@ -43,7 +43,7 @@ public final class SimulatedLease {
 		LeasePolicy policy = new LeasePolicy(0.5, 0, 0.4, Duration.ofSeconds(1), Duration.ofSeconds(1),
 				Duration.ofSeconds(30), new SplittableRandom(7));
 		this.lifecycle = new LeaseLifecycle(name, "app", this.client, new RecordingCredentialsTarget(this.log),
-				this.scheduler, this.clock, policy, events, () -> false);
+				this.scheduler.lane("main"), this.scheduler.lane("retire"), this.clock, policy, events, () -> false);
 		this.lifecycle.start();
 		this.scheduler.runDue();
 	}
@@ -76,6 +76,21 @@ public final class SimulatedLease {
 	}
 
 	/**
+	 * Return the simulation's current instant.
+	 * @return the instant
+	 */
+	public Instant now() {
+		return this.clock.instant();
+	}
+
+	/**
+	 * Make Vault refuse the next revocation.
+	 */
+	public void failRevocation() {
+		this.client.failRevocation(Failure.UNAVAILABLE);
+	}
+
+	/**
 	 * Make Vault forget the current lease, as {@code bao lease revoke} would.
 	 */
 	public void revokeCurrentLease() {
@@ -100,7 +115,7 @@ public final class SimulatedLease {
 	 */
 	public void stop() {
 		this.lifecycle.stop(() -> {
-		}, true);
+		}, true, Duration.ofSeconds(1));
 	}
 
 }

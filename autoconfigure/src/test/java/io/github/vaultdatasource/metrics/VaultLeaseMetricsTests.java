@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import io.github.vaultdatasource.event.VaultDataSourceEvent;
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.lease.SimulatedLease;
@@ -29,26 +28,51 @@ class VaultLeaseMetricsTests {
 
 	private final ManagedLeases leases = new ManagedLeases();
 
+	private SimulatedLease lease;
+
 	private final VaultLeaseMetrics metrics = new VaultLeaseMetrics(this.leases,
-			() -> Optional.of(Duration.ofMinutes(20)));
+			() -> Optional.of(Duration.ofMinutes(20)), () -> this.lease.now());
 
 	private final MeterRegistry registry = new SimpleMeterRegistry();
-
-	private SimulatedLease lease;
 
 	@BeforeEach
 	void startLease() {
 		// The first credentials are issued while the DataSource bean is created, before metrics are bound.
-		this.lease = new SimulatedLease("dataSource", Duration.ofSeconds(60),
-				(event) -> this.metrics.onApplicationEvent((VaultDataSourceEvent) event));
+		this.lease = new SimulatedLease("dataSource", Duration.ofSeconds(60), (event) -> {
+		});
 		this.leases.register(this.lease.lifecycle());
 		this.metrics.bindTo(this.registry);
 	}
 
 	@Test
-	void recordsTheFirstIssueThatHappenedBeforeBinding() {
-		assertThat(this.registry.get("vault.datasource.credentials.issue").tag("datasource", "dataSource").timer()
+	void countsTheFirstIssueThatHappenedBeforeBinding() {
+		assertThat(this.registry.get("vault.datasource.credentials.issue")
+			.tag("datasource", "dataSource")
+			.functionTimer()
 			.count()).isEqualTo(1);
+		assertThat(this.registry.get("vault.datasource.credentials.issued").functionCounter().count()).isEqualTo(1);
+	}
+
+	@Test
+	void bindsADataSourceThatComesUnderManagementAfterBinding() {
+		SimulatedLease later = new SimulatedLease("reporting", Duration.ofSeconds(30), (event) -> {
+		});
+		this.leases.register(later.lifecycle());
+		assertThat(this.registry.get("vault.datasource.lease.remaining").tag("datasource", "reporting").timeGauge()
+			.value(TimeUnit.SECONDS)).isEqualTo(30.0);
+		assertThat(this.registry.get("vault.datasource.credentials.issued").tag("datasource", "reporting")
+			.functionCounter().count()).isEqualTo(1);
+	}
+
+	@Test
+	void gaugesTheLeasesTtlStateAndKnownMaxTtl() {
+		assertThat(this.registry.get("vault.datasource.lease.ttl").timeGauge().value(TimeUnit.SECONDS)).isEqualTo(60.0);
+		assertThat(this.registry.get("vault.datasource.lease.max.ttl").timeGauge().value(TimeUnit.SECONDS)).isNaN();
+		assertThat(this.registry.get("vault.datasource.lease.state").tag("state", "active").gauge().value())
+			.isEqualTo(1.0);
+		assertThat(this.registry.get("vault.datasource.lease.state").tag("state", "failing").gauge().value())
+			.isEqualTo(0.0);
+		assertThat(this.registry.find("vault.datasource.lease.state").gauges()).hasSize(7);
 	}
 
 	@Test
@@ -77,12 +101,14 @@ class VaultLeaseMetricsTests {
 		this.lease.runDue();
 		assertThat(this.registry.get("vault.datasource.lease.rotations")
 			.tags("outcome", "success", "reason", "forced")
-			.counter()
+			.functionCounter()
 			.count()).isEqualTo(1);
-		assertThat(this.registry.get("vault.datasource.rotation.duration").tag("reason", "forced").timer().count())
-			.isEqualTo(1);
-		assertThat(counter("vault.datasource.lease.revocations", "trigger", "rotation")).isEqualTo(1);
-		assertThat(this.registry.get("vault.datasource.credentials.issue").timer().count()).isEqualTo(2);
+		assertThat(this.registry.get("vault.datasource.rotation.duration").functionTimer().count()).isEqualTo(1);
+		assertThat(this.registry.get("vault.datasource.lease.revocations")
+			.tags("trigger", "rotation", "outcome", "success")
+			.functionCounter()
+			.count()).isEqualTo(1);
+		assertThat(this.registry.get("vault.datasource.credentials.issue").functionTimer().count()).isEqualTo(2);
 	}
 
 	@Test
@@ -92,7 +118,7 @@ class VaultLeaseMetricsTests {
 		this.lease.runDue();
 		assertThat(this.registry.get("vault.datasource.lease.rotations")
 			.tags("outcome", "failure", "reason", "forced")
-			.counter()
+			.functionCounter()
 			.count()).isEqualTo(1);
 		assertThat(counter("vault.datasource.lease.failures", "kind", "issue")).isEqualTo(1);
 	}
@@ -100,7 +126,24 @@ class VaultLeaseMetricsTests {
 	@Test
 	void countsRevocationAtShutdown() {
 		this.lease.stop();
-		assertThat(counter("vault.datasource.lease.revocations", "trigger", "shutdown")).isEqualTo(1);
+		assertThat(this.registry.get("vault.datasource.lease.revocations")
+			.tags("trigger", "shutdown", "outcome", "success")
+			.functionCounter()
+			.count()).isEqualTo(1);
+		assertThat(this.registry.get("vault.datasource.leases.unrevoked").gauge().value()).isZero();
+	}
+
+	@Test
+	void countsAFailedRevocationAndTheLeaseLeftUnrevoked() {
+		this.lease.failRevocation();
+		this.lease.stop();
+		assertThat(this.registry.get("vault.datasource.lease.revocations")
+			.tags("trigger", "shutdown", "outcome", "failure")
+			.functionCounter()
+			.count()).isEqualTo(1);
+		assertThat(this.registry.get("vault.datasource.leases.unrevoked").gauge().value()).isEqualTo(1);
+		this.lease.advance(Duration.ofSeconds(61));
+		assertThat(this.registry.get("vault.datasource.leases.unrevoked").gauge().value()).isZero();
 	}
 
 	@Test
@@ -112,13 +155,15 @@ class VaultLeaseMetricsTests {
 		this.lease.advance(Duration.ofSeconds(40));
 		this.lease.stop();
 		List<Meter> meters = this.registry.getMeters();
-		assertThat(meters).hasSizeGreaterThanOrEqualTo(9);
+		assertThat(meters).hasSizeGreaterThanOrEqualTo(40);
 		assertThat(meters).allSatisfy((meter) -> {
 			assertThat(meter.getId().getName()).startsWith("vault.datasource.");
 			assertThat(meter.getId().getDescription()).isNotBlank();
-			assertThat(meter.getId().getBaseUnit()).isNotBlank();
+			if (!meter.getId().getName().equals("vault.datasource.lease.state")) {
+				assertThat(meter.getId().getBaseUnit()).isNotBlank();
+			}
 			for (Tag tag : meter.getId().getTags()) {
-				assertThat(tag.getKey()).isIn("datasource", "outcome", "reason", "kind", "trigger");
+				assertThat(tag.getKey()).isIn("datasource", "outcome", "reason", "kind", "trigger", "state");
 				assertThat(tag.getValue()).doesNotStartWith("v-");
 				this.lease.secrets().forEach((secret) -> assertThat(tag.getValue()).doesNotContain(secret));
 			}
@@ -142,7 +187,7 @@ class VaultLeaseMetricsTests {
 	}
 
 	private double counter(String name, String key, String value) {
-		return this.registry.get(name).tag(key, value).counter().count();
+		return this.registry.get(name).tag(key, value).functionCounter().count();
 	}
 
 }

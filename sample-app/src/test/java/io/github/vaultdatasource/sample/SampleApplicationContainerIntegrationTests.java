@@ -171,12 +171,12 @@ class SampleApplicationContainerIntegrationTests {
 		System.out.printf("sample app in containers: %d requests %s in %.1f s, %d failed %s, %d rotations, "
 				+ "%d revocations, served by %s, acting as %s%n", total, new TreeMap<>(requests),
 				(System.nanoTime() - started) / 1e9, failures.size(), failures.stream().limit(5).toList(),
-				after.rotations() - before.rotations(), after.revocations() - before.revocations(),
+				after.counts().rotations() - before.counts().rotations(), after.counts().revocations() - before.counts().revocations(),
 				new TreeMap<>(servedBy), actingAs);
 		issuedUsers.addAll(servedBy.keySet());
 		assertThat(failures).isEmpty();
-		assertThat(after.rotations()).isGreaterThan(before.rotations());
-		assertThat(after.revocations()).isGreaterThan(before.revocations());
+		assertThat(after.counts().rotations()).isGreaterThan(before.counts().rotations());
+		assertThat(after.counts().revocations()).isGreaterThan(before.counts().revocations());
 		assertThat(replaced).as("users replaced while the traffic ran").isNotEmpty();
 		assertThat(ContainerDatabase.roles(postgres)).as("replaced users left in PostgreSQL")
 			.doesNotContainAnyElementsOf(replaced);

@@ -102,7 +102,7 @@ class OpenBaoServiceConnectionIntegrationTests {
 	@Order(2)
 	void keepsQueryingAcrossRotations() throws InterruptedException {
 		LeaseLifecycle lifecycle = lifecycle();
-		long rotationsBefore = lifecycle.status().rotations();
+		long rotationsBefore = lifecycle.status().counts().rotations();
 		Map<String, AtomicLong> queriesByUser = new ConcurrentHashMap<>();
 		Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
 		List<Thread> threads = new ArrayList<>();
@@ -128,7 +128,7 @@ class OpenBaoServiceConnectionIntegrationTests {
 		for (Thread thread : threads) {
 			thread.join(Duration.ofSeconds(60).toMillis());
 		}
-		long rotations = lifecycle.status().rotations() - rotationsBefore;
+		long rotations = lifecycle.status().counts().rotations() - rotationsBefore;
 		System.out.printf("container rotation: queries by user %s, failures %s, rotations %d%n",
 				new TreeMap<>(queriesByUser), failures, rotations);
 		issuedUsers.addAll(queriesByUser.keySet());

@@ -75,7 +75,8 @@ public class VaultLeasesEndpoint {
 					"Unknown data source"));
 		LeaseStatus before = lease.status();
 		lease.rotateNow(RotationReason.FORCED);
-		return new RotationRequestDescriptor(dataSource, before.username(), before.shortLeaseId(), before.rotations(),
+		return new RotationRequestDescriptor(dataSource, before.username(),
+				(before.lease() != null) ? before.lease().shortLeaseId() : null, before.counts().rotations(),
 				"Rotation requested; watch 'rotations' and 'username' change");
 	}
 
@@ -97,34 +98,43 @@ public class VaultLeasesEndpoint {
 	 * @param leaseId the shortened lease id
 	 * @param issuedAt when the credentials were issued
 	 * @param expiresAt when the lease expires unless renewed
+	 * @param endsAt when the lease ends for good ({@code max_ttl}), when known
 	 * @param timeToExpiry the time left, ISO-8601
 	 * @param timeToExpirySeconds the time left in seconds
+	 * @param ttl the TTL Vault granted on issue, ISO-8601
 	 * @param renewable whether the lease is renewable
 	 * @param lastRenewal the latest successful renewal
-	 * @param lastRotation the latest successful rotation
+	 * @param lastRotation the latest switch to new credentials
 	 * @param consecutiveFailures failures since the latest success
 	 * @param lastFailure the latest failure
-	 * @param nextAction what the scheduler will do next
+	 * @param nextAction what the lifecycle will do next
 	 * @param nextActionAt when
+	 * @param issued credentials Vault issued (including ones the database did not accept)
 	 * @param renewals successful renewals
 	 * @param rotations successful rotations
 	 * @param failures failed operations
 	 * @param revocations revoked leases
+	 * @param unrevoked leases that could not be revoked, or were left to expire, still valid
 	 */
 	public record LeaseDescriptor(String role, String state, @Nullable String username, @Nullable String leaseId,
-			@Nullable Instant issuedAt, @Nullable Instant expiresAt, @Nullable String timeToExpiry,
-			@Nullable Double timeToExpirySeconds, boolean renewable, @Nullable Instant lastRenewal,
-			@Nullable Instant lastRotation, int consecutiveFailures, @Nullable String lastFailure, String nextAction,
-			@Nullable Instant nextActionAt, long renewals, long rotations, long failures, long revocations) {
+			@Nullable Instant issuedAt, @Nullable Instant expiresAt, @Nullable Instant endsAt,
+			@Nullable String timeToExpiry, @Nullable Double timeToExpirySeconds, @Nullable String ttl,
+			boolean renewable, @Nullable Instant lastRenewal, @Nullable Instant lastRotation, int consecutiveFailures,
+			@Nullable String lastFailure, String nextAction, @Nullable Instant nextActionAt, long issued,
+			long renewals, long rotations, long failures, long revocations, int unrevoked) {
 
 		static LeaseDescriptor of(LeaseStatus status) {
-			Duration timeToExpiry = status.timeToExpiry();
-			return new LeaseDescriptor(status.role(), status.state().name(), status.username(), status.shortLeaseId(),
-					status.issuedAt(), status.expiresAt(), (timeToExpiry != null) ? timeToExpiry.toString() : null,
-					(timeToExpiry != null) ? timeToExpiry.toMillis() / 1000.0 : null, status.renewable(),
-					status.lastRenewal(), status.lastRotation(), status.consecutiveFailures(), status.lastFailure(),
-					status.nextAction().name(), status.nextActionAt(), status.renewals(), status.rotations(),
-					status.failures(), status.revocations());
+			LeaseStatus.Current lease = status.lease();
+			LeaseStatus.Counts counts = status.counts();
+			Duration left = (lease != null) ? lease.timeToExpiry() : null;
+			return new LeaseDescriptor(status.role(), status.state().name(), (lease != null) ? lease.username() : null,
+					(lease != null) ? lease.shortLeaseId() : null, (lease != null) ? lease.issuedAt() : null,
+					(lease != null) ? lease.expiresAt() : null, (lease != null) ? lease.endsAt() : null,
+					(left != null) ? left.toString() : null, (left != null) ? left.toMillis() / 1000.0 : null,
+					(lease != null) ? lease.ttl().toString() : null, lease != null && lease.renewable(),
+					status.history().lastRenewal(), status.history().lastRotation(), status.failures().consecutive(),
+					status.failures().last(), status.next().action().name(), status.next().at(), counts.issued(),
+					counts.renewals(), counts.rotations(), counts.failures(), counts.revocations(), counts.unrevoked());
 		}
 
 	}

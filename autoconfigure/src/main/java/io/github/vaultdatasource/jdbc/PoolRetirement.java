@@ -1,0 +1,169 @@
+package io.github.vaultdatasource.jdbc;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import com.zaxxer.hikari.HikariPoolMXBean;
+import io.github.vaultdatasource.DatabaseCredentials;
+import io.github.vaultdatasource.lease.CredentialsTarget.Retirement;
+import io.github.vaultdatasource.lease.CredentialsTarget.RetirementReport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The retirement of one set of replaced credentials in a HikariCP pool, as short steps: wait for
+ * logins that read the old credentials before the switch (HikariCP issue 1836), surge, evict,
+ * sweep until no old connection is left, restore the pool. Steps run on the lease lifecycle's
+ * thread one at a time; only the surge state is shared with other retirements of the same pool.
+ */
+final class PoolRetirement implements Retirement {
+
+	private static final Duration POLL = Duration.ofMillis(10);
+
+	private final HikariCredentialRotator rotator;
+
+	private final CredentialTrackingDataSource connections;
+
+	private final DatabaseCredentials next;
+
+	private final DatabaseCredentials previous;
+
+	private final long switchedAt = System.nanoTime();
+
+	private volatile boolean previousDead;
+
+	private Step step = Step.AWAIT_LOGINS;
+
+	private int wanted;
+
+	private boolean surged;
+
+	private long surgeDeadline;
+
+	private long surgeReadyAt;
+
+	private long evictedAt;
+
+	private long drainedAt;
+
+	private int left;
+
+	private boolean refused;
+
+	PoolRetirement(HikariCredentialRotator rotator, DatabaseCredentials next, DatabaseCredentials previous,
+			boolean previousDead) {
+		this.rotator = rotator;
+		this.connections = rotator.connections();
+		this.next = next;
+		this.previous = previous;
+		this.previousDead = previousDead;
+	}
+
+	@Override
+	public synchronized @Nullable Duration advance(Instant deadline) {
+		HikariPoolMXBean pool = this.rotator.poolBean();
+		if (pool == null && this.step != Step.DONE) {
+			// The pool closed: nothing is left to drain.
+			finish(0);
+			return null;
+		}
+		long now = System.nanoTime();
+		boolean beforeDeadline = Instant.now().isBefore(deadline);
+		switch (this.step) {
+			case AWAIT_LOGINS -> {
+				// A login that read the old credentials before the switch may still be under way;
+				// evicting before it lands would let an old connection join the pool afterwards.
+				if (this.connections.loginsInFlight(this.previous) > 0 && beforeDeadline) {
+					return POLL;
+				}
+				this.wanted = this.previousDead ? 0 : this.rotator.beginSurge();
+				this.surged = this.wanted > 0;
+				if (this.surged) {
+					// Let the surge open connections with the new credentials before the old ones go:
+					// evicting at once leaves borrowers waiting on HikariCP's single connection adder.
+					// Never longer than half of what is left before the deadline, which the drain needs.
+					long budget = Math.max(0, Duration.between(Instant.now(), deadline).toNanos() / 2);
+					this.surgeDeadline = now + Math.min(this.rotator.settings().surgeWait().toNanos(), budget);
+					this.step = Step.SURGE;
+					return Duration.ZERO;
+				}
+				this.surgeReadyAt = now;
+				return evict(pool, now);
+			}
+			case SURGE -> {
+				if (!this.previousDead && !this.rotator.isSurgeRefused() && this.surgeDeadline - now > 0
+						&& this.connections.openConnections(this.next) < this.wanted) {
+					return POLL;
+				}
+				this.refused = this.rotator.isSurgeRefused();
+				this.surgeReadyAt = now;
+				return evict(pool, now);
+			}
+			case SWEEP -> {
+				if (this.connections.openConnections(this.previous) > 0 && beforeDeadline) {
+					if (this.previousDead || this.connections.openedSince(this.previous, this.evictedAt)) {
+						this.evictedAt = now;
+						pool.softEvictConnections();
+					}
+					return this.rotator.settings().sweepInterval();
+				}
+				finish(this.connections.openConnections(this.previous));
+				return null;
+			}
+			default -> {
+				return null;
+			}
+		}
+	}
+
+	private Duration evict(HikariPoolMXBean pool, long now) {
+		this.evictedAt = now;
+		pool.softEvictConnections();
+		this.step = Step.SWEEP;
+		return this.rotator.settings().sweepInterval();
+	}
+
+	private void finish(int left) {
+		this.drainedAt = System.nanoTime();
+		if (this.evictedAt == 0) {
+			this.evictedAt = this.drainedAt;
+			this.surgeReadyAt = this.drainedAt;
+		}
+		this.left = left;
+		this.step = Step.DONE;
+		if (this.surged) {
+			this.surged = false;
+			this.rotator.endSurge();
+		}
+		if (left == 0) {
+			this.connections.forget(this.previous);
+		}
+	}
+
+	@Override
+	public void previousDead() {
+		this.previousDead = true;
+	}
+
+	@Override
+	public synchronized void abandon() {
+		if (this.step != Step.DONE) {
+			finish(this.connections.openConnections(this.previous));
+		}
+	}
+
+	@Override
+	public synchronized RetirementReport report() {
+		long surgeReady = (this.surgeReadyAt != 0) ? this.surgeReadyAt : this.switchedAt;
+		long drained = (this.drainedAt != 0) ? this.drainedAt : System.nanoTime();
+		long evicted = (this.evictedAt != 0) ? this.evictedAt : drained;
+		return new RetirementReport(Duration.ofNanos(Math.max(0, surgeReady - this.switchedAt)),
+				Duration.ofNanos(Math.max(0, drained - evicted)), this.left, this.refused);
+	}
+
+	private enum Step {
+
+		AWAIT_LOGINS, SURGE, SWEEP, DONE
+
+	}
+
+}
