@@ -161,6 +161,18 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	}
 
 	@Override
+	public @Nullable Duration connectionLifetime() {
+		long lifetime = this.pool.getMaxLifetime();
+		return (lifetime > 0) ? Duration.ofMillis(lifetime) : null;
+	}
+
+	@Override
+	public Duration switchAllowance() {
+		Duration sweep = this.settings.sweepInterval();
+		return this.settings.surgeEnabled() ? this.settings.surgeWait().plus(sweep) : sweep;
+	}
+
+	@Override
 	public PoolRetirement switchTo(DatabaseCredentials next, DatabaseCredentials previous, boolean previousDead) {
 		install(next);
 		return new PoolRetirement(this, next, previous, previousDead);

@@ -25,6 +25,23 @@ public interface CredentialsTarget {
 	void validate(DatabaseCredentials candidate) throws Exception;
 
 	/**
+	 * Return how long a switch may take before its old connections can go (a surge's wait for new
+	 * connections, the first sweeps), for planning rotations before one was measured.
+	 * @return the allowance
+	 */
+	default Duration switchAllowance() {
+		return Duration.ZERO;
+	}
+
+	/**
+	 * Return how long the pool keeps a connection at most, when it has such a limit.
+	 * @return the maximum connection lifetime, {@code null} when unknown or unlimited
+	 */
+	default @Nullable Duration connectionLifetime() {
+		return null;
+	}
+
+	/**
 	 * Make new logins of the pool use {@code next} at once, and return the work that retires the
 	 * connections of {@code previous}, which the caller drives step by step.
 	 * @param next the new credentials

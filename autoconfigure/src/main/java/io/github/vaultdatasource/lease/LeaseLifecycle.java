@@ -140,6 +140,8 @@ public final class LeaseLifecycle {
 
 	private volatile Duration rotationCost = Duration.ZERO;
 
+	private volatile Duration validationLatency = Duration.ZERO;
+
 	// Planning state: the main strand's, and start()'s before it runs anything; the lock keeps a
 	// task that runs at once from racing the thread that planned it.
 	private final Object planLock = new Object();
@@ -205,8 +207,10 @@ public final class LeaseLifecycle {
 		this.counters.issued(latency);
 		observeVault(latency);
 		if (validate) {
+			Instant validating = this.clock.instant();
 			try {
 				this.target.validate(issued.credentials());
+				this.validationLatency = smooth(this.validationLatency, since(validating));
 			}
 			catch (Exception ex) {
 				revoke(issued, RevocationTrigger.REJECTED);
@@ -222,7 +226,7 @@ public final class LeaseLifecycle {
 				+ "lease %s, ttl %ss", this.name, this.role, issued.username(), issued.shortLeaseId(),
 				issued.ttl().toSeconds()));
 		planNext();
-		this.retire.schedule(this::learnMaxTtl, Duration.ZERO);
+		this.retire.schedule(this::checkRoleAndToken, Duration.ZERO);
 	}
 
 	/**
@@ -327,7 +331,7 @@ public final class LeaseLifecycle {
 		}
 		for (CredentialLease held : new ArrayList<>(this.held.values())) {
 			if (revoke) {
-				if (revoke(held, RevocationTrigger.SHUTDOWN)) {
+				if (revokeLease(held, RevocationTrigger.SHUTDOWN) == Revocation.REVOKED) {
 					logger.info(String.format("Revoked lease %s of user '%s' (data source '%s') on shutdown",
 							held.shortLeaseId(), held.username(), this.name));
 				}
@@ -475,11 +479,15 @@ public final class LeaseLifecycle {
 				false);
 	}
 
-	// A rotation costs at least two answers from Vault (issue, then revoke) before the old lease's end.
+	// A rotation costs at least two answers from Vault (issue, then revoke) and a validation before
+	// the old lease's end; until one was measured, also all a switch may take.
 	private Duration rotationCostEstimate() {
 		Duration cost = this.rotationCost;
-		Duration answers = this.vaultLatency.multipliedBy(2);
-		return (answers.compareTo(cost) > 0) ? answers : cost;
+		Duration least = this.vaultLatency.multipliedBy(2).plus(this.validationLatency);
+		if (cost.isZero()) {
+			least = least.plus(this.target.switchAllowance());
+		}
+		return (least.compareTo(cost) > 0) ? least : cost;
 	}
 
 	private void scheduleRenewal(Instant at) {
@@ -660,6 +668,9 @@ public final class LeaseLifecycle {
 			Duration known = this.maxTtl;
 			if (known == null || learned.compareTo(known) < 0) {
 				this.maxTtl = learned;
+				if (known == null) {
+					warnAboutMaxTtl(learned);
+				}
 			}
 		}
 	}
@@ -745,6 +756,7 @@ public final class LeaseLifecycle {
 			return;
 		}
 		Duration validation = since(validating);
+		this.validationLatency = smooth(this.validationLatency, validation);
 		if (this.phase != Phase.RUNNING) {
 			revoke(next, RevocationTrigger.SHUTDOWN);
 			return;
@@ -859,8 +871,19 @@ public final class LeaseLifecycle {
 		}
 		RetirementReport report = retiring.retirement.report();
 		Instant revoking = this.clock.instant();
-		boolean revoked = this.phase == Phase.RUNNING && revoke(retiring.previous, RevocationTrigger.ROTATION);
+		Revocation revocation = (this.phase == Phase.RUNNING)
+				? revokeLease(retiring.previous, RevocationTrigger.ROTATION) : Revocation.CLAIMED;
+		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT;
 		Duration revokeTime = since(revoking);
+		if (revocation == Revocation.UNKNOWN_TO_VAULT && !refused(retiring.previous.credentials())) {
+			// Vault forgot the lease (a restart of a dev server, a restore) but the user lives on.
+			this.counters.leftToExpire(retiring.previous.shortLeaseId(), retiring.previous.expiresAt());
+			logger.warn(String.format("Vault no longer knows lease %s of user '%s' (data source '%s'), yet the "
+					+ "database still accepts that user: nobody can revoke it through Vault any more. Its password "
+					+ "expires at %s (VALID UNTIL); drop it by hand with DROP ROLE \"%s\" if that is too late.",
+					retiring.previous.shortLeaseId(), retiring.previous.username(), this.name,
+					retiring.previous.expiresAt(), retiring.previous.username()));
+		}
 		this.retiring.remove(retiring.previous.leaseId());
 		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), revokeTime);
 		this.counters.rotationFinished(timings.total());
@@ -926,8 +949,17 @@ public final class LeaseLifecycle {
 		}
 	}
 
-	// Retire strand, at start.
-	private void learnMaxTtl() {
+	// Retire strand, at start: what Vault can tell about the role and the token, off the startup path.
+	private void checkRoleAndToken() {
+		try {
+			for (String missing : this.client.missingPermissions()) {
+				logger.warn(String.format("The Vault token of data source '%s' may not %s: %s", this.name, missing,
+						consequence(missing)));
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.debug("Could not check the token's capabilities", ex);
+		}
 		Optional<Duration> read;
 		try {
 			read = this.client.roleMaxTtl();
@@ -936,22 +968,57 @@ public final class LeaseLifecycle {
 			logger.debug("Could not read the max TTL of role '" + this.role + "'", ex);
 			return;
 		}
-		read.ifPresent((max) -> onMain("max_ttl", () -> {
-			Duration known = this.maxTtl;
-			if (known == null || max.compareTo(known) < 0) {
-				this.maxTtl = max;
-				CredentialLease current = this.lease;
-				if (current != null) {
-					Instant end = current.issuedAt().plus(max);
-					Instant previous = this.endsAt;
-					this.endsAt = earliest(previous, end);
-					if (!this.endsAt.equals(previous)) {
-						this.plannedRotation = null;
-						planNext();
-					}
-				}
+		read.ifPresent((max) -> onMain("max_ttl", () -> learnMaxTtl(max)));
+	}
+
+	private static String consequence(String missing) {
+		if (missing.endsWith("sys/leases/renew")) {
+			return "each lease lives only its TTL and is rotated before it ends; add 'path \"sys/leases/renew\" "
+					+ "{ capabilities = [\"update\"] }' to the token's policy.";
+		}
+		if (missing.endsWith("sys/leases/revoke")) {
+			return "replaced leases are left to expire instead of being revoked; add 'path \"sys/leases/revoke\" "
+					+ "{ capabilities = [\"update\"] }' to the token's policy.";
+		}
+		return "new credentials cannot be issued, so rotations will fail; add a read capability on that path to the "
+				+ "token's policy.";
+	}
+
+	// Main strand.
+	private void learnMaxTtl(Duration max) {
+		Duration known = this.maxTtl;
+		if (known != null && max.compareTo(known) >= 0) {
+			return;
+		}
+		this.maxTtl = max;
+		warnAboutMaxTtl(max);
+		CredentialLease current = this.lease;
+		if (current != null) {
+			Instant previous = this.endsAt;
+			this.endsAt = earliest(previous, current.issuedAt().plus(max));
+			if (!this.endsAt.equals(previous)) {
+				this.plannedRotation = null;
+				planNext();
 			}
-		}));
+		}
+	}
+
+	private void warnAboutMaxTtl(Duration max) {
+		Duration budget = this.policy.drainBudget(this.issuedTtl);
+		if (max.compareTo(budget) <= 0) {
+			logger.warn(String.format("Role '%s' of data source '%s' has max_ttl %ss, not longer than the drain budget "
+					+ "of %ss (vault.lease.drain-share of its %ss TTL): every lease is rotated a quarter into its life, "
+					+ "with little time to drain. Raise the role's max_ttl well above its default_ttl.", this.role,
+					this.name, max.toSeconds(), budget.toSeconds(), this.issuedTtl.toSeconds()));
+		}
+		Duration lifetime = this.target.connectionLifetime();
+		if (lifetime != null && lifetime.compareTo(max) > 0) {
+			logger.warn(String.format("The pool of data source '%s' keeps connections up to %ss "
+					+ "(spring.datasource.hikari.max-lifetime), longer than role '%s' lets a user live (max_ttl %ss). "
+					+ "Rotations replace the connections anyway, but HikariCP advises a max-lifetime below any limit "
+					+ "the database sets: set it below %ss.", this.name, lifetime.toSeconds(), this.role,
+					max.toSeconds(), max.toSeconds()));
+		}
 	}
 
 	// --- shared helpers --------------------------------------------------------------------------
@@ -961,26 +1028,30 @@ public final class LeaseLifecycle {
 	 * @return whether the lease is gone (revoked now, or already unknown to Vault)
 	 */
 	private boolean revoke(CredentialLease revoked, RevocationTrigger trigger) {
+		return revokeLease(revoked, trigger) != Revocation.FAILED;
+	}
+
+	private Revocation revokeLease(CredentialLease revoked, RevocationTrigger trigger) {
 		if (this.held.remove(revoked.leaseId()) == null) {
-			return true;
+			return Revocation.CLAIMED;
 		}
 		try {
 			this.client.revoke(revoked);
 			this.counters.revoked(trigger);
 			publish(new LeaseRevokedEvent(this, this.name, revoked.username(), revoked.shortLeaseId(),
 					this.clock.instant(), trigger));
-			return true;
+			return Revocation.REVOKED;
 		}
 		catch (VaultRequestException ex) {
 			if (ex.getFailure() == Failure.LEASE_GONE) {
-				return true;
+				return Revocation.UNKNOWN_TO_VAULT;
 			}
 			revocationFailed(revoked, trigger, ex.getMessage());
-			return false;
+			return Revocation.FAILED;
 		}
 		catch (RuntimeException ex) {
 			revocationFailed(revoked, trigger, ex.toString());
-			return false;
+			return Revocation.FAILED;
 		}
 	}
 
@@ -1079,6 +1150,12 @@ public final class LeaseLifecycle {
 	private enum Phase {
 
 		NEW, RUNNING, STOPPING, STOPPED
+
+	}
+
+	private enum Revocation {
+
+		REVOKED, UNKNOWN_TO_VAULT, FAILED, CLAIMED
 
 	}
 

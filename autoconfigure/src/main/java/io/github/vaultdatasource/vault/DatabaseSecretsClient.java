@@ -2,6 +2,7 @@ package io.github.vaultdatasource.vault;
 
 import java.time.Duration;
 
+import java.util.List;
 import java.util.Optional;
 
 import io.github.vaultdatasource.CredentialLease;
@@ -32,6 +33,17 @@ public interface DatabaseSecretsClient {
 	 */
 	default Optional<Duration> roleMaxTtl() {
 		return Optional.empty();
+	}
+
+	/**
+	 * Return what the token may not do of what the library needs, from Vault's
+	 * {@code sys/capabilities-self}: read the credentials path, update {@code sys/leases/renew} and
+	 * {@code sys/leases/revoke}.
+	 * @return descriptions such as {@code "update on sys/leases/revoke"}, empty when all is allowed
+	 * or Vault could not tell
+	 */
+	default List<String> missingPermissions() {
+		return List.of();
 	}
 
 	/**

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -99,6 +100,37 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 			// learned from the first capped renewal.
 			return Optional.empty();
 		}
+	}
+
+	@Override
+	public List<String> missingPermissions() {
+		Map<String, String> needed = new LinkedHashMap<>();
+		needed.put(this.credentialsPath, "read");
+		needed.put(RENEW_PATH, "update");
+		needed.put(REVOKE_PATH, "update");
+		Map<String, Object> data;
+		try {
+			VaultResponse response = this.vault.doWithSession((operations) -> operations
+				.exchange("sys/capabilities-self", HttpMethod.POST,
+						new HttpEntity<>(Map.of("paths", List.copyOf(needed.keySet()))), VaultResponse.class)
+				.getBody());
+			data = (response != null) ? response.getData() : null;
+		}
+		catch (RuntimeException ex) {
+			return List.of();
+		}
+		if (data == null) {
+			return List.of();
+		}
+		List<String> missing = new ArrayList<>();
+		needed.forEach((path, capability) -> {
+			Object granted = data.get(path);
+			if (granted instanceof List<?> capabilities && !capabilities.contains(capability)
+					&& !capabilities.contains("root") && !capabilities.contains("sudo")) {
+				missing.add(capability + " on " + path);
+			}
+		});
+		return missing;
 	}
 
 	@Override

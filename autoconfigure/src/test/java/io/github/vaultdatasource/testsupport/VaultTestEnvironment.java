@@ -124,6 +124,53 @@ public final class VaultTestEnvironment {
 	}
 
 	/**
+	 * Restart PostgreSQL, as an operator ({@code fast}) or a crash ({@code immediate}) would.
+	 * @param mode {@code fast} or {@code immediate}
+	 */
+	public void restartPostgres(String mode) {
+		run("bash", this.repository.resolve("scripts/services.sh").toString(), "restart-pg", mode);
+		reloadVariable("VDS_PG_PID");
+	}
+
+	/**
+	 * Restart OpenBao: the dev server loses every lease, mount and role; the database engine and
+	 * the default role are configured again, roles of tests are not.
+	 */
+	public void restartOpenBao() {
+		run("bash", this.repository.resolve("scripts/services.sh").toString(), "restart-bao");
+		reloadVariable("VDS_BAO_PID");
+	}
+
+	/**
+	 * Return the leases Vault holds under a credentials path, such as {@code database/creds/app}.
+	 * @param credentialsPath the path
+	 * @return the lease ids' last parts
+	 */
+	@SuppressWarnings("unchecked")
+	public List<String> leases(String credentialsPath) {
+		VaultAnswer answer = vault("LIST", "sys/leases/lookup/" + credentialsPath + "/", null);
+		if (answer.status() == 404) {
+			return List.of();
+		}
+		Object keys = answer.data().get("keys");
+		return (keys instanceof List<?> list) ? (List<String>) list : List.of();
+	}
+
+	private void reloadVariable(String name) {
+		try {
+			for (String line : Files.readAllLines(this.repository.resolve(".vds/env"))) {
+				String prefix = "export " + name + "=";
+				if (line.startsWith(prefix)) {
+					this.env.put(name, line.substring(prefix.length()));
+				}
+			}
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
 	 * Define (or redefine) a database secrets role with the same statements as the scripts use.
 	 * @param name the role name
 	 * @param defaultTtl its default TTL, such as {@code 4s}
