@@ -1,0 +1,89 @@
+package io.github.vaultdatasource.benchmarks;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.vaultdatasource.benchmarks.VaultRequestCounter.Request;
+import io.github.vaultdatasource.benchmarks.load.Samples;
+
+import static io.github.vaultdatasource.benchmarks.IncumbentAnalysis.percent;
+import static io.github.vaultdatasource.benchmarks.Report.f;
+
+/**
+ * Turns an incumbent's run and its analysis into table rows, JSON and a plot panel.
+ */
+final class IncumbentReport {
+
+	private final SuiteContext suite;
+
+	private final Report report;
+
+	IncumbentReport(SuiteContext suite) {
+		this.suite = suite;
+		this.report = suite.report();
+	}
+
+	void write(String label, String key, Samples samples, IncumbentAnalysis a, List<Request> requests,
+			List<String> eventLines, Map<String, Object> setup, int workers, Duration duration, boolean plot) {
+		long crossing = a.crossing;
+		String runs = f("1 run, %d workers, %d s, max_ttl crossed at %.1f s", workers, duration.toSeconds(),
+				crossing / 1e9);
+		this.report.row("incumbent", label + ": failed before max_ttl",
+				(crossing > 0) ? f("%d of %d (%.1f%%)", a.failedBefore, a.before, percent(a.failedBefore, a.before))
+						: f("n/a: max_ttl passed %.1f s before its load began (slow start)", -crossing / 1e9),
+				runs, "", null);
+		this.report.row("incumbent", label + ": failed after max_ttl",
+				f("%d of %d (%.1f%%) %s", a.failedAfter, a.after, percent(a.failedAfter, a.after),
+						samples.failuresByState((start) -> start >= crossing)),
+				runs, "", null);
+		this.report.row("incumbent", label + ": succeeded queries/s before / after max_ttl",
+				f("%.0f / %.0f", a.rateBefore, a.rateAfter),
+				runs + "; a drop means workers wait for connections that cannot log in", "", null);
+		this.report.row("incumbent", label + ": recovers without restart",
+				a.recovered ? f("yes (%d of %d failed in the last 5 s)", a.lastFiveFailed, a.lastFive)
+						: f("no: %d of %d queries started in the last 5 s succeeded, %d database user(s) ever served",
+								a.lastFive - a.lastFiveFailed, a.lastFive, samples.users().size()),
+				runs, "", null);
+		Map<String, Long> byKind = VaultRequestCounter.countByKind(requests);
+		long issueCount = byKind.getOrDefault("issue", 0L);
+		this.report.row("vault requests", label + ": requests per lease lifetime",
+				f("%.2f", (double) requests.size() / Math.max(issueCount, 1)),
+				f("counted on the wire, %d lease(s): %s", issueCount, byKind), "", null);
+		long originEpochMillis = Long.parseLong(eventLines.get(0).split(" ")[1]);
+		List<Request> issues = requests.stream().filter((request) -> request.kind().equals("issue")).toList();
+		Map<String, Object> raw = new LinkedHashMap<>(setup);
+		raw.put("maxTtlCrossedAtSeconds", crossing / 1e9);
+		raw.put("firstFailureAtSeconds", (a.firstFailure >= 0) ? a.firstFailure / 1e9 : null);
+		raw.put("issuedAtSeconds",
+				issues.stream().map((request) -> secondsSince(request.time(), originEpochMillis)).toList());
+		raw.put("leaseOfPoolIssuedAtSeconds", secondsSince(a.issued, originEpochMillis));
+		raw.put("queriesBefore", a.before);
+		raw.put("failedBefore", a.failedBefore);
+		raw.put("queriesAfter", a.after);
+		raw.put("failedAfter", a.failedAfter);
+		raw.put("failuresByState", samples.failuresByState());
+		raw.put("usersServed", samples.users().size());
+		raw.put("recovered", a.recovered);
+		raw.put("queriesPerSecondBefore", a.rateBefore);
+		raw.put("queriesPerSecondAfter", a.rateAfter);
+		raw.put("leaseEvents", eventLines.subList(1, eventLines.size()));
+		raw.put("vaultRequests", byKind);
+		raw.put("latencyBySecond", LatencySeries.bySecond(samples));
+		this.report.raw(key, raw);
+		if (plot) {
+			this.suite.panels()
+				.add(new LatencyPlot.Panel(
+						f("%s: %d workers; red: failed queries; blank: no query completed; line: max_ttl", label,
+								workers),
+						samples, new LatencyWindows(List.of()), List.of(crossing), 0, a.runNanos));
+		}
+	}
+
+	private static double secondsSince(Instant time, long originEpochMillis) {
+		return (time.toEpochMilli() - originEpochMillis) / 1000.0;
+	}
+
+}
