@@ -13,10 +13,12 @@ import static io.github.vaultdatasource.benchmarks.SuiteContext.progress;
 
 /**
  * Runs every benchmark scenario in one invocation against the real OpenBao and PostgreSQL that
- * {@code scripts/services.sh up} started: query-path overhead ({@link QueryPathScenario}), rotation
- * under load ({@link RotationScenario}), the incumbent (Spring Cloud Vault, in its own JVM,
- * {@link IncumbentScenario}), startup in separate JVMs ({@link StartupScenario}) and a simulated
- * fleet's Vault request rate ({@link FleetScenario}). Prints a table, writes the raw figures as
+ * {@code scripts/services.sh up} started: query-path overhead ({@link QueryPathScenario}), the
+ * rotation stress test on short leases ({@link RotationScenario}), the headline run of forced
+ * rotations on realistic leases ({@link HeadlineScenario}), the incumbents (Spring Cloud Vault and
+ * HashiCorp's tutorial patterns, each in its own JVM, {@link IncumbentScenario}), startup in
+ * separate JVMs ({@link StartupScenario}), the cost per managed pool ({@link PoolCostScenario}) and
+ * a simulated fleet's Vault request rate ({@link FleetScenario}). Prints a table, writes the raw figures as
  * JSON and the latency plot as PNG. Started by {@code scripts/bench.sh}.
  */
 public final class BenchmarkSuite {
@@ -39,9 +41,11 @@ public final class BenchmarkSuite {
 
 	private void runAll() throws Exception {
 		long started = System.nanoTime();
+		String loadAtStart = loadAverage();
+		progress("load average at start: " + loadAtStart);
 		Report report = this.suite.report();
 		List<String> scenarios = List.of(this.suite.settings()
-			.string("scenarios", "overhead,rotation,incumbent,startup,fleet")
+			.string("scenarios", "overhead,rotation,headline,incumbent,startup,cost,fleet")
 			.split(","));
 		this.suite.env().createStaticUser();
 		for (String scenario : scenarios) {
@@ -51,8 +55,10 @@ public final class BenchmarkSuite {
 				switch (name) {
 					case "overhead" -> new QueryPathScenario(this.suite).run();
 					case "rotation" -> new RotationScenario(this.suite).run();
+					case "headline" -> new HeadlineScenario(this.suite).run();
 					case "incumbent" -> new IncumbentScenario(this.suite).run();
 					case "startup" -> new StartupScenario(this.suite).run();
+					case "cost" -> new PoolCostScenario(this.suite).run();
 					case "fleet" -> new FleetScenario(this.suite).run();
 					default -> throw new IllegalArgumentException("Unknown scenario " + name);
 				}
@@ -63,8 +69,17 @@ public final class BenchmarkSuite {
 				report.row(name, "scenario failed", String.valueOf(ex.getMessage()), "", "", false);
 			}
 		}
+		String logFile = System.getProperty("bench.log-file");
+		if (logFile != null) {
+			long passwords = this.suite.vaultRequests().countPasswordsIn(Path.of(logFile));
+			report.row("secrets", "vault-datasource: issued passwords in its log", Long.toString(passwords),
+					"occurrences of any password Vault issued during the suite in the log of every in-JVM scenario",
+					"0", passwords == 0);
+		}
 		report.raw("settings", this.suite.settings().used());
-		report.raw("machine", machine());
+		Map<String, Object> machine = machine();
+		machine.put("loadAverageAtStart", loadAtStart);
+		report.raw("machine", machine);
 		report.raw("suiteSeconds", (System.nanoTime() - started) / 1e9);
 		Path results = this.suite.results();
 		String stamp = Instant.now().toString().replace(":", "").replaceAll("\\..*", "");
@@ -76,8 +91,18 @@ public final class BenchmarkSuite {
 		System.out.println();
 		report.printTable(System.out);
 		System.out.println();
-		System.out.println(f("raw figures: %s, plot: %s, suite time %.0f s", results.resolve("latest.json"),
-				results.resolve("latency.png"), (System.nanoTime() - started) / 1e9));
+		System.out.println(f("raw figures: %s, plot: %s, suite time %.0f s; load average at start %s, at end %s",
+				results.resolve("latest.json"), results.resolve("latency.png"), (System.nanoTime() - started) / 1e9,
+				loadAtStart, loadAverage()));
+	}
+
+	private static String loadAverage() {
+		try {
+			return Files.readString(Path.of("/proc/loadavg")).trim();
+		}
+		catch (IOException ex) {
+			return "unknown";
+		}
 	}
 
 	private static Map<String, Object> machine() {
@@ -97,7 +122,7 @@ public final class BenchmarkSuite {
 				.filter((line) -> line.startsWith("MemTotal"))
 				.findFirst()
 				.ifPresent((line) -> machine.put("memory", line.substring(line.indexOf(':') + 1).trim()));
-			machine.put("loadAverage", Files.readString(Path.of("/proc/loadavg")).trim());
+			machine.put("loadAverage", loadAverage());
 		}
 		catch (IOException ex) {
 			machine.put("procError", ex.getMessage());

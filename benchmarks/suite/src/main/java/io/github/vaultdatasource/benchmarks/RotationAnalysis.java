@@ -58,6 +58,12 @@ final class RotationAnalysis {
 	/** Per control window: its slowest query, milliseconds. */
 	final double[] controlMaxMillis;
 
+	/**
+	 * Slowest query over the rotations that have a control window after them: as many rotation
+	 * windows as control windows, of the same lengths.
+	 */
+	final double maxInPaired;
+
 	private RotationAnalysis(Samples samples, LatencyWindows inRotation, LatencyWindows control, long measuredFrom) {
 		this.inRotation = inRotation;
 		this.control = control;
@@ -86,6 +92,11 @@ final class RotationAnalysis {
 		this.controlQueries = inControl.length;
 		this.p99Control = Stats.millis(Stats.percentile(inControl, 99));
 		this.maxControl = Stats.millis(Stats.percentile(inControl, 100));
+		double paired = 0;
+		for (int c = 0; c < control.size(); c++) {
+			paired = Math.max(paired, this.windowMaxMillis[pairedRotation(inRotation, control, c)]);
+		}
+		this.maxInPaired = paired;
 		this.controlMax = new double[control.size()];
 		this.controlMaxMillis = new double[control.size()];
 		for (int w = 0; w < control.size(); w++) {
@@ -129,6 +140,17 @@ final class RotationAnalysis {
 			}
 		}
 		return new LatencyWindows(controlList);
+	}
+
+	/**
+	 * Return the rotation a control window belongs to: the last one that ended before it.
+	 */
+	private static int pairedRotation(LatencyWindows inRotation, LatencyWindows control, int c) {
+		int w = 0;
+		while (w + 1 < inRotation.size() && inRotation.end(w + 1) <= control.start(c)) {
+			w++;
+		}
+		return w;
 	}
 
 	private static long[] within(Samples samples, LatencyWindows windows, int w) {
