@@ -64,11 +64,6 @@ final class IncumbentAnalysis {
 	final int oldUsersWithSessionsAtEnd;
 
 	IncumbentAnalysis(Samples samples, List<Request> requests, long originEpochMillis, Duration maxTtl,
-			Duration duration) {
-		this(samples, requests, originEpochMillis, maxTtl, duration, List.of());
-	}
-
-	IncumbentAnalysis(Samples samples, List<Request> requests, long originEpochMillis, Duration maxTtl,
 			Duration duration, List<Snapshot> sessions) {
 		// The lease behind the pool is the one whose user served the queries; Spring Cloud Vault
 		// may issue more than one at startup.
