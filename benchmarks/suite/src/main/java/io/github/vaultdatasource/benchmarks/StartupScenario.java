@@ -31,14 +31,17 @@ final class StartupScenario {
 	void run() throws Exception {
 		Report report = this.suite.report();
 		int runs = this.suite.settings().integer("startup.runs", 8);
+		boolean warmUp = Boolean.parseBoolean(this.suite.settings().string("startup.warm-up", "true"));
 		this.suite.env().createRole("bench-startup", Duration.ofHours(1), Duration.ofHours(24));
 		String classpath = System.getProperty("java.class.path");
 		double[] staticMillis = new double[runs];
 		double[] vaultMillis = new double[runs];
 		double[] ratios = new double[runs];
-		// One untimed start of each first: the operating system's file cache, not the libraries.
-		launch(classpath, false);
-		launch(classpath, true);
+		if (warmUp) {
+			// One untimed start of each first: the operating system's file cache, not the libraries.
+			launch(classpath, false);
+			launch(classpath, true);
+		}
 		double[] cpuRatios = new double[runs];
 		double[] staticCpu = new double[runs];
 		double[] vaultCpu = new double[runs];
