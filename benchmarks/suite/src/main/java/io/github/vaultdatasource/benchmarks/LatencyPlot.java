@@ -104,6 +104,7 @@ final class LatencyPlot {
 			}
 		}
 		g.setComposite(AlphaComposite.SrcOver);
+		drawThroughput(g, samples, scale, from, to);
 		drawP99(g, samples, scale, from, to);
 		g.setStroke(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] { 6f, 4f }, 0f));
 		g.setColor(new Color(150, 0, 150));
@@ -129,10 +130,48 @@ final class LatencyPlot {
 			String label = Report.f((step < 1) ? "%.1f s" : "%.0f s", s + from / 1e9);
 			g.drawString(label, x - g.getFontMetrics().stringWidth(label) / 2, top + plotHeight + 18);
 		}
-		g.drawString("time since load start; dots: every query, black line: p99 per time slice", LEFT,
-				top + plotHeight + 38);
+		g.drawString("time since load start; dots: every query, black line: p99 per time slice, green line: "
+				+ "succeeded queries/s (right axis)", LEFT, top + plotHeight + 38);
 		g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
 		g.drawString(panel.title(), LEFT, offsetY + 24);
+	}
+
+	/**
+	 * Succeeded queries per second in each time slice, on a linear axis at the right from 0 to the
+	 * panel's highest rate: a stalled pool shows as a drop to the bottom.
+	 */
+	private static void drawThroughput(Graphics2D g, Samples samples, Scale scale, long from, long to) {
+		long bucket = Math.max(100_000_000L, Math.min(1_000_000_000L, (to - from) / 40));
+		int buckets = (int) ((to - from) / bucket) + 1;
+		double[] rates = new double[buckets];
+		for (int i = 0; i < samples.size(); i++) {
+			long start = samples.start(i);
+			if (start >= from && start < to && samples.succeeded(i)) {
+				rates[(int) ((start - from) / bucket)] += 1e9 / bucket;
+			}
+		}
+		double max = 1;
+		for (double rate : rates) {
+			max = Math.max(max, rate);
+		}
+		g.setColor(new Color(20, 150, 60));
+		g.setStroke(new BasicStroke(1.5f));
+		int previousX = -1;
+		int previousY = -1;
+		for (int b = 0; b < buckets && from + (b + 1) * bucket <= to; b++) {
+			int x = scale.x(from + b * bucket + bucket / 2);
+			int y = scale.top() + scale.height() - (int) Math.round(rates[b] / max * scale.height());
+			if (previousX >= 0) {
+				g.drawLine(previousX, previousY, x, y);
+			}
+			previousX = x;
+			previousY = y;
+		}
+		g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+		String label = Report.f("%.0f q/s", max);
+		g.drawString(label, scale.left() + scale.width() - g.getFontMetrics().stringWidth(label) - 4, scale.top() + 12);
+		g.drawString("0 q/s", scale.left() + scale.width() - g.getFontMetrics().stringWidth("0 q/s") - 4,
+				scale.top() + scale.height() - 4);
 	}
 
 	private static void drawP99(Graphics2D g, Samples samples, Scale scale, long from, long to) {

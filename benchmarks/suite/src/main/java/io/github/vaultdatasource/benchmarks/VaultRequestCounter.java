@@ -8,12 +8,17 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -51,6 +56,10 @@ final class VaultRequestCounter implements AutoCloseable {
 	private static final JsonMapper json = JsonMapper.builder().build();
 
 	private final List<Request> requests = new ArrayList<>();
+
+	// Issued passwords, kept in memory only so that logs can be searched for them: never printed,
+	// never written, never part of a Request.
+	private final Set<String> passwords = ConcurrentHashMap.newKeySet();
 
 	VaultRequestCounter(String target) throws IOException {
 		this.target = URI.create(target);
@@ -115,13 +124,16 @@ final class VaultRequestCounter implements AutoCloseable {
 
 	/**
 	 * Note which database user an issue request created, so that a pool's queries can be tied to
-	 * the lease behind them. The rest of the answer (the password) is dropped at once.
+	 * the lease behind them. The password is only remembered for {@link #countPasswordsIn}.
 	 */
 	@SuppressWarnings("unchecked")
 	private void noteUsername(Request seen, byte[] answer) {
 		try {
 			Map<String, Object> body = json.readValue(answer, Map.class);
 			Object data = body.get("data");
+			if (data instanceof Map<?, ?> map && map.get("password") instanceof String password && !password.isEmpty()) {
+				this.passwords.add(password);
+			}
 			if (data instanceof Map<?, ?> map && map.get("username") instanceof String username) {
 				synchronized (this.requests) {
 					this.requests.set(this.requests.indexOf(seen), seen.withUsername(username));
@@ -167,6 +179,33 @@ final class VaultRequestCounter implements AutoCloseable {
 		synchronized (this.requests) {
 			return this.requests.stream().filter((request) -> !request.time().isBefore(since)).toList();
 		}
+	}
+
+	/**
+	 * Count how many times any password Vault issued through this proxy appears in a file, then
+	 * replace each occurrence so that no password stays on disk. Only the count leaves this method.
+	 * @param file a log file
+	 * @return the number of occurrences
+	 * @throws IOException if the file cannot be read or written
+	 */
+	long countPasswordsIn(Path file) throws IOException {
+		if (!Files.exists(file)) {
+			return 0;
+		}
+		String text = Files.readString(file, StandardCharsets.UTF_8);
+		long count = 0;
+		for (String password : this.passwords) {
+			int at = text.indexOf(password);
+			while (at >= 0) {
+				count++;
+				at = text.indexOf(password, at + password.length());
+			}
+			text = text.replace(password, "<password removed by the benchmark>");
+		}
+		if (count > 0) {
+			Files.writeString(file, text, StandardCharsets.UTF_8);
+		}
+		return count;
 	}
 
 	static Map<String, Long> countByKind(List<Request> requests) {

@@ -1,5 +1,6 @@
 /**
- * The incumbent benchmarked: a Spring Boot application on Spring Cloud Vault's database backend.
+ * The incumbents benchmarked, each a Spring Boot application on Spring Cloud Vault's database
+ * backend started by the suite in its own JVM, and the benchmark load they share.
  */
 @NullMarked
 package io.github.vaultdatasource.benchmarks.incumbent;

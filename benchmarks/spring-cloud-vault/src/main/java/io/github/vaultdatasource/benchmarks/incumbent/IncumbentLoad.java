@@ -7,6 +7,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
@@ -16,26 +20,24 @@ import io.github.vaultdatasource.benchmarks.load.Samples;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
-import org.springframework.boot.SpringApplication;
-import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.vault.core.lease.SecretLeaseContainer;
 import org.springframework.vault.core.lease.event.SecretLeaseEvent;
 
 /**
- * A Spring Boot application whose DataSource credentials come from Spring Cloud Vault's database
- * backend ({@code spring.config.import=vault://}), configured by the benchmark suite through
- * arguments and the environment. It runs the benchmark query load against its own pool for
- * {@code bench.seconds}, writes every query to {@code bench.samples-file} and the lease events
- * Spring Vault reports to {@code bench.events-file}, then exits.
+ * The benchmark's side of every incumbent application: once the application is up, it runs the
+ * benchmark query load against the application's {@link DataSource} for {@code bench.seconds},
+ * writes every query to {@code bench.samples-file} and, to {@code bench.events-file}, the lease
+ * events Spring Vault reported and the HikariCP pools still alive at the end, then lets the
+ * application exit. Imported by each incumbent application; the applications differ only in how
+ * they build and refresh their pool.
  */
-@SpringBootApplication
-public class SpringCloudVaultApplication {
+@Configuration(proxyBeanMethods = false)
+public class IncumbentLoad {
 
-	public static void main(String[] args) {
-		System.exit(SpringApplication.exit(SpringApplication.run(SpringCloudVaultApplication.class, args)));
-	}
+	private static final Pattern POOL_THREAD = Pattern.compile("(.+)[: ]housekeeper");
 
 	@Bean
 	ApplicationRunner benchmarkLoad(DataSource dataSource, Environment environment,
@@ -58,6 +60,9 @@ public class SpringCloudVaultApplication {
 			List<String> lines = new ArrayList<>();
 			lines.add("origin-epoch-millis " + originEpochMillis);
 			lines.add("lease-container " + (leaseContainers.getIfAvailable() != null));
+			Set<String> pools = livePools();
+			lines.add("hikari-pools-alive " + pools.size() + " " + String.join(" ", pools));
+			lines.add("threads-alive " + Thread.getAllStackTraces().size());
 			synchronized (events) {
 				lines.addAll(events);
 			}
@@ -66,12 +71,28 @@ public class SpringCloudVaultApplication {
 		};
 	}
 
+	/**
+	 * Return the names of the HikariCP pools whose housekeeper thread still runs: one per pool that
+	 * was started and never closed.
+	 */
+	private static Set<String> livePools() {
+		Set<String> pools = new TreeSet<>();
+		for (Thread thread : Thread.getAllStackTraces().keySet()) {
+			Matcher matcher = POOL_THREAD.matcher(thread.getName());
+			if (thread.isAlive() && matcher.matches()) {
+				pools.add(matcher.group(1).replace(' ', '_'));
+			}
+		}
+		return pools;
+	}
+
 	private static void record(List<String> events, SecretLeaseEvent event, long originNanos) {
 		String path = (event.getSource() != null) ? event.getSource().getPath() : "?";
+		String mode = (event.getSource() != null) ? event.getSource().getMode().toString() : "?";
 		synchronized (events) {
-			// Type and path only: a lease id or the secret itself never reaches the file.
+			// Type, path and mode only: a lease id or the secret itself never reaches the file.
 			events.add("event " + (System.nanoTime() - originNanos) + " " + event.getClass().getSimpleName() + " "
-					+ path);
+					+ path + " " + mode);
 		}
 	}
 
