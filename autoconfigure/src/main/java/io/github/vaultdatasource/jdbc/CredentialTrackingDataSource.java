@@ -7,6 +7,7 @@ import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Properties;
@@ -28,7 +29,9 @@ import org.jspecify.annotations.Nullable;
  * including one that was still logging in when the credentials switched (HikariCP issue 1836).
  * Connections are tracked by credentials, not by username, so a static role whose password
  * changes is told apart too. A login the database refuses is reported, and retried once with
- * replacement credentials when the listener has some.
+ * replacement credentials when the listener has some. Connections opened ahead of a switch (the
+ * validation connection, a pre-opened generation) wait here for the pool's next logins, so
+ * HikariCP's single connection adder takes them at once instead of logging in one by one.
  */
 public final class CredentialTrackingDataSource implements DataSource {
 
@@ -47,6 +50,8 @@ public final class CredentialTrackingDataSource implements DataSource {
 	private final Properties properties;
 
 	private final Map<DatabaseCredentials, Generation> generations = new ConcurrentHashMap<>();
+
+	private final Map<DatabaseCredentials, Queue<Stashed>> stash = new ConcurrentHashMap<>();
 
 	private volatile LoginListener listener = (credentials, sqlState) -> null;
 
@@ -118,6 +123,11 @@ public final class CredentialTrackingDataSource implements DataSource {
 
 	private Connection open(DatabaseCredentials credentials) throws SQLException {
 		Generation generation = this.generations.computeIfAbsent(credentials, (key) -> new Generation());
+		Connection opened = takeStashed(credentials);
+		if (opened != null) {
+			generation.add(opened);
+			return opened;
+		}
 		generation.inFlight.incrementAndGet();
 		try {
 			Connection connection = connect(credentials);
@@ -126,6 +136,81 @@ public final class CredentialTrackingDataSource implements DataSource {
 		}
 		finally {
 			generation.inFlight.decrementAndGet();
+		}
+	}
+
+	/**
+	 * Keep a connection opened ahead of time for the pool: the next login with the same credentials
+	 * gets it at once instead of logging in.
+	 * @param credentials the credentials it logged in with
+	 * @param connection the connection
+	 * @param keepFor how long to keep it before closing it unused
+	 */
+	void stash(DatabaseCredentials credentials, Connection connection, Duration keepFor) {
+		this.stash.computeIfAbsent(credentials, (key) -> new ConcurrentLinkedQueue<>())
+			.add(new Stashed(connection, System.nanoTime() + keepFor.toNanos()));
+	}
+
+	/**
+	 * Return how many connections opened ahead of time are waiting for the pool.
+	 * @param credentials the credentials
+	 * @return the stashed connections
+	 */
+	int stashed(DatabaseCredentials credentials) {
+		Queue<Stashed> stashed = this.stash.get(credentials);
+		return (stashed != null) ? stashed.size() : 0;
+	}
+
+	/**
+	 * Close the connections opened ahead of time that the pool did not take (expired ones, or all of
+	 * them for credentials no longer used).
+	 * @param credentials the credentials, or {@code null} for the expired ones of every credentials
+	 */
+	void discardStashed(@Nullable DatabaseCredentials credentials) {
+		long now = System.nanoTime();
+		this.stash.forEach((key, queue) -> {
+			boolean all = key.equals(credentials);
+			queue.removeIf((stashed) -> {
+				if (all || stashed.expires - now <= 0) {
+					closeQuietly(stashed.connection);
+					return true;
+				}
+				return false;
+			});
+		});
+		this.stash.values().removeIf(Queue::isEmpty);
+	}
+
+	private @Nullable Connection takeStashed(DatabaseCredentials credentials) {
+		Queue<Stashed> queue = this.stash.get(credentials);
+		if (queue == null) {
+			return null;
+		}
+		long now = System.nanoTime();
+		for (Stashed stashed; (stashed = queue.poll()) != null;) {
+			if (stashed.expires - now > 0 && isUsable(stashed.connection)) {
+				return stashed.connection;
+			}
+			closeQuietly(stashed.connection);
+		}
+		return null;
+	}
+
+	private static boolean isUsable(Connection connection) {
+		try {
+			return !connection.isClosed();
+		}
+		catch (SQLException ex) {
+			return false;
+		}
+	}
+
+	private static void closeQuietly(Connection connection) {
+		try {
+			connection.close();
+		}
+		catch (SQLException ex) {
+			// Going away anyway.
 		}
 	}
 
@@ -248,6 +333,10 @@ public final class CredentialTrackingDataSource implements DataSource {
 		 * @return credentials to retry with once, or {@code null} to let the login fail
 		 */
 		@Nullable DatabaseCredentials loginFailed(DatabaseCredentials credentials, String sqlState);
+
+	}
+
+	private record Stashed(Connection connection, long expires) {
 
 	}
 

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Set;
 
 import com.zaxxer.hikari.HikariConfigMXBean;
@@ -41,6 +42,9 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	private static final Duration POLL = Duration.ofMillis(10);
 
 	private static final Duration LONGEST_LOGIN_WAIT = Duration.ofSeconds(30);
+
+	// Long enough for a surge to take them, or for a pool that starts after startup's check.
+	private static final Duration STASH_TIME = Duration.ofSeconds(30);
 
 	private final HikariDataSource pool;
 
@@ -153,10 +157,56 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 
 	@Override
 	public void validate(DatabaseCredentials candidate) throws SQLException {
-		try (Connection connection = this.connections.openDirect(candidate);
-				Statement statement = connection.createStatement()) {
+		try (Connection connection = this.connections.openDirect(candidate)) {
+			check(connection);
+		}
+	}
+
+	@Override
+	public void prepare(DatabaseCredentials candidate, Instant deadline) throws SQLException {
+		this.connections.discardStashed(null);
+		Connection first = this.connections.openDirect(candidate);
+		try {
+			check(first);
+		}
+		catch (SQLException | RuntimeException ex) {
+			closeQuietly(first);
+			throw ex;
+		}
+		this.connections.stash(candidate, first, STASH_TIME);
+		// As many as the pool holds now: the new generation is ready before the old one goes.
+		HikariPoolMXBean pool = poolBean();
+		int wanted = (pool != null) ? Math.min(pool.getTotalConnections(), this.pool.getMaximumPoolSize()) - 1 : 0;
+		for (int i = 0; i < wanted && Instant.now().isBefore(deadline); i++) {
+			try {
+				this.connections.stash(candidate, this.connections.openDirect(candidate), STASH_TIME);
+			}
+			catch (SQLException ex) {
+				// Say, too many connections: the pool opens the rest itself.
+				logger.debug("Opening a connection ahead of the switch failed: " + ex.getMessage());
+				return;
+			}
+		}
+	}
+
+	@Override
+	public void discard(DatabaseCredentials credentials) {
+		this.connections.discardStashed(credentials);
+	}
+
+	private void check(Connection connection) throws SQLException {
+		try (Statement statement = connection.createStatement()) {
 			statement.setQueryTimeout((int) Math.max(1, this.settings.validationTimeout().toSeconds()));
 			statement.execute("SELECT 1");
+		}
+	}
+
+	private static void closeQuietly(Connection connection) {
+		try {
+			connection.close();
+		}
+		catch (SQLException ex) {
+			// Going away anyway.
 		}
 	}
 
@@ -234,9 +284,26 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 				// Order matters: HikariCP rejects a minimum idle above the maximum pool size.
 				config.setMaximumPoolSize(surged);
 				config.setMinimumIdle(surged);
+				fillNow();
 			}
 			this.surges++;
 			return this.restoredMaximumPoolSize;
+		}
+	}
+
+	/**
+	 * HikariCP fills the pool up to its minimum idle only when a connection closes (or on its
+	 * 30-second housekeeping): retire one idle old connection now, so that the surge opens its new
+	 * connections even when no borrower waits.
+	 */
+	private void fillNow() {
+		if (this.pool.getHikariPoolMXBean() instanceof HikariPool hikariPool) {
+			try {
+				this.pool.evictConnection(hikariPool.getConnection(1));
+			}
+			catch (SQLException ex) {
+				// Nothing idle: borrowers are waiting, and they make HikariCP open connections anyway.
+			}
 		}
 	}
 

@@ -25,6 +25,25 @@ public interface CredentialsTarget {
 	void validate(DatabaseCredentials candidate) throws Exception;
 
 	/**
+	 * Check that the database accepts new credentials, like {@link #validate}, and keep that
+	 * connection for the pool; until {@code deadline}, also open more connections with them ahead of
+	 * the switch, so the pool's next logins take them at once.
+	 * @param candidate the credentials
+	 * @param deadline until when to open more connections
+	 * @throws Exception when the database rejects the credentials or cannot be reached
+	 */
+	default void prepare(DatabaseCredentials candidate, Instant deadline) throws Exception {
+		validate(candidate);
+	}
+
+	/**
+	 * Close whatever was opened ahead of time with credentials that will not be used after all.
+	 * @param credentials the credentials
+	 */
+	default void discard(DatabaseCredentials credentials) {
+	}
+
+	/**
 	 * Return how long a switch may take before its old connections can go (a surge's wait for new
 	 * connections, the first sweeps), for planning rotations before one was measured.
 	 * @return the allowance

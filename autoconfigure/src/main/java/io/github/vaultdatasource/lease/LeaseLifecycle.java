@@ -209,7 +209,8 @@ public final class LeaseLifecycle {
 		if (validate) {
 			Instant validating = this.clock.instant();
 			try {
-				this.target.validate(issued.credentials());
+				// The connection that checks the credentials becomes the pool's first one.
+				this.target.prepare(issued.credentials(), validating);
 				this.validationLatency = smooth(this.validationLatency, since(validating));
 			}
 			catch (Exception ex) {
@@ -745,12 +746,16 @@ public final class LeaseLifecycle {
 		}
 		Instant validating = this.clock.instant();
 		try {
-			this.target.validate(next.credentials());
+			// Dead credentials serve nothing: switch as soon as the new ones are known to work.
+			// Otherwise open the new generation's connections while the old ones still serve.
+			this.target.prepare(next.credentials(),
+					previousDead ? validating : validating.plus(prepareTime(previous, validating)));
 		}
 		catch (Exception ex) {
 			this.counters.rotationFailed(reason);
 			failed(FailureKind.VALIDATION, previous,
 					"database did not accept new user '" + next.username() + "': " + describe(ex), reason, true);
+			this.target.discard(next.credentials());
 			revoke(next, RevocationTrigger.REJECTED);
 			retryRotation(reason, previousDead, true);
 			return;
@@ -758,6 +763,7 @@ public final class LeaseLifecycle {
 		Duration validation = since(validating);
 		this.validationLatency = smooth(this.validationLatency, validation);
 		if (this.phase != Phase.RUNNING) {
+			this.target.discard(next.credentials());
 			revoke(next, RevocationTrigger.SHUTDOWN);
 			return;
 		}
@@ -778,6 +784,7 @@ public final class LeaseLifecycle {
 			}
 			catch (RuntimeException installFailure) {
 				// The pool took neither: keep the old credentials and do not leave the new user behind.
+				this.target.discard(next.credentials());
 				revoke(next, RevocationTrigger.REJECTED);
 				installFailure.addSuppressed(ex);
 				throw installFailure;
@@ -804,6 +811,14 @@ public final class LeaseLifecycle {
 				issueTime, validation);
 		this.retiring.put(previous.leaseId(), retiring);
 		scheduleRetirement(retiring, Duration.ZERO);
+	}
+
+	// Opening connections ahead must leave most of the old lease's time to the switch and drain.
+	private Duration prepareTime(CredentialLease previous, Instant now) {
+		Duration share = previous.remaining(now).dividedBy(4);
+		Duration allowance = this.target.switchAllowance();
+		Duration time = (allowance.compareTo(share) < 0) ? allowance : share;
+		return time.isNegative() ? Duration.ZERO : time;
 	}
 
 	private void retryRotation(RotationReason reason, boolean previousDead, boolean validationFailed) {
