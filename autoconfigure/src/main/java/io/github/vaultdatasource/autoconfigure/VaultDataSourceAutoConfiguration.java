@@ -19,6 +19,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.vault.core.VaultTemplate;
 
 /**
@@ -65,7 +66,12 @@ public final class VaultDataSourceAutoConfiguration {
 	@Bean
 	VaultDataSourceRegistrar vaultDataSourceRegistrar(VaultDataSourceProperties properties,
 			VaultConnectionDetails connectionDetails, DatabaseSecretsClient client,
-			ObjectProvider<VaultTokenManager> tokenManager, ApplicationEventPublisher events, ManagedLeases leases) {
+			ObjectProvider<VaultTokenManager> tokenManager, ApplicationEventPublisher events, ManagedLeases leases,
+			Environment environment) {
+		StartupChecks.validate(properties);
+		StartupChecks.requireUri(environment);
+		StartupChecks.warnAboutUnknownProperties(environment);
+		StartupChecks.warnAboutIgnoredCredentials(environment, client.credentialsPath());
 		VaultTokenManager tokens = tokenManager.getIfAvailable();
 		return new VaultDataSourceRegistrar(properties, connectionDetails, client,
 				() -> tokens != null && tokens.invalidate(), events, leases, Clock.systemUTC());
