@@ -278,6 +278,8 @@ write_env() {
         VDS_PG_ADMIN_PASSWORD "$VDS_PG_ADMIN_PASSWORD" \
         VDS_DB_MOUNT "$VDS_DB_MOUNT" \
         VDS_DB_ROLE "$VDS_DB_ROLE" \
+        VDS_OWNER_ROLE "$VDS_OWNER_ROLE" \
+        VDS_MGMT_USER "$VDS_MGMT_USER" \
         VDS_STATE_DIR "$STATE"
     } >"$tmp"
   )

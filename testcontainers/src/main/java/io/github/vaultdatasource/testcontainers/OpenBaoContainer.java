@@ -23,7 +23,8 @@ import org.springframework.core.log.LogMessage;
  * An OpenBao (or HashiCorp Vault) dev server whose database secrets engine issues short-lived
  * users of a {@link PostgreSQLContainer} on the same {@link Network}, configured once both run:
  * in PostgreSQL, a management user ({@code CREATEROLE}, {@code NOINHERIT}) and an owner role the
- * issued users join and get all their table access from; in OpenBao, over the HTTP API,
+ * issued users join and get all their access from, the right to connect included (the database
+ * is closed to {@code PUBLIC}); in OpenBao, over the HTTP API,
  * {@code database/config} pointing at the PostgreSQL container's network alias,
  * {@code rotate-root} (so only OpenBao knows the management password), a role whose users expire
  * with {@code VALID UNTIL} and whose revocation ends their open sessions, and optionally an
@@ -230,7 +231,10 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 
 	/**
 	 * Replace the SQL that creates an issued user; OpenBao fills in {@code {{name}}},
-	 * {@code {{password}}} and {@code {{expiration}}}.
+	 * {@code {{password}}} and {@code {{expiration}}}. Only the owner role, the management user and
+	 * the container's user may connect to the database: a user that does not join the owner role
+	 * needs {@code GRANT CONNECT ON DATABASE "<db>" TO "{{name}}"} here, and the revocation
+	 * statements the matching {@code REVOKE} before {@code DROP ROLE}.
 	 * @param statements the statements
 	 * @return this container
 	 */
@@ -286,6 +290,10 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 
 	public Duration getMaxTtl() {
 		return this.maxTtl;
+	}
+
+	public String getManagementUser() {
+		return this.managementUser;
 	}
 
 	public String getOwnerRole() {

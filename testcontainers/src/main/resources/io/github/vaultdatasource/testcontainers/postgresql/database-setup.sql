@@ -4,7 +4,7 @@
 -- they fill in the @...@ names, and run one statement per line; lines starting with -- are comments.
 --
 -- The owner role owns the application's objects; every issued user is a member and gets all its
--- table access from it.
+-- access, the right to connect included, from it.
 DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '@owner_role@') THEN CREATE ROLE "@owner_role@" NOLOGIN; END IF; END $$;
 ALTER ROLE "@owner_role@" WITH NOLOGIN;
 -- OpenBao logs in as the management user (its password is set by the caller, then rotated by
@@ -15,9 +15,14 @@ ALTER ROLE "@management_user@" WITH LOGIN CREATEROLE NOINHERIT;
 -- lets it create users IN ROLE owner, and end the sessions of a user it revokes
 GRANT "@owner_role@" TO "@management_user@" WITH ADMIN OPTION;
 GRANT pg_signal_backend TO "@management_user@";
--- Issued users get CONNECT in the creation statements, which the management user can only grant
--- with grant option.
+-- Only the owner role's members, the management user and the administrator may connect. PUBLIC
+-- holds CONNECT on every new database: while it does, any login role of the server connects,
+-- and taking CONNECT or the owner role away from a user that still exists does not lock it out.
+-- The management user holds it with grant option for creation statements of your own that grant it.
+REVOKE CONNECT ON DATABASE "@database@" FROM PUBLIC;
+GRANT CONNECT ON DATABASE "@database@" TO "@owner_role@";
 GRANT CONNECT ON DATABASE "@database@" TO "@management_user@" WITH GRANT OPTION;
+GRANT CONNECT ON DATABASE "@database@" TO "@admin_user@";
 -- PostgreSQL 15 no longer lets every role create in schema public.
 GRANT USAGE, CREATE ON SCHEMA public TO "@owner_role@";
 -- The owner role may use the tables and sequences the administrator made, now and later.
