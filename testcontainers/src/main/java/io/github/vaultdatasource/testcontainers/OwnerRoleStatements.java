@@ -46,12 +46,20 @@ final class OwnerRoleStatements {
 	 */
 	void setUp(Connection connection, String managementPassword) throws SQLException {
 		try (Statement statement = connection.createStatement()) {
-			for (String sql : template("database-setup.sql")) {
+			for (String sql : setUpStatements()) {
 				statement.execute(sql);
 			}
 			statement.execute("ALTER ROLE \"" + this.names.get("management_user") + "\" WITH PASSWORD '"
 					+ managementPassword.replace("'", "''") + "'");
 		}
+	}
+
+	/**
+	 * Return the set-up statements {@link #setUp} runs, before the management user's password.
+	 * @return the statements
+	 */
+	List<String> setUpStatements() {
+		return template("database-setup.sql");
 	}
 
 	/**
