@@ -11,19 +11,24 @@ DEMO_SECONDS="${DEMO_SECONDS:-60}"
 DEMO_PORT="${DEMO_PORT:-18080}"
 DEMO_ROLE="${DEMO_ROLE:-demo}"
 
-scripts/services.sh up
+# The trap comes first: an `up` that fails half-way still has what it started stopped.
 app_pid=""
+tail_pid=""
 cleanup() {
   if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then kill "$app_pid" 2>/dev/null || true; fi
+  if [ -n "$tail_pid" ]; then kill "$tail_pid" 2>/dev/null || true; fi
   scripts/services.sh down --started || true
 }
 trap cleanup EXIT
+scripts/services.sh up
 # shellcheck source=/dev/null
 . "${VDS_STATE_DIR:-.vds}/env"
 scripts/services.sh role "$DEMO_ROLE" 4s 12s owner-session
 
+# package, not install: the reactor resolves the starter and autoconfigure jars it just built, and
+# the local Maven repository keeps whatever SNAPSHOT jars it had.
 echo "[demo] building the sample app"
-mvn -B -ntp -q install -DskipTests
+mvn -B -ntp -q package -DskipTests -pl sample-app -am
 
 log="${VDS_STATE_DIR:-.vds}/demo.log"
 echo "[demo] starting the sample app for ${DEMO_SECONDS}s (log: $log)"
@@ -60,11 +65,13 @@ wait "$app_pid" || true
 app_pid=""
 sleep 1
 kill "$tail_pid" 2>/dev/null || true
+tail_pid=""
 
 summary=$(grep -E '^DEMO-SUMMARY' "$log" | tail -1)
 revoked=$(grep -c '^DEMO-REVOKED-ON-SHUTDOWN' "$log" || true)
-left=$(PGPASSWORD="$VDS_PG_ADMIN_PASSWORD" psql -h 127.0.0.1 -p "$VDS_PG_PORT" -U "$VDS_PG_ADMIN_USER" -d "$VDS_DB" -Atc \
-  "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'v-token-${DEMO_ROLE}-%'")
+# The psql of the PostgreSQL that services.sh runs, not whichever one is first on PATH (if any).
+roles_left=$(PGPASSWORD="$VDS_PG_ADMIN_PASSWORD" "$VDS_PG_BIN/psql" -X -h 127.0.0.1 -p "$VDS_PG_PORT" \
+  -U "$VDS_PG_ADMIN_USER" -d "$VDS_DB" -Atc "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'v-token-${DEMO_ROLE}-%'")
 get() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$summary"; }
 
 echo
@@ -75,9 +82,9 @@ printf '  renewals                        %s\n' "$(get renewals)"
 printf '  rotations                       %s\n' "$(get rotations)"
 printf '  database users that served      %s\n' "$(get users)"
 printf '  lease revoked on shutdown       %s\n' "$([ "$revoked" -ge 1 ] && echo yes || echo NO)"
-printf '  v-token-%s-… roles left    %s\n' "$DEMO_ROLE" "$left"
+printf '  v-token-%s-… roles left    %s\n' "$DEMO_ROLE" "$roles_left"
 echo "================================================================"
-if [ -z "$summary" ] || [ "$(get failed)" != 0 ] || [ "$left" != 0 ] || [ "$revoked" -lt 1 ]; then
+if [ -z "$summary" ] || [ "$(get failed)" != 0 ] || [ "$roles_left" != 0 ] || [ "$revoked" -lt 1 ]; then
   echo "[demo] FAILED: see $log"
   exit 1
 fi

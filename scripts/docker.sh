@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A Docker engine and local stand-in images for the Testcontainers tests, on machines with no
-# engine and no reachable registry (see DESIGN.md "Docker and Testcontainers on these machines").
+# engine and no reachable registry (docs/testing.md, "Running this project's own container tests").
 #
 #   scripts/docker.sh up       install docker.io/debootstrap if missing, start dockerd if no engine
 #                              answers, build the local images that are missing or out of date
@@ -20,7 +20,8 @@ DOCKERD_LOG="$DOCKER_STATE/dockerd.log"
 DOCKER_TIMINGS="$DOCKER_STATE/timings.log"
 DOCKER_ENV_FILE="$STATE/docker.env"
 DOCKER_SOCKET="unix:///var/run/docker.sock"
-# Without --bip, Testcontainers (seeing /.dockerenv here) finds no bridge gateway and hangs.
+# Where /.dockerenv exists (the tests run inside a container), Testcontainers looks for the bridge's
+# gateway; a dockerd started without --bip there offers none, and Testcontainers hangs.
 DOCKERD_BIP="172.17.0.1/16"
 
 VDS_BASE_IMAGE="${VDS_BASE_IMAGE:-vds-local/debian:bookworm-minbase}"
@@ -29,7 +30,8 @@ VDS_OPENBAO_IMAGE="${VDS_OPENBAO_IMAGE:-vds-local/openbao:$VDS_BAO_VERSION}"
 HASH_LABEL="io.github.vaultdatasource.build-hash"
 
 export DOCKER_HOST="${DOCKER_HOST:-$DOCKER_SOCKET}"
-# The 28.x client here has no buildx; the classic builder is what a 20.10 daemon offers anyway.
+# A docker client without the buildx plugin (Debian's docker.io ships none) cannot use BuildKit;
+# the classic builder works with every client and is all a 20.10 daemon (Debian 12's) offers anyway.
 export DOCKER_BUILDKIT=0
 
 engine_ok() { timeout 10 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; }

@@ -2,7 +2,7 @@
 # The settings below are used by the scripts that source this file.
 # shellcheck disable=SC2034
 # Shared helpers for the local dev/test services (OpenBao dev server + PostgreSQL).
-# Sourced by install.sh and services.sh; not meant to be executed directly.
+# Sourced by install.sh, services.sh and docker.sh; not meant to be executed directly.
 
 # Resolve the repo root from this file's location so scripts work from any cwd.
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +18,7 @@ VDS_BAO_VERSION="2.7.2"
 VDS_PG_ADMIN_USER="vds_admin"
 VDS_PG_ADMIN_PASSWORD="vds-admin-pw"
 VDS_MGMT_USER="vault_mgmt"
+VDS_OWNER_ROLE="app_owner"
 VDS_MGMT_INITIAL_PASSWORD="vault-mgmt-initial"
 VDS_DB_MOUNT="database"
 VDS_DB_ROLE="app"
@@ -84,7 +85,8 @@ find_pg_bin() {
 
 # pid_alive PID [COMM]: true if the process exists and is not a zombie (and, if given, its
 # command name matches), so a recycled pid of an unrelated process is not mistaken for ours.
-# Zombies matter here: this machine's pid 1 reaps orphans late, and kill -0 succeeds on them.
+# Zombies matter where pid 1 is no init that reaps orphans promptly (a container's entrypoint, for
+# one): our services are orphans once their starter exits, and kill -0 succeeds on a zombie.
 pid_alive() {
   local pid="${1:-}" comm="${2:-}" stat
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1

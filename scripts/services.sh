@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Local dev/test services: a real PostgreSQL and a real OpenBao dev server, wired together
-# through OpenBao's database secrets engine (see docs / DESIGN.md "The real environment").
+# through OpenBao's database secrets engine the way docs/getting-started.md sets them up by hand.
+# The PostgreSQL statements (database set-up, the role's creation and revocation) are the templates
+# OpenBaoContainer uses too, read from $SQL_TEMPLATES below.
 #
 #   scripts/services.sh up               install if missing, start what is not running, configure
 #   scripts/services.sh down [--purge]   stop only our recorded processes (--purge: delete state)
@@ -30,6 +32,35 @@ json_str() {
   s="${s//\"/\\\"}"
   s="${s//$'\n'/\\n}"
   printf '"%s"' "$s"
+}
+
+# JSON array of string literals, one per line of $1 (each a statement).
+json_lines() {
+  local line sep="" out="["
+  while IFS= read -r line; do
+    out+="$sep$(json_str "$line")"
+    sep=","
+  done <<<"$1"
+  printf '%s]' "$out"
+}
+
+# The owner-role SQL shared with OpenBaoContainer: the testcontainers jar carries these files.
+SQL_TEMPLATES="$REPO/testcontainers/src/main/resources/io/github/vaultdatasource/testcontainers/postgresql"
+
+# sql_template FILE: the template's statements, one per line, with our names in place of its
+# @...@ placeholders ({{...}} ones are OpenBao's). Comment and blank lines are left out.
+sql_template() {
+  local file="$SQL_TEMPLATES/$1" line
+  [[ -f "$file" ]] || die "missing SQL template $file"
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^[[:space:]]*(--|$) ]] && continue
+    line="${line//@database@/$VDS_DB}"
+    line="${line//@owner_role@/$VDS_OWNER_ROLE}"
+    line="${line//@management_user@/$VDS_MGMT_USER}"
+    line="${line//@admin_user@/$VDS_PG_ADMIN_USER}"
+    [[ ! "$line" =~ @[a-z_]+@ ]] || die "unknown placeholder in $file: $line"
+    printf '%s\n' "$line"
+  done <"$file"
 }
 
 # bao_api METHOD PATH [JSON]: calls the OpenBao HTTP API with the root token.
@@ -111,53 +142,31 @@ start_pg() {
   wait_for 10 "PostgreSQL ready" pg_ready || die "PostgreSQL not ready (log: $PG_LOG)"
 }
 
-# Idempotent: database, roles, table and the grants vault_mgmt must be able to pass on.
-# vault_mgmt's password is set only when the role is created; configure_bao resets it.
+# Idempotent: the database, our administrator, the table the library's own tests query, and the
+# shared set-up (owner role, vault_mgmt, who may connect, schema grants). vault_mgmt's password is
+# set by configure_bao, which OpenBao then rotates.
 setup_pg_objects() {
+  local setup
+  setup="$(sql_template database-setup.sql)" || die "could not read the database set-up SQL"
   pg_sql postgres <<SQL
 SET client_min_messages = warning; -- hide "already exists" notices of the idempotent steps
 SELECT 'CREATE DATABASE $VDS_DB' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$VDS_DB')\gexec
-DO \$\$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$VDS_PG_ADMIN_USER') THEN
-    CREATE ROLE $VDS_PG_ADMIN_USER;
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$VDS_MGMT_USER') THEN
-    CREATE ROLE $VDS_MGMT_USER PASSWORD '$VDS_MGMT_INITIAL_PASSWORD';
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_owner') THEN
-    CREATE ROLE app_owner;
-  END IF;
-END
-\$\$;
+DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$VDS_PG_ADMIN_USER') THEN CREATE ROLE $VDS_PG_ADMIN_USER; END IF; END \$\$;
 ALTER ROLE $VDS_PG_ADMIN_USER WITH SUPERUSER LOGIN PASSWORD '$VDS_PG_ADMIN_PASSWORD';
--- NOINHERIT: as a member of app_owner (the tables' owner) vault_mgmt would otherwise act AS the
--- owner in "REVOKE ALL ..." and miss the grants it made itself, so DROP ROLE on revocation fails.
-ALTER ROLE $VDS_MGMT_USER WITH LOGIN CREATEROLE NOINHERIT;
-ALTER ROLE app_owner WITH NOLOGIN;
--- lets vault_mgmt create users "IN ROLE app_owner" (stable owner of the app's objects)
-GRANT app_owner TO $VDS_MGMT_USER WITH ADMIN OPTION;
--- lets vault_mgmt end the sessions of a user it revokes
-GRANT pg_signal_backend TO $VDS_MGMT_USER;
 SQL
+  # items first, so that the set-up's grants on ALL TABLES cover it; then the owner role owns it.
   pg_sql "$VDS_DB" <<SQL
 SET client_min_messages = warning;
--- PostgreSQL 15 no longer lets every role create in schema public
-GRANT CREATE ON SCHEMA public TO app_owner;
 CREATE TABLE IF NOT EXISTS items (
   id bigserial PRIMARY KEY,
   name text NOT NULL,
   created_at timestamptz DEFAULT now()
 );
-ALTER TABLE items OWNER TO app_owner;
 INSERT INTO items (name)
   SELECT n FROM unnest(ARRAY['alpha', 'beta', 'gamma']) AS n
   WHERE NOT EXISTS (SELECT FROM items);
--- vault_mgmt can only grant to dynamic users what it holds WITH GRANT OPTION
-GRANT CONNECT ON DATABASE $VDS_DB TO $VDS_MGMT_USER WITH GRANT OPTION;
-GRANT USAGE ON SCHEMA public TO $VDS_MGMT_USER WITH GRANT OPTION;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO $VDS_MGMT_USER WITH GRANT OPTION;
-GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO $VDS_MGMT_USER WITH GRANT OPTION;
+$setup
+ALTER TABLE items OWNER TO $VDS_OWNER_ROLE;
 SQL
 }
 
@@ -206,35 +215,23 @@ stop_bao() {
 }
 
 # create_role NAME DEFAULT_TTL MAX_TTL [owner-session]: (re)defines a dynamic-credentials role on
-# our database. Dynamic users join app_owner, so they can use whatever the stable owner role owns.
-# With owner-session their sessions also act as app_owner (SET role), so whatever they create
-# (Flyway migrations) is owned by app_owner and DROP ROLE on revocation never meets owned objects.
+# our database, with the statements of the shared templates: users join the owner role and get all
+# their access from it; with owner-session their sessions also act as the owner role, so whatever
+# they create (Flyway migrations) is the owner's and DROP ROLE on revocation never meets owned
+# objects. Revocation ends the user's sessions and drops it.
 create_role() {
   local name="$1" dttl="$2" mttl="$3" mode="${4:-}" creation revocation
   [[ "$name" =~ ^[A-Za-z0-9_-]+$ ]] || die "bad role name: $name"
-  # Table privileges come from app_owner membership, not from grants on ALL TABLES: such grants
-  # would fail (and so would issuing and revoking) as soon as the app creates a table vault_mgmt
-  # holds nothing on, such as Flyway's history table.
-  creation="CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' IN ROLE app_owner;"
-  creation+=" GRANT CONNECT ON DATABASE $VDS_DB TO \"{{name}}\";"
+  creation="$(sql_template role-creation.sql)" || die "could not read the creation SQL"
   case "$mode" in
     "") ;;
-    owner-session) creation+=" ALTER ROLE \"{{name}}\" SET role = 'app_owner';" ;;
+    owner-session) creation+=$'\n'"$(sql_template role-owner-session.sql)" || die "could not read the owner-session SQL" ;;
     *) die "unknown role mode: $mode (expected owner-session)" ;;
   esac
-  # Sessions still open under a revoked user end with it (vault-datasource has closed its own by
-  # then); an owner-session user's open sessions would otherwise keep acting as app_owner.
-  # vault_mgmt is NOINHERIT, so it must take pg_signal_backend to use it: PostgreSQL 15 refuses a
-  # plain pg_terminate_backend, and the whole revocation fails whenever a session is still open.
-  # SET LOCAL ends with the transaction OpenBao runs the statements in.
-  revocation="REVOKE CONNECT ON DATABASE $VDS_DB FROM \"{{name}}\";"
-  revocation+=" SET LOCAL ROLE pg_signal_backend;"
-  revocation+=" SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';"
-  revocation+=" RESET ROLE;"
-  revocation+=" DROP ROLE IF EXISTS \"{{name}}\";"
+  revocation="$(sql_template role-revocation.sql)" || die "could not read the revocation SQL"
   bao_must POST "$VDS_DB_MOUNT/roles/$name" "{\"db_name\":$(json_str "$VDS_DB"),\
-\"creation_statements\":[$(json_str "$creation")],\
-\"revocation_statements\":[$(json_str "$revocation")],\
+\"creation_statements\":$(json_lines "$creation"),\
+\"revocation_statements\":$(json_lines "$revocation"),\
 \"default_ttl\":$(json_str "$dttl"),\"max_ttl\":$(json_str "$mttl")}"
   log "role $VDS_DB_MOUNT/roles/$name: default_ttl=$dttl max_ttl=$mttl${mode:+ ($mode)}"
 }
@@ -284,6 +281,8 @@ write_env() {
         VDS_PG_ADMIN_PASSWORD "$VDS_PG_ADMIN_PASSWORD" \
         VDS_DB_MOUNT "$VDS_DB_MOUNT" \
         VDS_DB_ROLE "$VDS_DB_ROLE" \
+        VDS_OWNER_ROLE "$VDS_OWNER_ROLE" \
+        VDS_MGMT_USER "$VDS_MGMT_USER" \
         VDS_STATE_DIR "$STATE"
     } >"$tmp"
   )

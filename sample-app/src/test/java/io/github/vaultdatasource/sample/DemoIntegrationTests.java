@@ -9,6 +9,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The demo's core path, as {@code scripts/demo.sh} runs it (short leases, an owner-session role,
@@ -17,22 +18,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class DemoIntegrationTests {
 
-	private final VaultTestEnvironment env = VaultTestEnvironment.get();
-
 	@Test
-	void trafficKeepsFlowingThroughRotationsAndNothingIsLeftBehind() throws InterruptedException {
-		String role = VaultTestEnvironment.uniqueName("dem").substring(0, 8);
-		this.env.createOwnerSessionRole(role, "4s", "10s");
+	void trafficKeepsFlowingThroughRotationsAndNothingIsLeftBehind() {
+		String role = SampleServers.roleName("dem");
+		SampleServers.createRole(role, "4s", "10s");
 		DemoTraffic traffic;
-		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(SampleApplication.class).run(
-				"--server.port=0", "--sample.traffic.enabled=true", "--vault.uri=" + this.env.vaultAddress(),
-				"--vault.token=" + this.env.rootToken(), "--vault.database.role=" + role,
-				"--spring.datasource.url=" + this.env.jdbcUrl())) {
-			traffic = context.getBean(DemoTraffic.class);
-			long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
-			while ((traffic.rotations() < 2 || traffic.users() < 2) && System.nanoTime() < deadline) {
-				Thread.sleep(500);
-			}
+		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(SampleApplication.class)
+			.run(concat(SampleServers.arguments(role), "--server.port=0", "--sample.traffic.enabled=true"))) {
+			DemoTraffic running = context.getBean(DemoTraffic.class);
+			traffic = running;
+			// On a timeout the app's own summary line, printed as it stops, shows how far it got.
+			await("two rotations and two database users serving the traffic").atMost(Duration.ofSeconds(40))
+				.pollInterval(Duration.ofMillis(500))
+				.until(() -> running.rotations() >= 2 && running.users() >= 2);
 		}
 		System.out.println(traffic.summary());
 		assertThat(traffic.requests()).isPositive();
@@ -40,7 +38,14 @@ class DemoIntegrationTests {
 		assertThat(traffic.rotations()).isGreaterThanOrEqualTo(2);
 		assertThat(traffic.users()).isGreaterThanOrEqualTo(2);
 		assertThat(traffic.revokedOnShutdown()).isTrue();
-		assertThat(this.env.databaseRoles("v-token-" + role)).isEmpty();
+		assertThat(VaultTestEnvironment.get().databaseRoles("v-token-" + role)).isEmpty();
+	}
+
+	private static String[] concat(String[] first, String... more) {
+		String[] all = new String[first.length + more.length];
+		System.arraycopy(first, 0, all, 0, first.length);
+		System.arraycopy(more, 0, all, first.length, more.length);
+		return all;
 	}
 
 }

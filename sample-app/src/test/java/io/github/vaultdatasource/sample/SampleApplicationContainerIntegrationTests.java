@@ -17,6 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.stream.IntStream;
 
 import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.LeaseStatus;
@@ -53,6 +55,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.test.annotation.DirtiesContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The sample app over HTTP with its PostgreSQL and OpenBao in containers, wired by
@@ -85,6 +88,8 @@ class SampleApplicationContainerIntegrationTests {
 	static final OpenBaoContainer openBao = new OpenBaoContainer(TestImages.openBao()).withDatabase(postgres)
 		.withOwnerSession()
 		.withTtl(Duration.ofSeconds(5), Duration.ofSeconds(12));
+
+	private static final int WORKERS = 4;
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
@@ -125,7 +130,8 @@ class SampleApplicationContainerIntegrationTests {
 		AtomicBoolean stop = new AtomicBoolean();
 		List<Thread> threads = new ArrayList<>();
 		long started = System.nanoTime();
-		for (int i = 0; i < 4; i++) {
+		AtomicLongArray rounds = new AtomicLongArray(WORKERS);
+		for (int i = 0; i < WORKERS; i++) {
 			int worker = i;
 			Thread thread = new Thread(() -> {
 				long n = 0;
@@ -146,25 +152,33 @@ class SampleApplicationContainerIntegrationTests {
 							.incrementAndGet();
 						actingAs.add(me.path("actingAs").asString());
 					}
+					rounds.incrementAndGet(worker);
 				}
 			}, "traffic-" + i);
 			threads.add(thread);
 			thread.start();
 		}
-		// Until the traffic has seen a rotation and the user it replaced is gone, then a little longer.
-		long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-		while (servedBy.size() < 2 && System.nanoTime() < deadline) {
-			Thread.sleep(100);
+		// Until the traffic has seen a rotation and the user it replaced is gone, then until every
+		// worker has served a whole round of requests begun after that.
+		Set<String> replaced = new TreeSet<>();
+		try {
+			await("traffic served by a second user").atMost(Duration.ofSeconds(60)).until(() -> servedBy.size() >= 2);
+			replaced.addAll(servedBy.keySet());
+			replaced.remove(lifecycle.status().username());
+			await("replaced users dropped").atMost(Duration.ofSeconds(30))
+				.until(() -> Collections.disjoint(replaced, ContainerDatabase.roles(postgres)));
+			long[] roundsAtDrop = new long[WORKERS];
+			for (int i = 0; i < WORKERS; i++) {
+				roundsAtDrop[i] = rounds.get(i);
+			}
+			await("a whole round per worker after the drop").atMost(Duration.ofSeconds(30))
+				.until(() -> IntStream.range(0, WORKERS).allMatch((i) -> rounds.get(i) >= roundsAtDrop[i] + 2));
 		}
-		Set<String> replaced = new TreeSet<>(servedBy.keySet());
-		replaced.remove(lifecycle.status().username());
-		while (!Collections.disjoint(replaced, ContainerDatabase.roles(postgres)) && System.nanoTime() < deadline) {
-			Thread.sleep(200);
-		}
-		Thread.sleep(1000);
-		stop.set(true);
-		for (Thread thread : threads) {
-			thread.join(Duration.ofSeconds(40).toMillis());
+		finally {
+			stop.set(true);
+			for (Thread thread : threads) {
+				thread.join(Duration.ofSeconds(40).toMillis());
+			}
 		}
 		LeaseStatus after = lifecycle.status();
 		long total = requests.values().stream().mapToLong(AtomicLong::get).sum();

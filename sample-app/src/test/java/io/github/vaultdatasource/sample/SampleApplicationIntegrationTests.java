@@ -7,7 +7,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -32,6 +31,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The sample app over HTTP against the real OpenBao and PostgreSQL, with leases of 5 s (12 s max)
@@ -46,7 +46,7 @@ class SampleApplicationIntegrationTests {
 
 	private static final VaultTestEnvironment env = VaultTestEnvironment.get();
 
-	private static final String ROLE = VaultTestEnvironment.uniqueName("sam").substring(0, 8);
+	private static final String ROLE = SampleServers.roleName("sam");
 
 	private static final Pattern ROTATIONS = Pattern
 		.compile("vault_datasource_lease_rotations_total\\{datasource=\"dataSource\",outcome=\"success\",reason=\"[a-z-]+\"} ([0-9.]+)");
@@ -61,14 +61,10 @@ class SampleApplicationIntegrationTests {
 
 	@DynamicPropertySource
 	static void vault(DynamicPropertyRegistry registry) {
-		env.createOwnerSessionRole(ROLE, "5s", "12s");
-		registry.add("vault.uri", env::vaultAddress);
-		registry.add("vault.token", env::rootToken);
-		registry.add("vault.database.role", () -> ROLE);
+		SampleServers.register(registry, ROLE, "5s", "12s");
 		registry.add("vault.read-timeout", () -> "3s");
 		registry.add("vault.connection-timeout", () -> "1s");
 		registry.add("vault.health.expiry-threshold", () -> "1h");
-		registry.add("spring.datasource.url", env::jdbcUrl);
 	}
 
 	private SampleHttp http() {
@@ -128,8 +124,8 @@ class SampleApplicationIntegrationTests {
 				"vault_datasource_credentials_issue_seconds_count{datasource=\"dataSource\"}", "hikaricp_connections{");
 
 		long rotationsBefore = before.get("rotations").asLong();
-		awaitTrue(Duration.ofSeconds(30), () -> http().getJson("/actuator/vaultleases")
-			.at("/leases/dataSource/rotations").asLong() > rotationsBefore);
+		await("a rotation").atMost(Duration.ofSeconds(30))
+			.until(() -> http().getJson("/actuator/vaultleases").at("/leases/dataSource/rotations").asLong() > rotationsBefore);
 
 		JsonNode after = http().getJson("/actuator/vaultleases").at("/leases/dataSource");
 		System.out.println("vaultleases after a rotation: " + after);
@@ -158,8 +154,8 @@ class SampleApplicationIntegrationTests {
 		String during;
 		env.run("kill", "-STOP", pid);
 		try {
-			awaitTrue(Duration.ofSeconds(20), () -> !"UP"
-				.equals(http().getJson("/actuator/health").at("/components/vaultLeases/status").asString()));
+			await("vaultLeases no longer UP").atMost(Duration.ofSeconds(20))
+				.until(() -> !"UP".equals(http().getJson("/actuator/health").at("/components/vaultLeases/status").asString()));
 			HttpResponse<String> health = http().get("/actuator/health");
 			during = health.body();
 			System.out.println("health during the Vault outage: " + during);
@@ -173,8 +169,8 @@ class SampleApplicationIntegrationTests {
 		finally {
 			env.run("kill", "-CONT", pid);
 		}
-		awaitTrue(Duration.ofSeconds(30), () -> "UP"
-			.equals(http().getJson("/actuator/health").at("/components/vaultLeases/status").asString()));
+		await("vaultLeases UP again").atMost(Duration.ofSeconds(30))
+			.until(() -> "UP".equals(http().getJson("/actuator/health").at("/components/vaultLeases/status").asString()));
 		assertThat(http().get("/api/whoami").statusCode()).isEqualTo(200);
 		assertLogsHoldNoSecret(output, "failed for data source 'dataSource'");
 	}
@@ -195,7 +191,8 @@ class SampleApplicationIntegrationTests {
 
 	private void assertLogsHoldNoSecret(CapturedOutput output, String expectedLine) {
 		// A rotation is logged once the old lease is revoked, a little after the switch the test saw.
-		awaitTrue(Duration.ofSeconds(15), () -> output.getAll().contains(expectedLine));
+		await("log line '" + expectedLine + "'").atMost(Duration.ofSeconds(15))
+			.until(() -> output.getAll().contains(expectedLine));
 		String logs = output.getAll();
 		this.leaseSecrets.all().forEach((secret) -> assertThat(logs).doesNotContain(secret));
 		assertThat(logs).doesNotContain(env.rootToken());
@@ -208,20 +205,6 @@ class SampleApplicationIntegrationTests {
 			total += Double.parseDouble(matcher.group(1));
 		}
 		return total;
-	}
-
-	private static void awaitTrue(Duration timeout, BooleanSupplier condition) {
-		Instant deadline = Instant.now().plus(timeout);
-		while (!condition.getAsBoolean()) {
-			assertThat(Instant.now()).as("condition met within " + timeout).isBefore(deadline);
-			try {
-				Thread.sleep(200);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				throw new IllegalStateException(ex);
-			}
-		}
 	}
 
 	@TestConfiguration(proxyBeanMethods = false)

@@ -1,19 +1,9 @@
 package io.github.vaultdatasource.testcontainers;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import com.github.dockerjava.api.command.InspectContainerResponse;
@@ -26,23 +16,27 @@ import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 import org.testcontainers.utility.DockerImageName;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.core.log.LogMessage;
 
 /**
  * An OpenBao (or HashiCorp Vault) dev server whose database secrets engine issues short-lived
- * users of a {@link PostgreSQLContainer} on the same {@link Network}, configured over the HTTP API
- * once both run: a management user in PostgreSQL ({@code CREATEROLE}, {@code NOINHERIT}), an owner
- * role the issued users join and get all their table access from, {@code database/config} pointing
- * at the PostgreSQL container's network alias, {@code rotate-root} (so only OpenBao knows the
- * management password), a role whose users expire with {@code VALID UNTIL} and whose revocation
- * ends their open sessions, and optionally an AppRole login limited to that role.
+ * users of a {@link PostgreSQLContainer} on the same {@link Network}, configured once both run:
+ * in PostgreSQL, a management user ({@code CREATEROLE}, {@code NOINHERIT}) and an owner role the
+ * issued users join and get all their access from, the right to connect included (the database
+ * is closed to {@code PUBLIC}); in OpenBao, over the HTTP API,
+ * {@code database/config} pointing at the PostgreSQL container's network alias,
+ * {@code rotate-root} (so only OpenBao knows the management password), a role whose users expire
+ * with {@code VALID UNTIL} and whose revocation ends their open sessions, and optionally an
+ * AppRole login limited to that role.
  * <p>
- * Use it with {@code @ServiceConnection} to give an application's vault-datasource its address,
- * login, mount and role. Configured only over the HTTP API both servers speak, so that the
- * {@code openbao/openbao} and {@code hashicorp/vault} images can serve; this project's tests have
- * run it only on a local stand-in for the OpenBao image (no registry is reachable where they run).
+ * The PostgreSQL statements are templates in
+ * {@code io/github/vaultdatasource/testcontainers/postgresql/}, which {@code scripts/services.sh}
+ * reads too. Use the container with {@code @ServiceConnection} to give an application's
+ * vault-datasource its address, login, mount and role. Configured only over the HTTP API both
+ * servers speak, so that the {@code openbao/openbao} and {@code hashicorp/vault} images can serve;
+ * this project's tests have run it only on a local stand-in for the OpenBao image (no registry is
+ * reachable where they run).
  */
 public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 
@@ -67,8 +61,6 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 	public static final int PORT = 8200;
 
 	private static final Log logger = LogFactory.getLog(OpenBaoContainer.class);
-
-	private static final JsonMapper json = JsonMapper.builder().build();
 
 	private String rootToken = "vds-root-" + UUID.randomUUID();
 
@@ -97,6 +89,8 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 	private @Nullable String appRoleId;
 
 	private @Nullable String appRoleSecretId;
+
+	private @Nullable OpenBaoAdminClient admin;
 
 	/**
 	 * Create a container from the official OpenBao image at {@link #DEFAULT_TAG}.
@@ -237,7 +231,10 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 
 	/**
 	 * Replace the SQL that creates an issued user; OpenBao fills in {@code {{name}}},
-	 * {@code {{password}}} and {@code {{expiration}}}.
+	 * {@code {{password}}} and {@code {{expiration}}}. Only the owner role, the management user and
+	 * the container's user may connect to the database: a user that does not join the owner role
+	 * needs {@code GRANT CONNECT ON DATABASE "<db>" TO "{{name}}"} here, and the revocation
+	 * statements the matching {@code REVOKE} before {@code DROP ROLE}.
 	 * @param statements the statements
 	 * @return this container
 	 */
@@ -295,6 +292,10 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 		return this.maxTtl;
 	}
 
+	public String getManagementUser() {
+		return this.managementUser;
+	}
+
 	public String getOwnerRole() {
 		return this.ownerRole;
 	}
@@ -328,151 +329,51 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 	 * @return the lease ids
 	 */
 	public List<String> getLeaseIds() {
-		String prefix = this.databaseMount + "/creds/" + this.databaseRole + "/";
-		Answer answer = api("GET", "sys/leases/lookup/" + prefix + "?list=true", null);
-		if (answer.status() == 404) {
-			return List.of();
-		}
-		answer.expectSuccess("list the leases of " + prefix);
-		List<String> ids = new ArrayList<>();
-		answer.body().path("data").path("keys").forEach((key) -> ids.add(prefix + key.asString()));
-		return ids;
+		return admin().leaseIds(this.databaseMount + "/creds/" + this.databaseRole + "/");
 	}
 
 	@Override
 	protected void containerIsStarted(InspectContainerResponse containerInfo) {
+		// A restarted container has a new mapped port.
+		OpenBaoAdminClient admin = new OpenBaoAdminClient(getAddress(), this.rootToken);
+		this.admin = admin;
 		if (this.postgres != null) {
-			configureDatabase(this.postgres);
+			configureDatabase(this.postgres, admin);
 		}
 		if (this.appRole) {
-			configureAppRole();
+			OpenBaoAdminClient.AppRoleLogin login = admin.enableAppRole("vds-" + this.databaseRole,
+					this.databaseMount + "/creds/" + this.databaseRole);
+			this.appRoleId = login.roleId();
+			this.appRoleSecretId = login.secretId();
 		}
 	}
 
-	private void configureDatabase(PostgreSQLContainer postgres) {
+	private void configureDatabase(PostgreSQLContainer postgres, OpenBaoAdminClient admin) {
 		List<String> aliases = postgres.getNetworkAliases();
 		if (postgres.getNetwork() == null || !postgres.getNetwork().equals(getNetwork()) || aliases.isEmpty()) {
 			throw new IllegalStateException("OpenBao reaches PostgreSQL over a shared Network: start the "
 					+ "PostgreSQL container on the network given to withDatabase, with a network alias");
 		}
 		String database = postgres.getDatabaseName();
+		OwnerRoleStatements statements = new OwnerRoleStatements(database, this.ownerRole, this.managementUser,
+				postgres.getUsername());
 		String password = UUID.randomUUID().toString();
-		setUpDatabase(postgres, database, password);
-		api("POST", "sys/mounts/" + this.databaseMount, Map.of("type", "database"))
-			.expectSuccess("enable the database secrets engine at " + this.databaseMount);
-		Map<String, Object> config = new LinkedHashMap<>();
-		config.put("plugin_name", "postgresql-database-plugin");
-		config.put("allowed_roles", "*");
-		config.put("connection_url", "postgresql://{{username}}:{{password}}@" + aliases.get(0) + ":"
-				+ PostgreSQLContainer.POSTGRESQL_PORT + "/" + database + "?sslmode=disable");
-		config.put("username", this.managementUser);
-		config.put("password", password);
-		config.put("password_authentication", "scram-sha-256");
-		api("POST", this.databaseMount + "/config/" + database, config)
-			.expectSuccess("configure the connection to PostgreSQL");
-		// From here on only OpenBao knows the management user's password.
-		api("POST", this.databaseMount + "/rotate-root/" + database, null).expectSuccess("rotate-root");
-		Map<String, Object> role = new LinkedHashMap<>();
-		role.put("db_name", database);
-		role.put("creation_statements",
-				(this.creationStatements != null) ? this.creationStatements : defaultCreationStatements(database));
-		role.put("revocation_statements",
-				(this.revocationStatements != null) ? this.revocationStatements : defaultRevocationStatements(database));
-		role.put("default_ttl", this.defaultTtl.toSeconds() + "s");
-		role.put("max_ttl", this.maxTtl.toSeconds() + "s");
-		api("POST", this.databaseMount + "/roles/" + this.databaseRole, role)
-			.expectSuccess("create role " + this.databaseRole);
-		logger.info(LogMessage.format("OpenBao issues users of PostgreSQL database %s from %s/creds/%s "
-				+ "(default TTL %s, max TTL %s)", database, this.databaseMount, this.databaseRole, this.defaultTtl,
-				this.maxTtl));
-	}
-
-	/**
-	 * The management user may create users in the owner role and end their sessions
-	 * ({@code pg_signal_backend}); it does not inherit the owner role, so it holds no table access
-	 * of its own. Issued users get all their table access from the owner role: grants on
-	 * {@code ALL TABLES} in the creation statements would fail, and issuing with them, as soon as
-	 * the application created a table the management user holds nothing on (Flyway's history
-	 * table, for one). The owner role may create in {@code public} and use the tables and sequences
-	 * of the container's user, those the init script made and those made later. The management
-	 * user also holds those with grant option, for creation statements of your own that grant
-	 * them.
-	 */
-	private void setUpDatabase(PostgreSQLContainer postgres, String database, String password) {
-		String mgmt = quote(this.managementUser);
-		String owner = quote(this.ownerRole);
-		List<String> statements = List.of(
-				"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + this.ownerRole
-						+ "') THEN CREATE ROLE " + owner + " NOLOGIN; END IF; END $$",
-				"CREATE ROLE " + mgmt + " WITH LOGIN CREATEROLE NOINHERIT PASSWORD '" + password + "'",
-				"GRANT " + owner + " TO " + mgmt + " WITH ADMIN OPTION", "GRANT pg_signal_backend TO " + mgmt,
-				"GRANT CONNECT ON DATABASE " + quote(database) + " TO " + mgmt + " WITH GRANT OPTION",
-				"GRANT CREATE ON SCHEMA public TO " + owner,
-				"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + owner,
-				"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + owner,
-				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO " + owner,
-				"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO " + owner,
-				"GRANT USAGE ON SCHEMA public TO " + mgmt + " WITH GRANT OPTION",
-				"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + mgmt
-						+ " WITH GRANT OPTION",
-				"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO " + mgmt + " WITH GRANT OPTION");
-		try (Connection connection = postgres.createConnection(""); Statement statement = connection.createStatement()) {
-			for (String sql : statements) {
-				statement.execute(sql);
-			}
+		try (Connection connection = postgres.createConnection("")) {
+			statements.setUp(connection, password);
 		}
 		catch (SQLException ex) {
 			throw new IllegalStateException("Could not prepare PostgreSQL for OpenBao: " + ex.getMessage(), ex);
 		}
-	}
-
-	private List<String> defaultCreationStatements(String database) {
-		List<String> statements = new ArrayList<>();
-		statements.add("CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' "
-				+ "IN ROLE " + quote(this.ownerRole) + ";");
-		statements.add("GRANT CONNECT ON DATABASE " + quote(database) + " TO \"{{name}}\";");
-		if (this.ownerSession) {
-			statements.add("ALTER ROLE \"{{name}}\" SET role = '" + this.ownerRole + "';");
-		}
-		return statements;
-	}
-
-	/**
-	 * Ends the sessions still open under the user (vault-datasource has closed its own by then),
-	 * since an owner-session user's sessions would otherwise keep acting as the owner role, then
-	 * drops it. The management user does not inherit {@code pg_signal_backend} (it is
-	 * {@code NOINHERIT}; PostgreSQL 15 has no per-grant {@code INHERIT}), so it takes that role for
-	 * the one statement; OpenBao runs revocation statements in a transaction, which
-	 * {@code SET LOCAL} does not outlive.
-	 */
-	private static List<String> defaultRevocationStatements(String database) {
-		return List.of("REVOKE CONNECT ON DATABASE " + quote(database) + " FROM \"{{name}}\";",
-				"SET LOCAL ROLE pg_signal_backend;",
-				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';", "RESET ROLE;",
-				"DROP ROLE IF EXISTS \"{{name}}\";");
-	}
-
-	private void configureAppRole() {
-		String name = "vds-" + this.databaseRole;
-		String policy = String.join("\n",
-				"path \"" + this.databaseMount + "/creds/" + this.databaseRole + "\" { capabilities = [\"read\"] }",
-				"path \"sys/leases/renew\" { capabilities = [\"update\"] }",
-				"path \"sys/leases/revoke\" { capabilities = [\"update\"] }");
-		api("PUT", "sys/policies/acl/" + name, Map.of("policy", policy)).expectSuccess("create policy " + name);
-		api("POST", "sys/auth/approle", Map.of("type", "approle")).expectSuccess("enable AppRole");
-		api("POST", "auth/approle/role/" + name, Map.of("token_policies", List.of(name)))
-			.expectSuccess("create AppRole " + name);
-		this.appRoleId = api("GET", "auth/approle/role/" + name + "/role-id", null).expectSuccess("read role id")
-			.body()
-			.path("data")
-			.path("role_id")
-			.asString();
-		this.appRoleSecretId = api("POST", "auth/approle/role/" + name + "/secret-id", null)
-			.expectSuccess("create secret id")
-			.body()
-			.path("data")
-			.path("secret_id")
-			.asString();
+		admin.configureDatabase(this.databaseMount, database, "postgresql://{{username}}:{{password}}@"
+				+ aliases.get(0) + ":" + PostgreSQLContainer.POSTGRESQL_PORT + "/" + database + "?sslmode=disable",
+				this.managementUser, password);
+		admin.writeRole(this.databaseMount, this.databaseRole, database,
+				(this.creationStatements != null) ? this.creationStatements : statements.creation(this.ownerSession),
+				(this.revocationStatements != null) ? this.revocationStatements : statements.revocation(),
+				this.defaultTtl, this.maxTtl);
+		logger.info(LogMessage.format("OpenBao issues users of PostgreSQL database %s from %s/creds/%s "
+				+ "(default TTL %s, max TTL %s)", database, this.databaseMount, this.databaseRole, this.defaultTtl,
+				this.maxTtl));
 	}
 
 	/**
@@ -483,7 +384,7 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 	 * @return the status and JSON body
 	 */
 	public Answer api(String method, String path, @Nullable Object body) {
-		return apiAs(this.rootToken, method, path, body);
+		return admin().call(method, path, body);
 	}
 
 	/**
@@ -495,26 +396,15 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 	 * @return the status and JSON body
 	 */
 	public Answer apiAs(@Nullable String token, String method, String path, @Nullable Object body) {
-		try {
-			HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(getAddress() + "/v1/" + path))
-				.timeout(Duration.ofSeconds(30))
-				.method(method, (body != null) ? HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))
-						: HttpRequest.BodyPublishers.noBody());
-			if (token != null) {
-				request.header("X-Vault-Token", token);
-			}
-			HttpResponse<String> response = HttpClient.newHttpClient()
-				.send(request.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-			JsonNode parsed = response.body().isBlank() ? json.createObjectNode() : json.readTree(response.body());
-			return new Answer(method + " " + path, response.statusCode(), parsed);
+		return admin().call(token, method, path, body);
+	}
+
+	private OpenBaoAdminClient admin() {
+		if (this.admin == null) {
+			// getAddress() fails with Testcontainers' own message while the container is not running.
+			this.admin = new OpenBaoAdminClient(getAddress(), this.rootToken);
 		}
-		catch (IOException ex) {
-			throw new IllegalStateException("OpenBao API " + method + " " + path + " failed: " + ex.getMessage(), ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted calling OpenBao API " + method + " " + path, ex);
-		}
+		return this.admin;
 	}
 
 	private String requireAppRole(@Nullable String value) {
@@ -525,13 +415,6 @@ public class OpenBaoContainer extends GenericContainer<OpenBaoContainer> {
 			throw new IllegalStateException("The container has not started yet");
 		}
 		return value;
-	}
-
-	private static String quote(String identifier) {
-		if (!identifier.matches("[A-Za-z0-9_-]+")) {
-			throw new IllegalArgumentException("Unsupported PostgreSQL identifier: " + identifier);
-		}
-		return "\"" + identifier + "\"";
 	}
 
 	/**
