@@ -11,7 +11,8 @@
 #   scripts/services.sh role NAME DEFAULT_TTL MAX_TTL [owner-session]
 #                                            (re)define a database role, e.g. app 4s 12s; with
 #                                            owner-session its users' sessions act as app_owner
-#   scripts/services.sh restart-pg fast|immediate   restart PostgreSQL (fault tests)
+#   scripts/services.sh restart-pg fast|immediate [MAX_CONNECTIONS]
+#                                            restart PostgreSQL (fault tests; default 200 connections)
 #   scripts/services.sh restart-bao          restart OpenBao: the dev server loses every lease,
 #                                            then the engine and the default role are set up again
 #
@@ -409,12 +410,16 @@ cmd_role() {
 
 # Fault injection for the reliability tests: restart a service the way an operator or a crash would.
 cmd_restart_pg() {
-  local mode="${1:-fast}"
-  [[ "$mode" == fast || "$mode" == immediate ]] || die "usage: $0 restart-pg fast|immediate"
+  local mode="${1:-fast}" max="${2:-200}"
+  [[ "$mode" == fast || "$mode" == immediate ]] || die "usage: $0 restart-pg fast|immediate [MAX_CONNECTIONS]"
+  [[ "$max" =~ ^[0-9]+$ ]] || die "MAX_CONNECTIONS must be a number, was $max"
   resolve_bins
   pg_running || die "our PostgreSQL is not running (run '$0 up')"
-  log "restarting PostgreSQL (-m $mode)"
-  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -m "$mode" -w -t 30 restart </dev/null >/dev/null ||
+  log "restarting PostgreSQL (-m $mode, max_connections=$max)"
+  # -o replaces the options of the last start, so they are all given again.
+  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -m "$mode" -w -t 30 \
+    -o "-p $VDS_PG_PORT -k '$PG_SOCK' -c listen_addresses=127.0.0.1 -c max_connections=$max" \
+    restart </dev/null >/dev/null ||
     { tail -n 30 "$PG_LOG" >&2; die "PostgreSQL failed to restart (log: $PG_LOG)"; }
   wait_for 10 "PostgreSQL ready" pg_ready || die "PostgreSQL not ready (log: $PG_LOG)"
   pg_postmaster_pid >"$PG_PIDFILE"
@@ -444,7 +449,7 @@ main() {
     restart-bao) cmd_restart_bao "$@" ;;
     *)
       echo "usage: $0 up | down [--purge] | status | role NAME DEFAULT_TTL MAX_TTL [owner-session]" \
-        "| restart-pg fast|immediate | restart-bao" >&2
+        "| restart-pg fast|immediate [MAX_CONNECTIONS] | restart-bao" >&2
       exit 2
       ;;
   esac

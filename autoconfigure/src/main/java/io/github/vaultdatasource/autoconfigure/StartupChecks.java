@@ -134,8 +134,8 @@ final class StartupChecks {
 		}
 		for (String name : unknown) {
 			String suggestion = closest(name, known);
-			logger.warn(String.format("%s is not a vault-datasource property and is ignored%s.", name,
-					(suggestion != null) ? "; did you mean " + suggestion + "?" : ""));
+			logger.warn(String.format("%s is not a vault-datasource property and is ignored%s", name,
+					(suggestion != null) ? "; did you mean " + suggestion + "?" : "."));
 		}
 	}
 
@@ -146,8 +146,8 @@ final class StartupChecks {
 				.getResources("classpath*:META-INF/*spring-configuration-metadata.json");
 			for (Resource resource : resources) {
 				try (InputStream in = resource.getInputStream()) {
-					Matcher matcher = METADATA_NAME.matcher(StreamUtils.copyToString(in,
-							java.nio.charset.StandardCharsets.UTF_8));
+					Matcher matcher = METADATA_NAME.matcher(properties(StreamUtils.copyToString(in,
+							java.nio.charset.StandardCharsets.UTF_8)));
 					while (matcher.find()) {
 						names.add(matcher.group(1));
 					}
@@ -158,6 +158,20 @@ final class StartupChecks {
 			logger.debug("Could not read the configuration metadata", ex);
 		}
 		return names;
+	}
+
+	// The "properties" array only: "groups" name prefixes such as vault.lease, which are no property.
+	private static String properties(String metadata) {
+		int start = metadata.indexOf("\"properties\"");
+		if (start < 0) {
+			return "";
+		}
+		int end = metadata.indexOf("\"hints\"", start);
+		int groups = metadata.indexOf("\"groups\"", start);
+		if (groups >= 0 && (end < 0 || groups < end)) {
+			end = groups;
+		}
+		return (end < 0) ? metadata.substring(start) : metadata.substring(start, end);
 	}
 
 	private static boolean isKnown(String name, Set<String> known) {

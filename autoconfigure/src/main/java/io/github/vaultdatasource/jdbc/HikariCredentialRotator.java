@@ -68,6 +68,8 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 
 	private volatile boolean surgeRefused;
 
+	private final java.util.concurrent.atomic.AtomicBoolean refusalLogged = new java.util.concurrent.atomic.AtomicBoolean();
+
 	HikariCredentialRotator(HikariDataSource pool, CredentialTrackingDataSource connections,
 			RotationSettings settings) {
 		this.pool = pool;
@@ -100,7 +102,8 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		pool.setUsername(null);
 		pool.setPassword(null);
 		pool.setExceptionOverride(new CredentialRejectionDetector(existingOverride(pool),
-				settings.evictOnPermissionDenied(), () -> rotator.listener.permissionDenied()));
+				settings.evictOnPermissionDenied(), () -> rotator.listener.permissionDenied(),
+				() -> rotator.listener.sessionTerminated()));
 		return rotator;
 	}
 
@@ -165,6 +168,7 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	@Override
 	public void prepare(DatabaseCredentials candidate, Instant deadline) throws SQLException {
 		this.connections.discardStashed(null);
+		this.refusalLogged.set(false);
 		Connection first = this.connections.openDirect(candidate);
 		try {
 			check(first);
@@ -182,8 +186,13 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 				this.connections.stash(candidate, this.connections.openDirect(candidate), STASH_TIME);
 			}
 			catch (SQLException ex) {
-				// Say, too many connections: the pool opens the rest itself.
-				logger.debug("Opening a connection ahead of the switch failed: " + ex.getMessage());
+				if (CredentialTrackingDataSource.TOO_MANY_CONNECTIONS.equals(ex.getSQLState())) {
+					logRefusal();
+				}
+				else {
+					logger.debug("Opening a connection ahead of the switch failed: " + ex.getMessage());
+				}
+				// The pool opens the rest itself, as far as the database lets it.
 				return;
 			}
 		}
@@ -340,9 +349,32 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 			this.surgeRefused = true;
 			restoreSizes();
 		}
-		logger.warn(String.format("PostgreSQL refused connections of pool '%s' while it was growing for a credential "
-				+ "switch (SQLState 53300, too many connections); the switch continues without growing the pool. "
-				+ "Raise max_connections or set vault.rotation.surge=false.", this.pool.getPoolName()));
+		logRefusal();
+	}
+
+	// Once per switch, whether the refusal came while opening ahead or while the pool grew.
+	private void logRefusal() {
+		if (this.refusalLogged.compareAndSet(false, true)) {
+			logger.warn(String.format("PostgreSQL refused connections of pool '%s' while it was growing for a "
+					+ "credential switch (SQLState 53300, too many connections); the switch continues without "
+					+ "growing the pool further. Raise max_connections or set vault.rotation.surge=false.",
+					this.pool.getPoolName()));
+		}
+	}
+
+	@Override
+	public boolean userExists(String username) {
+		try (Connection connection = this.pool.getConnection();
+				java.sql.PreparedStatement statement = connection
+					.prepareStatement("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ?")) {
+			statement.setString(1, username);
+			try (java.sql.ResultSet rows = statement.executeQuery()) {
+				return rows.next();
+			}
+		}
+		catch (SQLException | RuntimeException ex) {
+			return false;
+		}
 	}
 
 	private void restoreSizes() {
@@ -420,6 +452,14 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		 * connection, and so which credentials, HikariCP does not say.
 		 */
 		void permissionDenied();
+
+		/**
+		 * A pooled connection's session was ended by an administrator (SQLState 57P01), as a
+		 * revocation ends the revoked user's sessions, or a database shutdown all of them.
+		 */
+		default void sessionTerminated() {
+			permissionDenied();
+		}
 
 	}
 

@@ -53,6 +53,15 @@ public interface CredentialsTarget {
 	}
 
 	/**
+	 * Return whether a database user still exists, asked through the pool.
+	 * @param username the user
+	 * @return whether it exists; {@code false} when that cannot be told
+	 */
+	default boolean userExists(String username) {
+		return false;
+	}
+
+	/**
 	 * Return how long the pool keeps a connection at most, when it has such a limit.
 	 * @return the maximum connection lifetime, {@code null} when unknown or unlimited
 	 */

@@ -70,6 +70,12 @@ public final class LeaseLifecycle {
 
 	private static final Duration LEAST_DRAIN = Duration.ofMillis(100);
 
+	private static final Duration LEAST_MARGIN = Duration.ofMillis(50);
+
+	private static final Duration ORPHAN_CHECK_DELAY = Duration.ofSeconds(5);
+
+	private static final Duration LONGEST_MARGIN = Duration.ofSeconds(1);
+
 	private static final double SMOOTHING = 0.3;
 
 	private static final Set<String> REJECTIONS = Set.of("28P01", "28000", "42501");
@@ -100,6 +106,9 @@ public final class LeaseLifecycle {
 	private final Map<String, CredentialLease> held = new ConcurrentHashMap<>();
 
 	private final Map<String, RetiringLease> retiring = new ConcurrentHashMap<>();
+
+	// Leases renewed on the retire strand while being rotated away from, by lease id.
+	private final Map<String, CredentialLease> keptAlive = new ConcurrentHashMap<>();
 
 	private final AtomicInteger consecutiveFailures = new AtomicInteger();
 
@@ -717,6 +726,9 @@ public final class LeaseLifecycle {
 			// Revoked or refused while still valid; an expired lease reports as expired.
 			this.currentDead = true;
 		}
+		if (!previousDead && needsKeepAlive(previous, sent)) {
+			scheduleOnRetire(() -> keepAlive(previous));
+		}
 		CredentialLease next;
 		try {
 			next = this.client.issue();
@@ -807,10 +819,32 @@ public final class LeaseLifecycle {
 			leaveToExpire(previous);
 			return;
 		}
-		RetiringLease retiring = new RetiringLease(previous, next, reason, retirement, drainDeadline(previous, dead, now),
-				issueTime, validation);
+		RetiringLease retiring = new RetiringLease(previous, next, reason, retirement, dead, now, issueTime,
+				validation);
 		this.retiring.put(previous.leaseId(), retiring);
 		scheduleRetirement(retiring, Duration.ZERO);
+	}
+
+	// Whether the lease being replaced would expire before the switch and the drain are done: then
+	// it is renewed alongside the issue of its successor, not before it (that would cost a round trip).
+	private boolean needsKeepAlive(CredentialLease previous, Instant now) {
+		Instant end = this.endsAt;
+		if (!previous.renewable() || (end != null && !previous.expiresAt().isBefore(end))) {
+			return false;
+		}
+		Duration switching = this.vaultLatency.multipliedBy(2)
+			.plus(this.validationLatency)
+			.plus(this.target.switchAllowance());
+		return previous.remaining(now).compareTo(switching) < 0;
+	}
+
+	private void scheduleOnRetire(Runnable task) {
+		try {
+			this.retire.schedule(task, Duration.ZERO);
+		}
+		catch (RejectedExecutionException ex) {
+			// Stopping.
+		}
 	}
 
 	// Opening connections ahead must leave most of the old lease's time to the switch and drain.
@@ -836,19 +870,53 @@ public final class LeaseLifecycle {
 		scheduleRotation(at, reason, previousDead || !at.isBefore(current.expiresAt()));
 	}
 
-	private Instant drainDeadline(CredentialLease previous, boolean dead, Instant now) {
-		if (dead) {
-			return now.plus(DEAD_DRAIN_BUDGET);
+	private Instant drainDeadline(RetiringLease retiring) {
+		if (retiring.dead) {
+			return retiring.switchedAt.plus(DEAD_DRAIN_BUDGET);
 		}
-		// Leave time to revoke before Vault expires the lease itself.
-		Duration remaining = previous.remaining(now);
-		Duration margin = remaining.dividedBy(10);
-		Duration revoking = this.vaultLatency.multipliedBy(2);
-		if (revoking.compareTo(margin) > 0) {
-			margin = revoking;
+		// When the lease ends, Vault's own revocation ends the old sessions, whoever revokes it: the
+		// old connections must be gone by then, the revocation itself may come a little later.
+		Instant expiresAt = keptAlive(retiring.previous).expiresAt();
+		Duration margin = Duration.between(retiring.switchedAt, expiresAt).dividedBy(10);
+		if (margin.compareTo(LEAST_MARGIN) < 0) {
+			margin = LEAST_MARGIN;
 		}
-		Duration drain = remaining.minus(margin);
-		return now.plus((drain.compareTo(LEAST_DRAIN) < 0) ? LEAST_DRAIN : drain);
+		else if (margin.compareTo(LONGEST_MARGIN) > 0) {
+			margin = LONGEST_MARGIN;
+		}
+		Instant deadline = expiresAt.minus(margin);
+		Instant least = retiring.switchedAt.plus(LEAST_DRAIN);
+		return deadline.isBefore(least) ? least : deadline;
+	}
+
+	// The old lease as renewed while its rotation ran, if it was.
+	private CredentialLease keptAlive(CredentialLease previous) {
+		CredentialLease renewed = this.keptAlive.get(previous.leaseId());
+		return (renewed != null && renewed.expiresAt().isAfter(previous.expiresAt())) ? renewed : previous;
+	}
+
+	// Retire strand: renew the lease being replaced while the main strand waits for Vault to issue
+	// its successor, when it would otherwise expire before the switch and drain are done.
+	private void keepAlive(CredentialLease previous) {
+		if (this.phase != Phase.RUNNING || !this.held.containsKey(previous.leaseId())) {
+			return;
+		}
+		Instant sent = this.clock.instant();
+		try {
+			LeaseRenewal renewal = this.client.renew(previous, this.issuedTtl);
+			observeVault(since(sent));
+			CredentialLease renewed = previous.renewed(sent, renewal.granted(), renewal.renewable());
+			this.held.computeIfPresent(previous.leaseId(), (id, old) -> renewed);
+			this.keptAlive.put(previous.leaseId(), renewed);
+			this.counters.renewed(renewal.capped() ? RenewalOutcome.CAPPED : RenewalOutcome.SUCCESS);
+			if (logger.isDebugEnabled()) {
+				logger.debug(String.format("Renewed lease %s of user '%s' while rotating away from it, for %ss",
+						previous.shortLeaseId(), previous.username(), renewal.granted().toSeconds()));
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.debug("Renewing the lease being replaced failed; the rotation goes on", ex);
+		}
 	}
 
 	private void scheduleRetirement(RetiringLease retiring, Duration delay) {
@@ -868,7 +936,7 @@ public final class LeaseLifecycle {
 		}
 		Duration wait;
 		try {
-			wait = retiring.retirement.advance(retiring.deadline);
+			wait = retiring.retirement.advance(drainDeadline(retiring));
 		}
 		catch (RuntimeException ex) {
 			logger.warn(String.format("Draining user '%s' of data source '%s' failed; lease %s is left to expire at %s",
@@ -890,14 +958,16 @@ public final class LeaseLifecycle {
 				? revokeLease(retiring.previous, RevocationTrigger.ROTATION) : Revocation.CLAIMED;
 		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT;
 		Duration revokeTime = since(revoking);
-		if (revocation == Revocation.UNKNOWN_TO_VAULT && !refused(retiring.previous.credentials())) {
-			// Vault forgot the lease (a restart of a dev server, a restore) but the user lives on.
-			this.counters.leftToExpire(retiring.previous.shortLeaseId(), retiring.previous.expiresAt());
-			logger.warn(String.format("Vault no longer knows lease %s of user '%s' (data source '%s'), yet the "
-					+ "database still accepts that user: nobody can revoke it through Vault any more. Its password "
-					+ "expires at %s (VALID UNTIL); drop it by hand with DROP ROLE \"%s\" if that is too late.",
-					retiring.previous.shortLeaseId(), retiring.previous.username(), this.name,
-					retiring.previous.expiresAt(), retiring.previous.username()));
+		if (revocation == Revocation.UNKNOWN_TO_VAULT || retiring.reason == RotationReason.LEASE_GONE) {
+			// Vault may have forgotten the lease (a dev server restarted, a restore) while the user
+			// lives on; a revocation by Vault drops it within moments, so look a little later.
+			CredentialLease gone = retiring.previous;
+			try {
+				this.retire.schedule(() -> warnIfOrphaned(gone), ORPHAN_CHECK_DELAY);
+			}
+			catch (RejectedExecutionException ex) {
+				// Stopping.
+			}
 		}
 		this.retiring.remove(retiring.previous.leaseId());
 		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), revokeTime);
@@ -916,6 +986,16 @@ public final class LeaseLifecycle {
 		publish(new CredentialsRotatedEvent(this, this.name, retiring.next.username(), retiring.next.shortLeaseId(),
 				this.clock.instant(), retiring.previous.username(), retiring.reason, timings,
 				report.oldConnectionsLeft(), revoked));
+	}
+
+	// Retire strand.
+	private void warnIfOrphaned(CredentialLease gone) {
+		if (this.phase == Phase.RUNNING && this.target.userExists(gone.username())) {
+			logger.warn(String.format("Vault no longer knows lease %s of user '%s' (data source '%s'), yet that user "
+					+ "still exists in the database: nobody can revoke it through Vault any more. Its password stops "
+					+ "working at %s (VALID UNTIL); drop it with DROP ROLE \"%s\".", gone.shortLeaseId(),
+					gone.username(), this.name, gone.expiresAt(), gone.username()));
+		}
 	}
 
 	// --- checks (main strand) --------------------------------------------------------------------
@@ -1019,12 +1099,13 @@ public final class LeaseLifecycle {
 	}
 
 	private void warnAboutMaxTtl(Duration max) {
-		Duration budget = this.policy.drainBudget(this.issuedTtl);
+		Duration budget = this.policy.configuredDrainBudget(this.issuedTtl);
 		if (max.compareTo(budget) <= 0) {
 			logger.warn(String.format("Role '%s' of data source '%s' has max_ttl %ss, not longer than the drain budget "
-					+ "of %ss (vault.lease.drain-share of its %ss TTL): every lease is rotated a quarter into its life, "
-					+ "with little time to drain. Raise the role's max_ttl well above its default_ttl.", this.role,
-					this.name, max.toSeconds(), budget.toSeconds(), this.issuedTtl.toSeconds()));
+					+ "of %ss (vault.lease.drain-share of its %ss TTL, at least vault.lease.min-drain-budget): every lease "
+					+ "is rotated a quarter into its life, with less time to drain than asked. Raise the role's max_ttl "
+					+ "well above its default_ttl, or lower vault.lease.min-drain-budget.", this.role, this.name,
+					max.toSeconds(), budget.toSeconds(), this.issuedTtl.toSeconds()));
 		}
 		Duration lifetime = this.target.connectionLifetime();
 		if (lifetime != null && lifetime.compareTo(max) > 0) {
@@ -1190,19 +1271,22 @@ public final class LeaseLifecycle {
 
 		private final Retirement retirement;
 
-		private final Instant deadline;
+		private final boolean dead;
+
+		private final Instant switchedAt;
 
 		private final Duration issue;
 
 		private final Duration validation;
 
 		RetiringLease(CredentialLease previous, CredentialLease next, RotationReason reason, Retirement retirement,
-				Instant deadline, Duration issue, Duration validation) {
+				boolean dead, Instant switchedAt, Duration issue, Duration validation) {
 			this.previous = previous;
 			this.next = next;
 			this.reason = reason;
 			this.retirement = retirement;
-			this.deadline = deadline;
+			this.dead = dead;
+			this.switchedAt = switchedAt;
 			this.issue = issue;
 			this.validation = validation;
 		}

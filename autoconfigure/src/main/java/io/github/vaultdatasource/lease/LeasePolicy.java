@@ -114,6 +114,17 @@ public final class LeasePolicy {
 	}
 
 	/**
+	 * Return the drain budget the settings ask for, before it is limited to the lease's TTL: to
+	 * tell when the settings cannot be honoured.
+	 * @param issuedTtl the lease duration granted on issue
+	 * @return the drain share of it, or the least drain budget when longer
+	 */
+	public Duration configuredDrainBudget(Duration issuedTtl) {
+		Duration budget = scale(issuedTtl, this.drainShare);
+		return (budget.compareTo(this.minDrainBudget) < 0) ? this.minDrainBudget : budget;
+	}
+
+	/**
 	 * Return how long before a lease's end a rotation starts: the drain budget, or twice what
 	 * rotations are observed to cost when that is longer.
 	 * @param issuedTtl the lease duration granted on issue

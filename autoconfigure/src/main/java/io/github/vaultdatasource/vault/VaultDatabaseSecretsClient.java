@@ -235,6 +235,10 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		if (code == 400 && lease != null && RENEW_PATH.equals(path) && lower.contains("max ttl")) {
 			failure = Failure.MAX_TTL_REACHED;
 		}
+		else if (code == 400 && lease != null && isBackendError(lower)) {
+			// Vault knows the lease but could not run the role's statements (the database is down).
+			failure = Failure.SERVER_ERROR;
+		}
 		else if (code == 400 && lease != null) {
 			failure = Failure.LEASE_GONE;
 		}
@@ -255,6 +259,11 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		}
 		return new VaultRequestException(failure, path, code,
 				"Vault answered " + code + " to " + path + (errors.isEmpty() ? "" : ": " + errors), cause);
+	}
+
+	// Vault wraps a failing secrets engine in a 400: "failed to renew entry: … failed to connect".
+	private static boolean isBackendError(String errors) {
+		return errors.contains("failed to renew entry") || errors.contains("failed to revoke entry");
 	}
 
 	// A standby without a leader answers 500 with these while a new active node is elected.

@@ -2,7 +2,6 @@ package io.github.vaultdatasource.lease;
 
 import java.net.URI;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -125,6 +124,8 @@ class FaultToleranceIntegrationTests {
 			QueryLoad load = QueryLoad.start(context.getBean(DataSource.class), THREADS);
 			Thread.sleep(3000);
 			CredentialLease revoked = lifecycle.currentLease();
+			// The check for users left after shutdown finds a live one: it can fail.
+			assertThat(this.env.issuedUsers(role)).contains(revoked.username());
 			long revokedAt = System.nanoTime();
 			assertThat(this.env.vault("PUT", "sys/leases/revoke", Map.of("lease_id", revoked.leaseId(), "sync", true))
 				.status()).isEqualTo(204);
@@ -248,14 +249,15 @@ class FaultToleranceIntegrationTests {
 			assertThat(figures.failed()).as("failed queries %s", figures.failures()).isZero();
 		});
 		assertThat(output.getAll()).contains("no longer knows lease").contains(orphan.get());
-		assertThat(this.env.databaseRoles("v-token-" + role)).containsExactly(orphan.get());
+		assertThat(this.env.issuedUsers(role)).containsExactly(orphan.get());
 	}
 
 	@Test
-	void aDatabaseRefusingTheSurgeStillRotatesAndSaysSoOnce(CapturedOutput output) {
-		String role = VaultTestEnvironment.uniqueName("ft-limit");
-		this.env.createRole(role, "30s", "5m");
-		limitConnections(role, POOL + 2);
+	void aDatabaseRefusingTheSurgeStillRotatesAndSaysSoOnce(CapturedOutput output) throws Exception {
+		String role = newRole("30s", "5m");
+		// Room for the pool and a few more, not for a pool twice its size: the surge is refused.
+		this.env.restartPostgres("fast", 22);
+		this.cleanups.add(() -> this.env.restartPostgres("fast"));
 		runner(this.env.vaultAddress(), role).run((context) -> {
 			LeaseLifecycle lifecycle = context.getBean(ManagedLeases.class).all().get(0);
 			QueryLoad load = QueryLoad.start(context.getBean(DataSource.class), THREADS);
@@ -267,7 +269,7 @@ class FaultToleranceIntegrationTests {
 				.until(() -> context.getBean(Rotations.class).events().size() == 1);
 			Thread.sleep(1000);
 			List<Result> results = load.stop();
-			FaultFigures figures = FaultFigures.of("surge refused (CONNECTION LIMIT pool + 2), forced rotation",
+			FaultFigures figures = FaultFigures.of("PostgreSQL max_connections=22 refuses the surge, forced rotation",
 					results, forcedAt, before)
 				.report(0, 0);
 			assertThat(figures.failed()).as("failed queries %s", figures.failures()).isZero();
@@ -321,16 +323,8 @@ class FaultToleranceIntegrationTests {
 
 	private void assertNothingLeft(String role) {
 		await().atMost(Duration.ofSeconds(10))
-			.untilAsserted(() -> assertThat(this.env.databaseRoles("v-token-" + role)).as("users left").isEmpty());
+			.untilAsserted(() -> assertThat(this.env.issuedUsers(role)).as("users left").isEmpty());
 		assertThat(this.env.leases("database/creds/" + role)).as("leases left in Vault").isEmpty();
-	}
-
-	private void limitConnections(String role, int limit) {
-		String creation = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}' "
-				+ "CONNECTION LIMIT " + limit + " IN ROLE app_owner; GRANT CONNECT ON DATABASE "
-				+ this.env.variable("VDS_DB") + " TO \"{{name}}\";";
-		this.env.vault("POST", "database/roles/" + role,
-				Map.of("db_name", this.env.variable("VDS_DB"), "creation_statements", List.of(creation)));
 	}
 
 	private void dropRole(String name) throws SQLException {

@@ -278,11 +278,16 @@ class LeaseLifecycleTests {
 			List<CredentialsRotatedEvent> rotations = events(CredentialsRotatedEvent.class);
 			assertThat(rotations).hasSizeGreaterThanOrEqualTo(4);
 			assertThat(events(LeaseFailureEvent.class)).isEmpty();
-			// Each old lease is revoked by the application before Vault would end it at max_ttl.
-			for (CredentialLease revoked : client().revoked()) {
-				Instant revokedAt = LeaseLifecycleTests.this.revokedAt.get(revoked.username());
-				assertThat(revokedAt).as("revocation of %s", revoked.username())
-					.isBefore(revoked.issuedAt().plusSeconds(12));
+			// Each old lease's connections are drained before it ends at max_ttl, when Vault's own
+			// revocation would end them: the switch comes first and the drain deadline is before the end.
+			List<CredentialsIssuedEvent> issued = events(CredentialsIssuedEvent.class);
+			for (int i = 1; i < issued.size(); i++) {
+				CredentialLease old = client().issued().get(i - 1);
+				Instant end = old.issuedAt().plusSeconds(12);
+				assertThat(Instant.ofEpochMilli(issued.get(i).getTimestamp())).as("switch away from %s", old.username())
+					.isBefore(end);
+				assertThat(target().retirements().get(i - 1).deadlines()).as("drain deadline of %s", old.username())
+					.allSatisfy((deadline) -> assertThat(deadline).isBefore(end));
 			}
 			assertThat(target().switches()).noneMatch(RecordingCredentialsTarget.Switch::previousDead);
 		}
@@ -1012,8 +1017,6 @@ class LeaseLifecycleTests {
 		}
 	}
 
-	private final java.util.Map<String, Instant> revokedAt = new java.util.HashMap<>();
-
 	private void start() {
 		this.lifecycle = newLifecycle();
 		this.lifecycle.start();
@@ -1036,12 +1039,7 @@ class LeaseLifecycleTests {
 
 	private LeaseLifecycle newLifecycle() {
 		return new LeaseLifecycle("dataSource", "app", this.client, this.target, this.main, this.retire, this.clock,
-				this.policy, (event) -> {
-					if (event instanceof LeaseRevokedEvent revoked) {
-						this.revokedAt.put(revoked.getUsername(), this.clock.instant());
-					}
-					this.events.add((ApplicationEvent) event);
-				}, this.tokens);
+				this.policy, (event) -> this.events.add((ApplicationEvent) event), this.tokens);
 	}
 
 	private LeaseStatus status() {

@@ -28,9 +28,11 @@ import io.github.vaultdatasource.testsupport.QueryLoad.Result;
  * @param firstNewUserMillis from the fault to the end of the first successful query as another
  * user, -1 when none
  * @param users the users that served queries
+ * @param rejectionToRecoveryMillis from the end of the first failed query to the end of the first
+ * successful query as a new user after it, -1 without failures or recovery
  */
 public record FaultFigures(String fault, int queries, long failed, Map<String, Long> failures, int inFlight,
-		long lastFailureMillis, long firstNewUserMillis, Set<String> users) {
+		long lastFailureMillis, long firstNewUserMillis, Set<String> users, long rejectionToRecoveryMillis) {
 
 	/**
 	 * Compute the figures.
@@ -66,8 +68,22 @@ public record FaultFigures(String fault, int queries, long failed, Map<String, L
 			.map(Result::user)
 			.filter(Objects::nonNull)
 			.collect(Collectors.toCollection(TreeSet::new));
+		long firstFailure = results.stream()
+			.filter((result) -> !result.succeeded())
+			.mapToLong(Result::endNanos)
+			.min()
+			.orElse(-1);
+		long recovery = (firstFailure < 0) ? -1 : results.stream()
+			.filter((result) -> result.succeeded() && result.startNanos() > firstFailure
+					&& !Objects.equals(result.user(), userAtFault))
+			.mapToLong(Result::endNanos)
+			.min()
+			.stream()
+			.map((end) -> (end - firstFailure) / 1_000_000)
+			.findFirst()
+			.orElse(-1);
 		return new FaultFigures(fault, results.size(), failed, QueryLoad.failuresByState(results), inFlight,
-				lastFailure, firstNewUser, users);
+				lastFailure, firstNewUser, users, recovery);
 	}
 
 	/**
@@ -78,9 +94,10 @@ public record FaultFigures(String fault, int queries, long failed, Map<String, L
 	 */
 	public FaultFigures report(int rolesLeft, int leasesLeft) {
 		String line = String.format("FAULT %s | queries %d | failed %d %s | in flight at fault %d | last failure %s | "
-				+ "first query as a new user %s | users %d | roles left %d | leases left %d", this.fault, this.queries,
-				this.failed, this.failures, this.inFlight, millis(this.lastFailureMillis),
-				millis(this.firstNewUserMillis), this.users.size(), rolesLeft, leasesLeft);
+				+ "first query as a new user %s | first rejection to first success as a new user %s | users %d | "
+				+ "roles left %d | leases left %d", this.fault, this.queries, this.failed, this.failures, this.inFlight,
+				millis(this.lastFailureMillis), millis(this.firstNewUserMillis), millis(this.rejectionToRecoveryMillis),
+				this.users.size(), rolesLeft, leasesLeft);
 		System.out.println(line);
 		try {
 			Path file = VaultTestEnvironment.get()

@@ -128,7 +128,17 @@ public final class VaultTestEnvironment {
 	 * @param mode {@code fast} or {@code immediate}
 	 */
 	public void restartPostgres(String mode) {
-		run("bash", this.repository.resolve("scripts/services.sh").toString(), "restart-pg", mode);
+		restartPostgres(mode, 200);
+	}
+
+	/**
+	 * Restart PostgreSQL with a given {@code max_connections}.
+	 * @param mode {@code fast} or {@code immediate}
+	 * @param maxConnections the most connections it accepts
+	 */
+	public void restartPostgres(String mode, int maxConnections) {
+		run("bash", this.repository.resolve("scripts/services.sh").toString(), "restart-pg", mode,
+				Integer.toString(maxConnections));
 		reloadVariable("VDS_PG_PID");
 	}
 
@@ -340,6 +350,20 @@ public final class VaultTestEnvironment {
 			throw new IllegalStateException(ex);
 		}
 		return roles;
+	}
+
+	/**
+	 * Return the users Vault's PostgreSQL plugin created for a role that exist in PostgreSQL. Its
+	 * default username template is {@code v-<display name, 8>-<role, 8>-<random>-<time>}: names
+	 * are matched on the truncated role, whatever login (token, AppRole, Kubernetes) issued them.
+	 * @param role the Vault role
+	 * @return the user names
+	 */
+	public List<String> issuedUsers(String role) {
+		String truncated = (role.length() > 8) ? role.substring(0, 8) : role;
+		java.util.regex.Pattern pattern = java.util.regex.Pattern
+			.compile("v-[^-]{1,8}-" + java.util.regex.Pattern.quote(truncated) + "-[A-Za-z0-9]{20}-[0-9]+");
+		return databaseRoles("v-").stream().filter((name) -> pattern.matcher(name).matches()).toList();
 	}
 
 	/**

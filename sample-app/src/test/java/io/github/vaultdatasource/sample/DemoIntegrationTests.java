@@ -38,7 +38,7 @@ class DemoIntegrationTests {
 		assertThat(traffic.rotations()).isGreaterThanOrEqualTo(2);
 		assertThat(traffic.users()).isGreaterThanOrEqualTo(2);
 		assertThat(traffic.revokedOnShutdown()).isTrue();
-		assertThat(VaultTestEnvironment.get().databaseRoles("v-token-" + role)).isEmpty();
+		assertThat(VaultTestEnvironment.get().issuedUsers(role)).isEmpty();
 	}
 
 	private static String[] concat(String[] first, String... more) {
