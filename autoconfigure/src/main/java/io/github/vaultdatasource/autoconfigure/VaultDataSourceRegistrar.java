@@ -87,8 +87,7 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 					ex);
 		}
 		LeaseLifecycle lifecycle = new LeaseLifecycle(name, role, this.client, rotator,
-				this.executor.strand("vault-lease-" + name), this.executor.strand("vault-drain-" + name), this.clock,
-				policy, this.events, this.tokens);
+				LeaseLifecycle.Strands.of(this.executor, name), this.clock, policy, this.events, this.tokens);
 		rotator.onRejection(new RejectionListener() {
 
 			@Override
