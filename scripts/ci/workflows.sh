@@ -2,7 +2,7 @@
 # CI stage: lints the GitHub Actions workflows (.github/workflows/*.yml) with actionlint, which
 # also checks the shell of their run: steps with shellcheck (Debian's, installed when missing). actionlint is
 # built from the Go module proxy once into a cache directory (VDS_TOOLS, default
-# ~/.cache/vault-datasource/bin); needs Go 1.22 or later (this project's machines have it; Debian 12's
+# ~/.cache/vault-datasource/bin); needs Go 1.25 or later (this project's machines have it; Debian 12's
 # golang-go is too old, so where Go is missing it is installed from Debian only as a last resort).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
