@@ -85,6 +85,7 @@ public class VaultEnvironmentPostProcessor implements EnvironmentPostProcessor, 
 		PropertySource<?> systemEnvironment = environment.getPropertySources()
 			.get(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME);
 		if (systemEnvironment == null || !StringUtils.hasText(asString(systemEnvironment.getProperty(VAULT_TOKEN)))
+				|| !environment.getProperty("vault.enabled", Boolean.class, true)
 				|| !usesTokenAuthentication(environment)) {
 			return;
 		}

@@ -96,6 +96,12 @@ class VaultEnvironmentPostProcessorTests {
 		assertThat(output).doesNotContain("overrides vault.token");
 	}
 
+	@Test
+	void vaultTokenIsNotWarnedAboutWhenVaultIsDisabled(CapturedOutput output) throws IOException {
+		run(Map.of("VAULT_TOKEN", ENV_TOKEN), "vault:\n  enabled: false\n  token: " + YML_TOKEN + "\n").close();
+		assertThat(output).doesNotContain("overrides vault.token");
+	}
+
 	private URI vaultUri(Map<String, String> variables, String yml) throws IOException {
 		try (ConfigurableApplicationContext context = run(variables, yml)) {
 			return context.getBean(VaultDataSourceProperties.class).getUri();
