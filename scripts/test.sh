@@ -33,3 +33,9 @@ else
 fi
 
 mvn -B -ntp verify "$@"
+
+# CI stages beyond the main build, one line each (the stage in scripts/ci/; CONTRIBUTING.md has what each adds).
+[ "${VDS_SKIP_COMPAT:-}" = true ] || scripts/ci/compat.sh   # Boot 4.1 on Java 17, Boot 4.0 on Java 25
+scripts/ci/aot.sh                                            # sample app AOT-processed, run against the real servers
+scripts/ci/release.sh                                        # mvn -Prelease verify: sources, javadoc, flattened POMs
+scripts/ci/workflows.sh                                      # actionlint on .github/workflows

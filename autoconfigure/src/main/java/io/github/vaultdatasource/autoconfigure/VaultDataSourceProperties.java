@@ -19,7 +19,8 @@ public class VaultDataSourceProperties {
 	private boolean enabled = true;
 
 	/**
-	 * URI of the Vault or OpenBao server.
+	 * URI of the Vault or OpenBao server. When not set, the environment variable VAULT_ADDR
+	 * (or BAO_ADDR) gives it.
 	 */
 	private URI uri = URI.create("http://127.0.0.1:8200");
 
