@@ -12,6 +12,8 @@ import io.github.vaultdatasource.health.VaultServerHealthIndicator;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
+import io.github.vaultdatasource.vault.VaultHealthClient;
+import io.github.vaultdatasource.vault.VaultNodes;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -22,11 +24,14 @@ import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEn
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.HealthContributor;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 
 /**
  * Health indicators for the Vault leases behind managed data sources ({@code vaultLeases}) and
- * for the Vault server ({@code vaultServer}).
+ * for the Vault server ({@code vaultServer}). A Vault that cannot be reached makes
+ * {@code vaultServer} report {@link VaultServerHealthIndicator#UNAVAILABLE}, a status Boot's
+ * default aggregation leaves out, so the application's overall health follows the leases.
  */
 @AutoConfiguration(after = VaultDataSourceAutoConfiguration.class)
 @ConditionalOnClass(AbstractHealthIndicator.class)
@@ -55,7 +60,10 @@ public final class VaultDataSourceHealthAutoConfiguration {
 	@ConditionalOnEnabledHealthIndicator("vaultserver")
 	@ConditionalOnMissingBean
 	@ConditionalOnBean(VaultDatabaseSecretsClient.class)
-	VaultServerHealthIndicator vaultServerHealthIndicator(VaultDatabaseSecretsClient client) {
+	VaultServerHealthIndicator vaultServerHealthIndicator(VaultConnectionDetails connectionDetails,
+			VaultDataSourceProperties properties, VaultNodes nodes, ObjectProvider<SslBundles> sslBundles) {
+		VaultHealthClient client = new VaultHealthClient(VaultDataSourceConfiguration.requestFactory(connectionDetails,
+				properties, nodes, sslBundles.getIfAvailable()));
 		return new VaultServerHealthIndicator(client::serverStatus);
 	}
 
