@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -17,6 +18,7 @@ import java.util.Locale;
 
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 
 import org.apache.commons.logging.Log;
@@ -164,6 +166,10 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 			throw tlsFailure(node, ex);
 		}
 		catch (IOException ex) {
+			SSLException tls = ("https".equals(node.getScheme()) && isUnexplained(ex)) ? probeTls(node) : null;
+			if (tls != null) {
+				throw tlsFailure(node, tls);
+			}
 			outcomes.add(new NodeOutcome(node, 0, describe(ex)));
 			return null;
 		}
@@ -214,6 +220,15 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 							+ " if this Vault really serves plain HTTP, or point it at the HTTPS listener", ex);
 		}
 		String bundle = this.sslBundle;
+		if (message.contains("certificate_required") || message.contains("bad_certificate")
+				|| message.contains("unknown_ca")) {
+			return new VaultTlsException("Vault at " + node + " refused the TLS client certificate"
+					+ ((bundle != null) ? " of SSL bundle '" + bundle + "'" : " (no vault.ssl.bundle is set)") + ": "
+					+ rootMessage(ex), "give the bundle's key store (spring.ssl.bundle.pem."
+							+ ((bundle != null) ? bundle : "<name>")
+							+ ".keystore.certificate and .private-key) a client certificate signed by a CA that Vault's "
+							+ "listener trusts (tls_client_ca_file)", ex);
+		}
 		boolean certificate = hasCause(ex, CertificateException.class)
 				|| message.contains("PKIX") || message.contains("certificate");
 		if (certificate && bundle == null) {
@@ -235,6 +250,37 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 				"check vault.ssl.bundle: its trust store must hold Vault's CA, and its key store the client certificate "
 						+ "when Vault requires one (tls_require_and_verify_client_cert)",
 				ex);
+	}
+
+	private static boolean isUnexplained(IOException ex) {
+		return !(ex instanceof ConnectException || ex instanceof SocketTimeoutException
+				|| ex instanceof UnknownHostException);
+	}
+
+	/**
+	 * With TLS 1.3 a server that rejects the client certificate says so with an alert after the
+	 * handshake, so the request fails with a bare "Error writing to server". One handshake and a
+	 * read on a socket of our own bring the alert to light.
+	 */
+	private @Nullable SSLException probeTls(URI node) {
+		SSLSocketFactory factory = (this.sslSocketFactory != null) ? this.sslSocketFactory
+				: (SSLSocketFactory) SSLSocketFactory.getDefault();
+		int port = (node.getPort() != -1) ? node.getPort() : 443;
+		try (SSLSocket socket = (SSLSocket) factory.createSocket()) {
+			socket.connect(new InetSocketAddress(node.getHost(), port), (int) this.connectTimeout.toMillis());
+			socket.setSoTimeout((int) Math.min(this.readTimeout.toMillis(), 1000));
+			socket.startHandshake();
+			// A server that refused the client certificate sends its alert unasked; one that
+			// accepted it sends nothing, and the read times out.
+			socket.getInputStream().read();
+			return null;
+		}
+		catch (SSLException ex) {
+			return ex;
+		}
+		catch (IOException | RuntimeException ex) {
+			return null;
+		}
 	}
 
 	private SimpleClientHttpRequestFactory connectionFactory(Duration budget) {

@@ -35,13 +35,13 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Integration tests for {@link VaultDataSourceAutoConfiguration} logging in with Kubernetes
- * authentication ({@code vault.authentication=kubernetes}). No Kubernetes API server runs here, so
- * OpenBao's {@code jwt} auth method, mounted at a path of its own and trusting a test RSA key,
- * stands in for the {@code kubernetes} one: it accepts the same login request and a service
- * account token signed with that key.
+ * Integration tests for {@link VaultDataSourceAutoConfiguration} logging in with a workload
+ * identity token ({@code vault.authentication=jwt}): OpenBao's {@code jwt} auth method, mounted at
+ * a path of its own, trusts a test RSA key, and the token file holds a JWT signed with it, shaped
+ * like a projected service account token. The file is read again at every login, so a platform
+ * that replaces short-lived tokens is followed.
  */
-class KubernetesAuthenticationIntegrationTests {
+class JwtAuthenticationIntegrationTests {
 
 	private static final String NAMESPACE = "vds-it";
 
@@ -57,7 +57,7 @@ class KubernetesAuthenticationIntegrationTests {
 		.withConfiguration(
 				AutoConfigurations.of(DataSourceAutoConfiguration.class, VaultDataSourceAutoConfiguration.class))
 		.withPropertyValues("spring.datasource.url=" + this.environment.jdbcUrl(),
-				"vault.uri=" + this.environment.vaultAddress(), "vault.authentication=kubernetes");
+				"vault.uri=" + this.environment.vaultAddress(), "vault.authentication=jwt");
 
 	@TempDir
 	Path temp;
@@ -75,9 +75,9 @@ class KubernetesAuthenticationIntegrationTests {
 		KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
 		generator.initialize(2048);
 		this.keys = generator.generateKeyPair();
-		this.role = VaultTestEnvironment.uniqueName("it-k8s");
+		this.role = VaultTestEnvironment.uniqueName("it-jwt");
 		this.policy = this.role;
-		this.authPath = VaultTestEnvironment.uniqueName("kubernetes");
+		this.authPath = VaultTestEnvironment.uniqueName("jwt");
 		this.environment.createRole(this.role, "1m", "5m");
 		this.environment.createPolicy(this.policy, """
 				path "%s/creds/%s" { capabilities = ["read"] }
@@ -106,20 +106,19 @@ class KubernetesAuthenticationIntegrationTests {
 	}
 
 	@Test
-	void dataSourceConnectsWithCredentialsIssuedAfterKubernetesLogin() throws Exception {
+	void dataSourceConnectsWithCredentialsIssuedAfterJwtLogin() throws Exception {
 		Path tokenFile = this.temp.resolve("token");
-		Files.writeString(tokenFile, serviceAccountToken(this.keys.getPrivate()));
+		Files.writeString(tokenFile, serviceAccountToken(this.keys.getPrivate(), SERVICE_ACCOUNT));
 		AtomicReference<String> leaseId = new AtomicReference<>();
 		AtomicReference<String> username = new AtomicReference<>();
 		this.contextRunner
-			.withPropertyValues("vault.database.role=" + this.role, "vault.kubernetes.role=" + this.role,
-					"vault.kubernetes.path=" + this.authPath,
-					"vault.kubernetes.service-account-token-file=" + tokenFile)
+			.withPropertyValues("vault.database.role=" + this.role, "vault.jwt.role=" + this.role,
+					"vault.jwt.path=" + this.authPath, "vault.jwt.token-file=" + tokenFile)
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
 				String currentUser = VaultDataSourceIntegrationTests.currentUser(context.getBean(DataSource.class));
-				// The token's display name comes from the auth mount path: "v-kubernet-…".
-				assertThat(currentUser).startsWith("v-kubernet");
+				// The token's display name comes from the auth mount path: "v-jwt-…".
+				assertThat(currentUser).startsWith("v-jwt-");
 				CredentialLease lease = context.getBean(ManagedLeases.class).all().get(0).currentLease();
 				assertThat(lease).isNotNull();
 				assertThat(lease.username()).isEqualTo(currentUser);
@@ -128,6 +127,39 @@ class KubernetesAuthenticationIntegrationTests {
 			});
 		assertThat(this.environment.databaseRoles("v-")).doesNotContain(username.get());
 		assertThat(this.environment.leaseKnown(leaseId.get())).isFalse();
+	}
+
+	@Test
+	void tokenOfAnotherSubjectIsRefusedNamingTheJwtProperties() throws Exception {
+		Path tokenFile = this.temp.resolve("token");
+		Files.writeString(tokenFile, serviceAccountToken(this.keys.getPrivate(), "payments"));
+		this.contextRunner
+			.withPropertyValues("vault.database.role=" + this.role, "vault.jwt.role=" + this.role,
+					"vault.jwt.path=" + this.authPath, "vault.jwt.token-file=" + tokenFile)
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				VaultDataSourceException failure = findCause(context.getStartupFailure());
+				assertThat(failure.getDescription()).contains("JWT").contains("failed");
+				assertThat(failure.getAction()).contains("vault.jwt.role").contains("vault.jwt.token-file");
+			});
+	}
+
+	@Test
+	void missingTokenFileFailsStartupNamingTheProperty() {
+		this.contextRunner
+			.withPropertyValues("vault.database.role=" + this.role, "vault.jwt.role=" + this.role,
+					"vault.jwt.path=" + this.authPath, "vault.jwt.token-file=" + this.temp.resolve("absent"))
+			.run((context) -> assertThat(findCause(context.getStartupFailure()).getDescription())
+				.contains("vault.jwt.token-file"));
+	}
+
+	static VaultDataSourceException findCause(Throwable failure) {
+		for (Throwable candidate = failure; candidate != null; candidate = candidate.getCause()) {
+			if (candidate instanceof VaultDataSourceException found) {
+				return found;
+			}
+		}
+		throw new AssertionError("No VaultDataSourceException in " + failure);
 	}
 
 	private static String pem(KeyPair keys) {
@@ -139,18 +171,18 @@ class KubernetesAuthenticationIntegrationTests {
 	/**
 	 * Sign a JWT shaped like a projected Kubernetes service account token.
 	 */
-	private static String serviceAccountToken(PrivateKey key) throws GeneralSecurityException {
+	private static String serviceAccountToken(PrivateKey key, String serviceAccount) throws GeneralSecurityException {
 		Instant now = Instant.now();
 		Map<String, Object> header = Map.of("alg", "RS256", "typ", "JWT");
 		Map<String, Object> claims = new LinkedHashMap<>();
 		claims.put("iss", "https://kubernetes.default.svc.cluster.local");
-		claims.put("sub", "system:serviceaccount:" + NAMESPACE + ":" + SERVICE_ACCOUNT);
+		claims.put("sub", "system:serviceaccount:" + NAMESPACE + ":" + serviceAccount);
 		claims.put("aud", List.of(AUDIENCE));
 		claims.put("iat", now.getEpochSecond());
 		claims.put("nbf", now.getEpochSecond());
 		claims.put("exp", now.plus(Duration.ofMinutes(10)).getEpochSecond());
 		claims.put("kubernetes.io", Map.of("namespace", NAMESPACE, "serviceaccount",
-				Map.of("name", SERVICE_ACCOUNT, "uid", UUID.randomUUID().toString())));
+				Map.of("name", serviceAccount, "uid", UUID.randomUUID().toString())));
 		String signingInput = base64Url(json.writeValueAsBytes(header)) + "." + base64Url(json.writeValueAsBytes(claims));
 		Signature signature = Signature.getInstance("SHA256withRSA");
 		signature.initSign(key);
