@@ -6,6 +6,7 @@
 #   scripts/kubernetes.sh build            build kube-apiserver unless the cache has it (waits for a
 #                                          build another process runs); prints the binary's path
 #   scripts/kubernetes.sh build-background start `build` detached unless cached; log in the cache
+#   scripts/kubernetes.sh build-stop       end a background build that is still running
 #   scripts/kubernetes.sh up               build if needed, start etcd + kube-apiserver, create the
 #                                          token reviewer; writes $STATE/kubernetes/env
 #   scripts/kubernetes.sh down [--started] stop what `up` started (only those pids)
@@ -114,7 +115,20 @@ cmd_build_background() {
   fi
   mkdir -p "$K8S_CACHE"
   log "starting the kube-apiserver build in the background (log $K8S_CACHE/background.log)"
-  setsid -f "$0" build >"$K8S_CACHE/background.log" 2>&1 </dev/null
+  # Its own session, so `build-stop` can end the build and the compilers it runs, and nothing else.
+  # shellcheck disable=SC2016
+  setsid -f bash -c 'echo $$ >"$0"; exec "$@"' "$K8S_CACHE/background.pid" "$0" build \
+    >"$K8S_CACHE/background.log" 2>&1 </dev/null
+}
+
+cmd_build_stop() {
+  local pid
+  pid="$(read_pid "$K8S_CACHE/background.pid")"
+  if [[ -n "$pid" ]] && pid_alive "$pid" && [[ "$(ps -o sid= -p "$pid" | tr -d ' ')" == "$pid" ]]; then
+    log "stopping the background kube-apiserver build (session $pid)"
+    kill -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$K8S_CACHE/background.pid"
 }
 
 # --- servers --------------------------------------------------------------------------------
@@ -292,11 +306,12 @@ cmd_status() {
 case "${1:-}" in
   build) cmd_build ;;
   build-background) cmd_build_background ;;
+  build-stop) cmd_build_stop ;;
   up) cmd_up ;;
   down) shift; cmd_down "$@" ;;
   status) cmd_status ;;
   *)
-    echo "usage: $0 build | build-background | up | down [--started] | status" >&2
+    echo "usage: $0 build | build-background | build-stop | up | down [--started] | status" >&2
     exit 2
     ;;
 esac

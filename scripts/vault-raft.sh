@@ -177,6 +177,7 @@ start_haproxy() {
 
 status_line() {
   local n out=""
+  if [[ -s "$RAFT_STATE/root-token" ]]; then VDS_ROOT_TOKEN="$(cat "$RAFT_STATE/root-token")"; fi
   for n in "${NODES[@]}"; do out+="node$n=$(node_health "$n") "; done
   echo "${out}voters=$(voters)"
 }

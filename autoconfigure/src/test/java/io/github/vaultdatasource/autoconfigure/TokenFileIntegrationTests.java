@@ -46,8 +46,9 @@ class TokenFileIntegrationTests {
 				AutoConfigurations.of(DataSourceAutoConfiguration.class, VaultDataSourceAutoConfiguration.class))
 		.withBean("rotationRecorder", ApplicationListener.class,
 				() -> (ApplicationListener<CredentialsRotatedEvent>) this.rotations::add)
+		// vault.token empty: a VAULT_TOKEN in the environment would bind to it, and both together are refused.
 		.withPropertyValues("spring.datasource.url=" + this.environment.jdbcUrl(),
-				"vault.uri=" + this.environment.vaultAddress());
+				"vault.uri=" + this.environment.vaultAddress(), "vault.token=");
 
 	@TempDir
 	Path temp;
