@@ -15,8 +15,9 @@ import org.springframework.vault.support.VaultToken;
 /**
  * A token read from a file that another process keeps current, such as a Vault Agent or OpenBao
  * Agent token sink. The agent logs in, renews and replaces the token; "logging in" here reads the
- * file, and {@link #changedSinceLogin()} tells when the agent wrote a different token. The
- * application neither renews nor revokes this token: it belongs to the agent.
+ * file, and {@link #changedSinceLogin()} tells when the agent wrote a different token. Like a
+ * static token, it is looked up and renewed while renewable, and never revoked: it belongs to the
+ * agent.
  */
 public class TokenFileAuthentication implements ClientAuthentication {
 

@@ -1,6 +1,8 @@
 package io.github.vaultdatasource.autoconfigure;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +11,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.sun.net.httpserver.HttpServer;
 import io.github.vaultdatasource.vault.TokenFileAuthentication;
 import io.github.vaultdatasource.vault.VaultNodes;
 import io.github.vaultdatasource.vault.VaultTokenManager;
@@ -19,7 +22,8 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.web.client.RestClient;
+import org.springframework.vault.client.RestClientBuilder;
+import org.springframework.vault.client.VaultEndpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -102,8 +106,21 @@ class VaultClientConfigurationTests {
 	@Test
 	void tokenFileLogsInAgainWhenTheAgentWritesAnotherToken() throws IOException {
 		Path sink = Files.writeString(this.temp.resolve("token"), "hvs.first\n");
+		// Spring Vault looks a token up after "login" (auth/token/lookup-self) to learn its TTL.
+		HttpServer vault = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+		vault.createContext("/", (exchange) -> {
+			byte[] body = "{\"data\":{\"ttl\":600,\"renewable\":false,\"policies\":[\"default\"]}}".getBytes();
+			exchange.getResponseHeaders().add("Content-Type", "application/json");
+			exchange.sendResponseHeaders(200, body.length);
+			exchange.getResponseBody().write(body);
+			exchange.close();
+		});
+		vault.start();
 		VaultTokenManager tokens = new VaultTokenManager(new TokenFileAuthentication(sink),
-				RestClient.builder().build(), Clock.systemUTC());
+				RestClientBuilder.builder()
+					.endpoint(VaultEndpoint.from(URI.create("http://127.0.0.1:" + vault.getAddress().getPort())))
+					.build(),
+				Clock.systemUTC());
 		AtomicInteger relogins = new AtomicInteger();
 		tokens.onRelogin(relogins::incrementAndGet);
 		try {
@@ -118,6 +135,7 @@ class VaultClientConfigurationTests {
 		}
 		finally {
 			tokens.destroy();
+			vault.stop(0);
 		}
 	}
 

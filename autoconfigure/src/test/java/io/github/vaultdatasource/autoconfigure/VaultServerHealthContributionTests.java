@@ -13,6 +13,7 @@ import org.springframework.boot.health.actuate.endpoint.HealthDescriptor;
 import org.springframework.boot.health.actuate.endpoint.HealthEndpoint;
 import org.springframework.boot.health.autoconfigure.actuate.endpoint.HealthEndpointAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration;
+import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -28,10 +29,12 @@ class VaultServerHealthContributionTests {
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
 		.withConfiguration(AutoConfigurations.of(VaultDataSourceAutoConfiguration.class,
 				VaultDataSourceHealthAutoConfiguration.class, HealthContributorAutoConfiguration.class,
-				HealthEndpointAutoConfiguration.class))
+				HealthContributorRegistryAutoConfiguration.class, HealthEndpointAutoConfiguration.class))
 		.withBean(ManagedLeases.class, VaultServerHealthContributionTests::validLease)
 		.withPropertyValues("vault.uri=http://127.0.0.1:9", "vault.database.role=app", "vault.token=test-token",
-				"vault.read-timeout=1s", "management.endpoint.health.show-components=always");
+				"vault.read-timeout=1s", "management.endpoint.health.show-components=always",
+				// A non-web context: the endpoint is available when exposed over JMX.
+				"spring.jmx.enabled=true", "management.endpoints.jmx.exposure.include=health");
 
 	@Test
 	void unreachableVaultLeavesTheOverallStatusUpWhileLeasesAreValid() {

@@ -17,6 +17,7 @@ import org.springframework.boot.health.actuate.endpoint.HealthEndpoint;
 import org.springframework.boot.health.actuate.endpoint.IndicatedHealthDescriptor;
 import org.springframework.boot.health.autoconfigure.actuate.endpoint.HealthEndpointAutoConfiguration;
 import org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration;
+import org.springframework.boot.health.autoconfigure.registry.HealthContributorRegistryAutoConfiguration;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -55,10 +56,12 @@ class VaultServerHealthIntegrationTests {
 		new ApplicationContextRunner()
 			.withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
 					VaultDataSourceAutoConfiguration.class, VaultDataSourceHealthAutoConfiguration.class,
-					HealthContributorAutoConfiguration.class, HealthEndpointAutoConfiguration.class))
+					HealthContributorAutoConfiguration.class, HealthContributorRegistryAutoConfiguration.class,
+					HealthEndpointAutoConfiguration.class))
 			.withPropertyValues("spring.datasource.url=" + this.environment.jdbcUrl(), "vault.uri=" + address,
 					"vault.token=" + this.environment.rootToken(), "vault.database.role=" + this.role,
-					"vault.read-timeout=2s", "management.endpoint.health.show-details=always")
+					"vault.read-timeout=2s", "management.endpoint.health.show-details=always",
+					"spring.jmx.enabled=true", "management.endpoints.jmx.exposure.include=health")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
 				HealthEndpoint endpoint = context.getBean(HealthEndpoint.class);
