@@ -154,6 +154,7 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 			byte[] body, Duration budget, List<NodeOutcome> outcomes) throws IOException {
 		URI target = retarget(requested, node);
 		ClientHttpResponse response;
+		int status;
 		try {
 			ClientHttpRequest request = connectionFactory(budget).createRequest(target, method);
 			request.getHeaders().putAll(headers);
@@ -161,6 +162,8 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 				StreamUtils.copy(body, request.getBody());
 			}
 			response = request.execute();
+			// HttpURLConnection reads the status line here: a node that dies mid-request fails now.
+			status = response.getStatusCode().value();
 		}
 		catch (SSLException ex) {
 			throw tlsFailure(node, ex);
@@ -173,7 +176,6 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 			outcomes.add(new NodeOutcome(node, 0, describe(ex)));
 			return null;
 		}
-		int status = response.getStatusCode().value();
 		if (status >= 300 && status < 400) {
 			URI location = response.getHeaders().getLocation();
 			response.close();

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.http.HttpMethod;
+import org.springframework.http.client.ClientHttpRequest;
 import org.springframework.http.client.ClientHttpResponse;
 import org.springframework.web.client.HttpServerErrorException;
 import org.springframework.web.client.ResourceAccessException;
@@ -62,6 +63,33 @@ class FailoverClientHttpRequestFactoryTests {
 		assertThat(factory.nodes().tryOrder()).first().isEqualTo(live);
 		assertThat(factory.nodes().lastAnswered()).isEqualTo(live);
 		assertThat(this.ticker.slept).isEmpty();
+	}
+
+	@Test
+	void movesOnFromANodeThatDiesWhileAnswering() throws IOException {
+		ServerSocket dying = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+		Thread acceptor = new Thread(() -> {
+			while (!dying.isClosed()) {
+				try (java.net.Socket socket = dying.accept()) {
+					socket.getInputStream().read();
+				}
+				catch (IOException ex) {
+					// closed
+				}
+			}
+		});
+		acceptor.setDaemon(true);
+		acceptor.start();
+		try {
+			URI dead = URI.create("http://127.0.0.1:" + dying.getLocalPort());
+			URI live = node((n) -> new Answer(204, "", null));
+			try (ClientHttpResponse response = put(factory(dead, live), "v1/sys/leases/revoke")) {
+				assertThat(((NodeResponse) response).node()).isEqualTo(live);
+			}
+		}
+		finally {
+			dying.close();
+		}
 	}
 
 	@Test
@@ -164,6 +192,13 @@ class FailoverClientHttpRequestFactoryTests {
 	private static ClientHttpResponse get(FailoverClientHttpRequestFactory factory, String path) throws IOException {
 		return factory.createRequest(URI.create(factory.nodes().addresses().get(0) + "/" + path), HttpMethod.GET)
 			.execute();
+	}
+
+	private static ClientHttpResponse put(FailoverClientHttpRequestFactory factory, String path) throws IOException {
+		ClientHttpRequest request = factory
+			.createRequest(URI.create(factory.nodes().addresses().get(0) + "/" + path), HttpMethod.PUT);
+		request.getBody().write("{\"lease_id\":\"x\"}".getBytes(StandardCharsets.UTF_8));
+		return request.execute();
 	}
 
 	private URI node(IntFunction<Answer> answers) {
