@@ -34,7 +34,7 @@ final class PropertiesVaultConnectionDetails implements VaultConnectionDetails {
 	}
 
 	@Override
-	public @Nullable String getSslBundle() {
+	public @Nullable String getSslBundleName() {
 		return this.properties.getSsl().getBundle();
 	}
 

@@ -35,7 +35,7 @@ public interface VaultConnectionDetails extends ConnectionDetails {
 	 * certificate for mutual TLS.
 	 * @return the bundle name, or {@code null} for the JVM's default trust store
 	 */
-	default @Nullable String getSslBundle() {
+	default @Nullable String getSslBundleName() {
 		return null;
 	}
 

@@ -105,7 +105,7 @@ final class VaultDataSourceConfiguration {
 		SSLSocketFactory socketFactory = (bundle != null) ? VaultSslSocketFactory.of(bundle) : null;
 		// Each attempt uses HttpURLConnection with both timeouts: a paused Vault must not hang a renewal.
 		return new FailoverClientHttpRequestFactory(nodes, properties.getConnectionTimeout(),
-				properties.getReadTimeout(), socketFactory, (bundle != null) ? connection.getSslBundle() : null);
+				properties.getReadTimeout(), socketFactory, (bundle != null) ? connection.getSslBundleName() : null);
 	}
 
 	private static RestClientBuilder restClientBuilder(VaultConnectionDetails connection,
@@ -121,7 +121,7 @@ final class VaultDataSourceConfiguration {
 	}
 
 	private static @Nullable SslBundle sslBundle(VaultConnectionDetails connection, @Nullable SslBundles sslBundles) {
-		String name = connection.getSslBundle();
+		String name = connection.getSslBundleName();
 		if (!StringUtils.hasText(name)) {
 			return null;
 		}
