@@ -13,11 +13,13 @@ if ! scripts/docker.sh status >/dev/null 2>&1; then
   docker_started_here=1
 fi
 cleanup() {
+  scripts/ci/production-vault.sh stop || true
   if [ "$docker_started_here" = 1 ]; then scripts/docker.sh down || true; fi
   scripts/services.sh down --started || true
 }
 trap cleanup EXIT
 
+scripts/ci/production-vault.sh start
 scripts/services.sh up
 # shellcheck source=/dev/null
 . "$state/env"

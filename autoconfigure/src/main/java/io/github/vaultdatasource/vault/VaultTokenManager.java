@@ -29,6 +29,8 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 
 	private final ThreadPoolTaskScheduler scheduler;
 
+	private final ClientAuthentication authentication;
+
 	private final boolean canLogIn;
 
 	private final Clock clock;
@@ -46,6 +48,7 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 	private VaultTokenManager(ClientAuthentication authentication, RestClient restClient, Clock clock,
 			ThreadPoolTaskScheduler scheduler) {
 		super(authentication, scheduler, restClient);
+		this.authentication = authentication;
 		this.scheduler = scheduler;
 		this.clock = clock;
 		this.canLogIn = !(authentication instanceof TokenAuthentication);
@@ -81,8 +84,22 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 	}
 
 	/**
-	 * Whether a new token can be obtained by logging in again (AppRole, Kubernetes), as opposed to
-	 * a static token.
+	 * Return the token, logging in first when there is none. With a token file, a different token
+	 * written by the agent replaces the current one here, as a new login does (the leases of the old
+	 * token end with it, so the listeners rotate them).
+	 * @return the token
+	 */
+	@Override
+	public VaultToken getSessionToken() {
+		if (this.authentication instanceof TokenFileAuthentication file && file.changedSinceLogin()) {
+			setToken(Optional.empty());
+		}
+		return super.getSessionToken();
+	}
+
+	/**
+	 * Whether a new token can be obtained by logging in again (AppRole, Kubernetes, JWT, TLS
+	 * certificate, or re-reading a token file), as opposed to a static token.
 	 * @return whether a re-login is possible
 	 */
 	public boolean canLogIn() {
