@@ -84,7 +84,12 @@ final class VaultDataSourceConfiguration {
 		requireRole(connection);
 		SslBundle bundle = sslBundle(connection, sslBundles);
 		RestClient restClient = restClientBuilder(connection, properties, nodes, bundle).build();
-		return new VaultTokenManager(authentication(connection.getLogin(), restClient, bundle), restClient, clock);
+		VaultTokenManager tokens = new VaultTokenManager(authentication(connection.getLogin(), restClient, bundle),
+				restClient, clock);
+		// Revoking the login token would revoke every lease it created: leases left to expire on
+		// shutdown need their token left alone too.
+		tokens.setRevokeOnDestroy(properties.getLease().isRevokeOnShutdown());
+		return tokens;
 	}
 
 	static VaultDatabaseSecretsClient secretsClient(VaultConnectionDetails connection,

@@ -493,7 +493,8 @@ public class VaultDataSourceProperties {
 		private Duration retryMaxDelay = Duration.ofSeconds(30);
 
 		/**
-		 * Whether to revoke the lease when the application shuts down.
+		 * Whether to revoke the lease when the application shuts down. When false, the Vault login
+		 * token is not revoked either (Vault would revoke its leases with it).
 		 */
 		private boolean revokeOnShutdown = true;
 

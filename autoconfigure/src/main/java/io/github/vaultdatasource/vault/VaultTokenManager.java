@@ -41,6 +41,8 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 
 	private volatile @Nullable Instant tokenExpiresAt;
 
+	private volatile boolean revokeOnDestroy = true;
+
 	public VaultTokenManager(ClientAuthentication authentication, RestClient restClient, Clock clock) {
 		this(authentication, restClient, clock, createScheduler());
 	}
@@ -137,10 +139,26 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 				: Optional.empty();
 	}
 
+	/**
+	 * Set whether {@link #destroy()} revokes a token this manager logged in for. Vault revokes the
+	 * leases a token created together with the token, so an application that leaves its leases to
+	 * expire on shutdown ({@code vault.lease.revoke-on-shutdown=false}) must leave its login token
+	 * alone too; it then expires at the end of its own TTL.
+	 * @param revokeOnDestroy whether to revoke the login token on shutdown (default {@code true})
+	 */
+	public void setRevokeOnDestroy(boolean revokeOnDestroy) {
+		this.revokeOnDestroy = revokeOnDestroy;
+	}
+
 	@Override
 	public void destroy() {
 		try {
-			super.destroy();
+			if (this.revokeOnDestroy) {
+				super.destroy();
+			}
+			else {
+				setToken(Optional.empty());
+			}
 		}
 		finally {
 			this.scheduler.shutdown();
