@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs and starts the real OpenBao and PostgreSQL the
 # integration tests use (scripts/services.sh), a Docker engine with local images for the
-# Testcontainers tests (scripts/docker.sh), then the Maven build with unit and integration tests.
+# Testcontainers tests (scripts/docker.sh), then the Maven build with unit and integration tests,
+# then the CI stages under scripts/ci/ (the alert rules against a real Prometheus).
 # What this script started is stopped again at the end; what was already running is left alone.
 # With CI=true a Docker engine that cannot be set up fails the run instead of skipping those tests.
 set -euo pipefail
@@ -33,3 +34,4 @@ else
 fi
 
 mvn -B -ntp verify "$@"
+scripts/ci/prometheus.sh
