@@ -50,8 +50,15 @@ check() {
 # class path (loader.path) in the version of the Prometheus client the app already has.
 pushgateway_client() {
   local jar version lib
-  jar="$(ls sample-app/target/vault-datasource-sample-app-*.jar | grep -v -e '-sources' -e '-tests' | tail -1)"
-  version="$(unzip -l "$jar" | sed -n 's#.*BOOT-INF/lib/prometheus-metrics-core-\(.*\)\.jar$#\1#p')"
+  jar=""
+  for f in sample-app/target/vault-datasource-sample-app-*.jar; do
+    case "$f" in *-sources.jar | *-tests.jar) ;; *) jar="$f" ;; esac
+  done
+  [[ -f "$jar" ]] || die "no sample-app jar in sample-app/target"
+  version="$(python3 -c 'import re, sys, zipfile
+for name in zipfile.ZipFile(sys.argv[1]).namelist():
+    m = re.fullmatch(r"BOOT-INF/lib/prometheus-metrics-core-(.+)\.jar", name)
+    if m: print(m.group(1))' "$jar")"
   [[ -n "$version" ]] || die "no prometheus-metrics-core in $jar"
   lib="$PROM_STATE/lib-$version"
   if [[ ! -f "$lib/prometheus-metrics-exporter-pushgateway-$version.jar" ]]; then

@@ -552,7 +552,7 @@ class App:
                 "org.springframework.boot.loader.launch.PropertiesLauncher",
                 f"--server.port={self.port}",
                 f"--vault.uri={os.environ['VAULT_ADDR']}",
-                "--vault.read-timeout=2s", "--vault.connection-timeout=1s",
+                "--vault.read-timeout=3s", "--vault.connection-timeout=1s",
                 # retries scaled to the 8 s leases, as the rule windows are (the default is 30 s)
                 "--vault.lease.retry-max-delay=1s",
                 "--management.prometheus.metrics.export.pushgateway.enabled=true",
