@@ -21,6 +21,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -309,6 +310,22 @@ def stop_recorded(name, comm):
     pidfile.unlink(missing_ok=True)
 
 
+def port_free(port):
+    """Whether a server could listen on 127.0.0.1:port now. The machine's ephemeral port range
+    (32768-60999) includes our ports, so an outgoing connection may hold one for a while."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def wait_port_free(name, port):
+    wait_for(f"port {port} ({name}) to be free; an outgoing connection may be using it", lambda: port_free(port), 60)
+
+
 def wait_for(what, condition, timeout, interval=0.5):
     deadline = time.monotonic() + timeout
     while True:
@@ -346,12 +363,18 @@ def start_monitoring():
                                "--storage.tsdb.retention.time=1d"]),
     ]
     for process in processes:
-        process.start()
-    for process, path in zip(processes, ("/-/ready", "/-/ready", "/-/ready")):
         port = PORTS[process.name]
-        wait_for(f"{process.name} on port {port}",
-                 lambda: fetch("GET", f"http://127.0.0.1:{port}{path}")[0] == 200 or not process.running() and
-                 fail_now(f"{process.name} exited; see {process.log}"), 30)
+        for attempt in range(1, 4):
+            wait_port_free(process.name, port)
+            process.start()
+            wait_for(f"{process.name} on port {port}",
+                     lambda: fetch("GET", f"http://127.0.0.1:{port}/-/ready")[0] == 200 or not process.running(), 30)
+            if process.running():
+                break
+            # Lost the port to an outgoing connection between the check and the bind: try again.
+            if "address already in use" not in process.log.read_text() or attempt == 3:
+                raise Failure(f"{process.name} exited; see {process.log}")
+            log(f"{process.name}: port {port} taken at start; retrying")
     log(f"Prometheus :{PORTS['prometheus']}, Alertmanager :{PORTS['alertmanager']}, "
         f"Pushgateway :{PORTS['pushgateway']} up")
     return processes
@@ -364,7 +387,7 @@ def fail_now(message):
 def cmd_up(_args):
     write_configs(shipped_thresholds=True)
     start_monitoring()
-    log(f"running with the shipped rules; state in {STATE}; stop with: {sys.argv[0]} down")
+    log(f"running with the shipped rules; state in {STATE}; stop with: scripts/ci/prometheus.sh down")
 
 
 def cmd_down(_args):
@@ -565,6 +588,7 @@ class App:
         self.process = Process(name, argv)
 
     def start(self):
+        wait_port_free(self.name, self.port)
         self.process.start()
         log(f"{self.name}: started (pid {self.process.pid}, port {self.port}, log {self.process.log})")
         return self
@@ -678,6 +702,7 @@ class Run:
         write_configs()
         processes = []
         apps = []
+        wait_port_free("webhook", PORTS["webhook"])
         webhook = Webhook()
         try:
             processes = start_monitoring()
