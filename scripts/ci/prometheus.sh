@@ -40,7 +40,7 @@ install_packages() {
 
 check() {
   promtool check rules docs/monitoring/prometheus-alerts.yml
-  promtool test rules scripts/ci/prometheus/alerts-test.yml
+  promtool test rules scripts/ci/prometheus/alerts-test.yml scripts/ci/prometheus/alerts-test-24h.yml
   promtool check config docs/monitoring/prometheus.yml
   amtool check-config docs/monitoring/alertmanager.yml
   python3 "$HARNESS" check
