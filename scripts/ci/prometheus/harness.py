@@ -715,11 +715,13 @@ class Run:
                                   f"--vault.app-role.secret-id={secret_id}", "--vault.database.role=prom-a",
                                   f"--spring.datasource.url={jdbc}",
                                   "--sample.traffic.enabled=true", "--sample.traffic.threads=1"]).start()
-            # app-b: the database name in its URL does not exist; without Flyway and the start-up query
-            # it starts anyway (as many applications do) and only meets the database when validating.
+            # app-b: the database name in its URL does not exist; without Flyway, the start-up query and
+            # the start-up validation it starts anyway (as many applications do) and only meets the
+            # database when it validates new credentials.
             app_b = App("app-b", [f"--vault.token={os.environ['VAULT_TOKEN']}", "--vault.database.role=prom-b",
                                   f"--spring.datasource.url={jdbc.rsplit('/', 1)[0]}/{self.missing_db}",
-                                  "--spring.flyway.enabled=false", "--sample.report-database-user=false"]).start()
+                                  "--spring.flyway.enabled=false", "--sample.report-database-user=false",
+                                  "--vault.database.validate-on-startup=false"]).start()
             apps = [app_a, app_b]
             app_a.wait_ready()
             app_b.wait_ready()
