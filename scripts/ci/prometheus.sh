@@ -11,7 +11,8 @@
 #                                      Prometheus, Alertmanager, Pushgateway with the shipped rules, by hand
 #
 # Ports VDS_PROM_PORT_BASE (default 59090) to +6. Uses the services scripts/services.sh runs (starting
-# them if they are not running, and then stopping them again). Builds the sample app jar if missing.
+# them if they are not running, and then stopping them again). Builds the sample app jar if missing;
+# VDS_PROM_SAMPLE_JAR runs another build of it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/lib.sh
@@ -50,8 +51,9 @@ check() {
 # class path (loader.path) in the version of the Prometheus client the app already has.
 pushgateway_client() {
   local jar version lib
-  jar=""
+  jar="${VDS_PROM_SAMPLE_JAR:-}"
   for f in sample-app/target/vault-datasource-sample-app-*.jar; do
+    [[ -z "${VDS_PROM_SAMPLE_JAR:-}" ]] || break
     case "$f" in *-sources.jar | *-tests.jar) ;; *) jar="$f" ;; esac
   done
   [[ -f "$jar" ]] || die "no sample-app jar in sample-app/target"
