@@ -673,7 +673,10 @@ class Run:
         text = app.metrics() or ""
         pattern = rf"^{metric}\{{[^}}]*\b{label}=" if label else rf"^{metric}[{{ ]"
         if not re.search(pattern, text, re.M):
-            raise Skipped(f"{app.name} exports no {metric}" + (f" with a '{label}' label" if label else ""))
+            similar = sorted(set(re.findall(rf"^({metric}\w*)", text, re.M)))
+            raise Skipped(f"{app.name} exports no {metric}" + (f" with a '{label}' label" if label else "")
+                          + (f" (but {', '.join(similar)}: Micrometer appends a base unit the meter name does "
+                             f"not end with)" if similar else ""))
 
     def record(self, alert, fault, injected, episode, recovered=None):
         pending, firing, resolved = episode
