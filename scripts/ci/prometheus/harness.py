@@ -673,7 +673,7 @@ class Run:
         text = app.metrics() or ""
         pattern = rf"^{metric}\{{[^}}]*\b{label}=" if label else rf"^{metric}[{{ ]"
         if not re.search(pattern, text, re.M):
-            similar = sorted(set(re.findall(rf"^({metric}\w*)", text, re.M)))
+            similar = sorted(set(re.findall(rf"^({metric}\w*)", text, re.M)) - {metric})
             raise Skipped(f"{app.name} exports no {metric}" + (f" with a '{label}' label" if label else "")
                           + (f" (but {', '.join(similar)}: Micrometer appends a base unit the meter name does "
                              f"not end with)" if similar else ""))
