@@ -648,6 +648,7 @@ class Run:
         self.results = []  # (alert, fault, pending_s, firing_s, resolved_s)
         self.skipped = []
         self.bao_pid = int(os.environ["VDS_BAO_PID"])
+        self.webhook = None
         self.missing_db = "appdb_missing"
 
     # Vault set-up: a database role per app, a policy and an AppRole for app-a.
@@ -701,6 +702,12 @@ class Run:
         episodes = next(iter(tracker.matching(alert, instance, extra).values()))
         return episodes[-1]
 
+    def expect_notified(self, alert, instance):
+        """Keep the fault until Alertmanager has delivered the alert: one that resolves within
+        Alertmanager's group_wait is never notified as firing."""
+        wait_for(f"Alertmanager to notify {alert} firing for {instance}",
+                 lambda: self.webhook.received(alert, "firing", instance), 30, 0.25)
+
     def expect_resolved(self, tracker, alert, instance, timeout, extra=None):
         wait_for(f"{alert} resolved for {instance}", lambda: tracker.state(alert, instance, extra) is None,
                  timeout, 0.25)
@@ -719,7 +726,7 @@ class Run:
         processes = []
         apps = []
         wait_port_free("webhook", PORTS["webhook"])
-        webhook = Webhook()
+        webhook = self.webhook = Webhook()
         try:
             processes = start_monitoring()
             tracker = AlertTracker(self.prometheus)
@@ -799,6 +806,8 @@ class Run:
         self.require(app, "vault_datasource_lease_ttl_seconds")
         episode = self.expect_firing(tracker, "VaultCredentialIssueRateHigh", app.instance,
                                      "wrong database URL", injected, 90)
+        self.expect_notified("VaultCredentialIssueRateHigh", app.instance)
+        self.expect_notified("VaultLeaseRotationsFailing", app.instance)
         issued = app.sample("vault_datasource_credentials_issued_total", datasource="dataSource")
         log(f"app-b: {issued} credentials issued so far; creating database {self.missing_db}")
         self.psql(f"CREATE DATABASE {self.missing_db}")
@@ -835,6 +844,7 @@ class Run:
         log(f"app-a: leases unrevoked: {unrevoked}")
         if not unrevoked:
             raise Failure("app-a: a revocation failed but vault_datasource_leases_unrevoked is not above 0")
+        self.expect_notified("VaultLeaseRevocationFailed", app.instance)
         self.set_policy(revoke=True)
         recovered = time.monotonic()
         self.expect_resolved(tracker, "VaultLeaseRevocationFailed", app.instance, 90, extra="rotation")
@@ -852,6 +862,10 @@ class Run:
         try:
             wait_for("every Vault-outage alert firing for app-a",
                      lambda: all(tracker.state(alert, app.instance) == "firing" for alert in expected), 40, 0.25)
+            for alert in expected:
+                # VaultLeaseExpiryNear is inhibited while VaultLeaseExpired fires for the same lease.
+                if alert != "VaultLeaseExpiryNear":
+                    self.expect_notified(alert, app.instance)
         finally:
             os.kill(self.bao_pid, signal.SIGCONT)
         recovered = time.monotonic()
@@ -873,6 +887,7 @@ class Run:
         app_a.process.stop()
         episode = self.expect_firing(tracker, "VaultLeasesUnrevokedAtShutdown", "app-a",
                                      "stopped, revocation refused", injected, 30)
+        self.expect_notified("VaultLeasesUnrevokedAtShutdown", "app-a")
         self.set_policy(revoke=True)
         # Resolves by itself once the lease must have expired: at most one lease TTL after the push.
         resolved_from = time.monotonic()
@@ -884,11 +899,9 @@ class Run:
 
     def check_notifications(self, webhook):
         proven = sorted({row[0] for row in self.results})
-        # VaultLeaseExpiryNear is inhibited while VaultLeaseExpired fires for the same lease.
         for alert in proven:
             if alert == "VaultLeaseExpiryNear":
                 continue
-            wait_for(f"Alertmanager to notify {alert} firing", lambda: webhook.received(alert, "firing"), 30)
             wait_for(f"Alertmanager to notify {alert} resolved", lambda: webhook.received(alert, "resolved"), 30)
         log(f"Alertmanager notified the webhook of every alert firing and resolved "
             f"({len(webhook.notifications)} notifications)")
