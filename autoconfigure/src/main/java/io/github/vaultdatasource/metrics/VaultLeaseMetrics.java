@@ -77,7 +77,6 @@ public class VaultLeaseMetrics implements MeterBinder {
 		statusGauges(registry, dataSource);
 		FunctionCounter.builder(PREFIX + ".credentials.issued", counters, LeaseCounters::issued)
 			.description("Credentials Vault issued, including ones the database then did not accept")
-			.baseUnit("credentials")
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
 		for (RenewalOutcome outcome : RenewalOutcome.values()) {
@@ -119,7 +118,6 @@ public class VaultLeaseMetrics implements MeterBinder {
 		}
 		Gauge.builder(PREFIX + ".leases.unrevoked", counters, (books) -> books.unrevoked(this.now.get()))
 			.description("Leases this application could not revoke, or left to expire, that are still valid")
-			.baseUnit("leases")
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
 		FunctionTimer
