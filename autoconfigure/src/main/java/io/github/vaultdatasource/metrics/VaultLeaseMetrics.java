@@ -3,7 +3,9 @@ package io.github.vaultdatasource.metrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -45,6 +47,11 @@ public class VaultLeaseMetrics implements MeterBinder {
 
 	private final ManagedLeases leases;
 
+	// The latest lifecycle bound under each data source name. A closed data source leaves
+	// ManagedLeases, but its gauges keep reading its final status (STOPPED, the last lease's TTL), so
+	// the metrics pushed at shutdown still say what the application left behind.
+	private final Map<String, LeaseLifecycle> bound = new ConcurrentHashMap<>();
+
 	private final Supplier<Optional<Duration>> tokenTimeToLive;
 
 	private final Supplier<Instant> now;
@@ -68,7 +75,10 @@ public class VaultLeaseMetrics implements MeterBinder {
 			.description("Time until the Vault token expires unless renewed (NaN when it does not expire)")
 			.register(registry);
 		// Data sources created later are bound when they come under management.
-		this.leases.forEachRegistered((lease) -> bind(registry, lease));
+		this.leases.forEachRegistered((lease) -> {
+			this.bound.put(lease.name(), lease);
+			bind(registry, lease);
+		});
 	}
 
 	private void bind(MeterRegistry registry, LeaseLifecycle lease) {
@@ -146,7 +156,7 @@ public class VaultLeaseMetrics implements MeterBinder {
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
 		TimeGauge.builder(PREFIX + ".lease.max.ttl", this, TimeUnit.SECONDS,
-				(metrics) -> metrics.leases.get(dataSource)
+				(metrics) -> metrics.lifecycle(dataSource)
 					.flatMap(LeaseLifecycle::maxTtl)
 					.map(VaultLeaseMetrics::toSeconds)
 					.orElse(Double.NaN))
@@ -177,12 +187,16 @@ public class VaultLeaseMetrics implements MeterBinder {
 			.tag(DATASOURCE, dataSource);
 	}
 
+	private Optional<LeaseLifecycle> lifecycle(String dataSource) {
+		return Optional.ofNullable(this.bound.get(dataSource));
+	}
+
 	private double status(String dataSource, Function<LeaseStatus, Double> value) {
-		return this.leases.get(dataSource).map(LeaseLifecycle::status).map(value).orElse(Double.NaN);
+		return lifecycle(dataSource).map(LeaseLifecycle::status).map(value).orElse(Double.NaN);
 	}
 
 	private double seconds(String dataSource, Function<LeaseStatus, Duration> value) {
-		return this.leases.get(dataSource)
+		return lifecycle(dataSource)
 			.map(LeaseLifecycle::status)
 			.map(value)
 			.map(VaultLeaseMetrics::toSeconds)

@@ -139,6 +139,19 @@ class VaultLeaseMetricsTests {
 		assertThat(this.registry.get("vault.datasource.leases.unrevoked").gauge().value()).isZero();
 	}
 
+	// The metrics pushed to a Pushgateway at shutdown are read after the data source closed and left
+	// ManagedLeases: they still carry its final state and the TTL of what it left behind.
+	@Test
+	void aClosedDataSourceKeepsItsFinalStatusInTheGauges() {
+		this.lease.failRevocation();
+		this.lease.stop();
+		this.leases.remove("dataSource");
+		assertThat(this.registry.get("vault.datasource.lease.state").tag("state", "stopped").gauge().value())
+			.isEqualTo(1.0);
+		assertThat(this.registry.get("vault.datasource.lease.ttl").timeGauge().value(TimeUnit.SECONDS)).isEqualTo(60.0);
+		assertThat(this.registry.get("vault.datasource.leases.unrevoked").gauge().value()).isEqualTo(1);
+	}
+
 	@Test
 	void countsAFailedRevocationAndTheLeaseLeftUnrevoked() {
 		this.lease.failRevocation();

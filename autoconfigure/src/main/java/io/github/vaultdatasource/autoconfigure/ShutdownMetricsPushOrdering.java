@@ -1,4 +1,4 @@
-package io.github.vaultdatasource.sample;
+package io.github.vaultdatasource.autoconfigure;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,20 +9,20 @@ import javax.sql.DataSource;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
-import org.springframework.stereotype.Component;
 
 /**
- * Makes Spring Boot's Prometheus Pushgateway manager push the final metrics after the data sources
- * closed and revoked their leases, so that a revocation that failed on shutdown reaches Prometheus
+ * Makes Spring Boot's Prometheus Pushgateway manager push its final metrics after the data sources
+ * closed and revoked their leases, so that a revocation that failed at shutdown reaches Prometheus
  * (with {@code management.prometheus.metrics.export.pushgateway.shutdown-operation=put}). Without
- * it the manager, created after the data source, is destroyed first and pushes before the
- * revocation. Does nothing unless the Pushgateway export is enabled.
+ * it, the manager, created after the data sources, is destroyed first and pushes before they
+ * revoke. Does nothing unless the Pushgateway export is enabled.
  */
-@Component
-class ShutdownMetricsPushOrdering implements BeanFactoryPostProcessor {
+final class ShutdownMetricsPushOrdering implements BeanFactoryPostProcessor {
 
-	// The bean name of Boot's PrometheusPushGatewayManager (PrometheusMetricsExportAutoConfiguration).
-	private static final String PUSH_GATEWAY_MANAGER = "prometheusPushGatewayManager";
+	/**
+	 * The bean name of Boot's {@code PrometheusPushGatewayManager}.
+	 */
+	static final String PUSH_GATEWAY_MANAGER = "prometheusPushGatewayManager";
 
 	@Override
 	public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {
@@ -39,8 +39,10 @@ class ShutdownMetricsPushOrdering implements BeanFactoryPostProcessor {
 			if (definition.getDependsOn() != null) {
 				dependsOn.addAll(Arrays.asList(definition.getDependsOn()));
 			}
-			dependsOn.add(PUSH_GATEWAY_MANAGER);
-			definition.setDependsOn(dependsOn.toArray(String[]::new));
+			if (!dependsOn.contains(PUSH_GATEWAY_MANAGER)) {
+				dependsOn.add(PUSH_GATEWAY_MANAGER);
+				definition.setDependsOn(dependsOn.toArray(String[]::new));
+			}
 		}
 	}
 
