@@ -45,7 +45,9 @@ final class VaultDataSourceConfiguration {
 
 	static VaultTokenManager tokenManager(VaultConnectionDetails connection, VaultDataSourceProperties properties,
 			Clock clock) {
-		requireRole(connection);
+		if (properties.getDatasources().isEmpty()) {
+			requireRole(connection);
+		}
 		RestClient restClient = restClientBuilder(connection, properties).build();
 		return new VaultTokenManager(authentication(connection.getLogin(), restClient), restClient, clock);
 	}
@@ -53,7 +55,12 @@ final class VaultDataSourceConfiguration {
 	static VaultDatabaseSecretsClient secretsClient(VaultConnectionDetails connection,
 			VaultDataSourceProperties properties, VaultTokenManager tokens, Clock clock) {
 		VaultTemplate template = new VaultTemplate(restClientBuilder(connection, properties), tokens);
-		return new VaultDatabaseSecretsClient(template, connection.getDatabaseMount(), requireRole(connection), clock);
+		// With only vault.datasources.* set, this client has no role of its own: each data source gets
+		// one for its role from it (forRole), on the same login.
+		String role = (properties.getDatasources().isEmpty() || StringUtils.hasText(connection.getDatabaseRole()))
+				? requireRole(connection) : "";
+		return new VaultDatabaseSecretsClient(template, connection.getDatabaseMount(), role,
+				properties.getDatabase().isStaticRole(), clock);
 	}
 
 	private static RestClientBuilder restClientBuilder(VaultConnectionDetails connection,

@@ -74,6 +74,8 @@ public final class LeaseLifecycle {
 
 	private static final Duration ORPHAN_CHECK_DELAY = Duration.ofSeconds(2);
 
+	private static final Duration STATIC_REREAD_DELAY = Duration.ofSeconds(1);
+
 	private static final Duration LONGEST_MARGIN = Duration.ofSeconds(1);
 
 	private static final double SMOOTHING = 0.3;
@@ -101,6 +103,10 @@ public final class LeaseLifecycle {
 	private final ApplicationEventPublisher events;
 
 	private final TokenSupport tokens;
+
+	// A static role: one user whose password Vault rotates; nothing to renew or revoke, and the
+	// sessions of the old password keep working after a rotation.
+	private final boolean staticRole;
 
 	private final LeaseCounters counters = new LeaseCounters();
 
@@ -187,6 +193,7 @@ public final class LeaseLifecycle {
 		this.policy = policy;
 		this.events = events;
 		this.tokens = tokens;
+		this.staticRole = client.isStatic();
 	}
 
 	/**
@@ -214,7 +221,7 @@ public final class LeaseLifecycle {
 		Instant sent = this.clock.instant();
 		CredentialLease issued = this.client.issue();
 		Duration latency = since(sent);
-		this.held.put(issued.leaseId(), issued);
+		hold(issued);
 		this.counters.issued(latency);
 		observeVault(latency);
 		if (validate) {
@@ -280,15 +287,18 @@ public final class LeaseLifecycle {
 			onMain("login rejected", () -> {
 				CredentialLease now = this.lease;
 				if (now != null && now.leaseId().equals(current.leaseId())) {
-					rotate(RotationReason.CREDENTIALS_REJECTED, true);
+					rotate(this.staticRole ? RotationReason.PASSWORD_ROTATED : RotationReason.CREDENTIALS_REJECTED,
+							true);
 				}
 			});
 			return;
 		}
-		this.retiring.values()
-			.stream()
-			.filter((retiring) -> retiring.previous.credentials().equals(credentials))
-			.forEach((retiring) -> retiring.retirement.previousDead());
+		if (!this.staticRole) {
+			this.retiring.values()
+				.stream()
+				.filter((retiring) -> retiring.previous.credentials().equals(credentials))
+				.forEach((retiring) -> retiring.retirement.previousDead());
+		}
 	}
 
 	/**
@@ -380,7 +390,8 @@ public final class LeaseLifecycle {
 		else if (this.currentDead) {
 			state = State.REVOKED;
 		}
-		else if (!current.expiresAt().isAfter(now)) {
+		else if (!this.staticRole && !current.expiresAt().isAfter(now)) {
+			// A static role's password outlives its "expiry" (Vault's next rotation) until it is read again.
 			state = State.EXPIRED;
 		}
 		else if (failures > 0) {
@@ -466,6 +477,15 @@ public final class LeaseLifecycle {
 
 	private void plan(CredentialLease current) {
 		Instant now = this.clock.instant();
+		if (this.staticRole) {
+			// Read the password again just after Vault rotates it; until then the current one works.
+			Duration delay = this.vaultLatency.multipliedBy(2);
+			if (delay.compareTo(STATIC_REREAD_DELAY) < 0) {
+				delay = STATIC_REREAD_DELAY;
+			}
+			scheduleRotation(latest(current.expiresAt().plus(delay), now), RotationReason.PASSWORD_ROTATED, false);
+			return;
+		}
 		Duration cost = rotationCostEstimate();
 		Instant end = this.endsAt;
 		Instant rotateAt = null;
@@ -693,6 +713,10 @@ public final class LeaseLifecycle {
 		if (current == null || this.phase != Phase.RUNNING) {
 			return;
 		}
+		if (this.staticRole) {
+			retryRotation(RotationReason.PASSWORD_ROTATED, false, false);
+			return;
+		}
 		Instant now = this.clock.instant();
 		Duration remaining = current.remaining(now);
 		boolean urgent = remaining.compareTo(this.policy.rotationLead(this.issuedTtl, rotationCostEstimate())) < 0;
@@ -716,11 +740,13 @@ public final class LeaseLifecycle {
 
 	// --- rotation (main strand, then the retire strand) ------------------------------------------
 
-	private void rotate(RotationReason reason, boolean previousDead) {
+	private void rotate(RotationReason reason, boolean deadCredentials) {
 		CredentialLease previous = this.lease;
 		if (previous == null || this.phase != Phase.RUNNING) {
 			return;
 		}
+		// The sessions of a static role's old password keep working: never evict them in a hurry.
+		boolean previousDead = deadCredentials && !this.staticRole;
 		cancelPending();
 		this.nextAction = NextAction.ROTATE;
 		this.nextActionAt = this.clock.instant();
@@ -753,7 +779,14 @@ public final class LeaseLifecycle {
 		}
 		Duration issueTime = since(sent);
 		observeVault(issueTime);
-		this.held.put(next.leaseId(), next);
+		if (this.staticRole && next.credentials().equals(previous.credentials())) {
+			// Vault has not rotated the password yet: keep it, learn when it will.
+			this.lease = next;
+			succeeded();
+			planNext();
+			return;
+		}
+		hold(next);
 		this.counters.issued(issueTime);
 		if (this.phase != Phase.RUNNING) {
 			revoke(next, RevocationTrigger.SHUTDOWN);
@@ -783,7 +816,7 @@ public final class LeaseLifecycle {
 			return;
 		}
 		Instant now = this.clock.instant();
-		boolean dead = previousDead || !keptAlive(previous).expiresAt().isAfter(now);
+		boolean dead = previousDead || (!this.staticRole && !keptAlive(previous).expiresAt().isAfter(now));
 		Retirement retirement;
 		try {
 			retirement = this.target.switchTo(next.credentials(), previous.credentials(), dead);
@@ -965,7 +998,8 @@ public final class LeaseLifecycle {
 		Instant revoking = this.clock.instant();
 		Revocation revocation = (this.phase == Phase.RUNNING)
 				? revokeLease(retiring.previous, RevocationTrigger.ROTATION) : Revocation.CLAIMED;
-		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT;
+		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT
+				|| revocation == Revocation.NOT_NEEDED;
 		Duration revokeTime = since(revoking);
 		this.retiring.remove(retiring.previous.leaseId());
 		this.keptAlive.remove(retiring.previous.leaseId());
@@ -1025,7 +1059,10 @@ public final class LeaseLifecycle {
 		if (refused(current.credentials())) {
 			logger.warn(String.format("Database no longer accepts user '%s' of data source '%s'; rotating lease %s at "
 					+ "once", current.username(), this.name, current.shortLeaseId()));
-			rotate(RotationReason.CREDENTIALS_REJECTED, true);
+			rotate(this.staticRole ? RotationReason.PASSWORD_ROTATED : RotationReason.CREDENTIALS_REJECTED, true);
+			return;
+		}
+		if (this.staticRole) {
 			return;
 		}
 		Instant now = this.clock.instant();
@@ -1138,6 +1175,9 @@ public final class LeaseLifecycle {
 	}
 
 	private Revocation revokeLease(CredentialLease revoked, RevocationTrigger trigger) {
+		if (this.staticRole) {
+			return Revocation.NOT_NEEDED;
+		}
 		if (this.held.remove(revoked.leaseId()) == null) {
 			return Revocation.CLAIMED;
 		}
@@ -1164,6 +1204,13 @@ public final class LeaseLifecycle {
 	private void revocationFailed(CredentialLease revoked, RevocationTrigger trigger, String message) {
 		this.counters.revocationFailed(trigger, revoked.shortLeaseId(), revoked.expiresAt());
 		failed(FailureKind.REVOCATION, revoked, message, null, false);
+	}
+
+	// Static roles hold nothing to revoke: their user is the role's own.
+	private void hold(CredentialLease lease) {
+		if (!this.staticRole) {
+			this.held.put(lease.leaseId(), lease);
+		}
 	}
 
 	private void leaveToExpire(CredentialLease previous) {
@@ -1285,7 +1332,7 @@ public final class LeaseLifecycle {
 
 	private enum Revocation {
 
-		REVOKED, UNKNOWN_TO_VAULT, FAILED, CLAIMED
+		REVOKED, UNKNOWN_TO_VAULT, FAILED, CLAIMED, NOT_NEEDED
 
 	}
 
