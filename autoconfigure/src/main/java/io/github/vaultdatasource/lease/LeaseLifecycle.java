@@ -782,6 +782,7 @@ public final class LeaseLifecycle {
 		if (this.staticRole && next.credentials().equals(previous.credentials())) {
 			// Vault has not rotated the password yet: keep it, learn when it will.
 			this.lease = next;
+			this.endsAt = next.expiresAt();
 			succeeded();
 			planNext();
 			return;
@@ -909,6 +910,12 @@ public final class LeaseLifecycle {
 	private Instant drainDeadline(RetiringLease retiring) {
 		if (retiring.dead) {
 			return retiring.switchedAt.plus(DEAD_DRAIN_BUDGET);
+		}
+		if (this.staticRole) {
+			// The old password's sessions outlive its rotation: no end to drain before, only the
+			// drain budget, as a dynamic lease of the time until Vault's next rotation would get.
+			Duration budget = this.policy.drainBudget(retiring.next.ttl());
+			return retiring.switchedAt.plus((budget.compareTo(LEAST_DRAIN) < 0) ? LEAST_DRAIN : budget);
 		}
 		// When the lease ends, Vault's own revocation ends the old sessions, whoever revokes it: the
 		// old connections must be gone by then, the revocation itself may come a little later.
