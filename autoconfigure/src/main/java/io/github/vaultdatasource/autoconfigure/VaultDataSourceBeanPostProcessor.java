@@ -69,6 +69,14 @@ final class VaultDataSourceBeanPostProcessor implements DestructionAwareBeanPost
 			registrar.roleFor(beanName, isOnlyDataSource(beanName))
 				.ifPresent((ManagedRole role) -> registrar.manage(pool, role));
 		}
+		else if (bean instanceof HikariDataSource && this.named.contains(beanName)) {
+			throw new VaultDataSourceException("vault.datasources." + beanName + " names a HikariCP pool that was "
+					+ "already started (or closed) when its bean was created, before vault-datasource could give it "
+					+ "credentials.",
+					"Consider the following: do not open connections from the pool in the method that creates the "
+							+ "'" + beanName + "' bean; HikariCP starts the pool on its first getConnection().",
+					null);
+		}
 		else if (bean instanceof DataSource && this.named.contains(beanName)) {
 			throw new VaultDataSourceException(
 					"vault.datasources." + beanName + " names a data source of type " + bean.getClass().getName()
@@ -92,25 +100,30 @@ final class VaultDataSourceBeanPostProcessor implements DestructionAwareBeanPost
 
 	@Override
 	public void afterSingletonsInstantiated() {
+		String[] dataSources = (this.beanFactory != null)
+				? this.beanFactory.getBeanNamesForType(DataSource.class, true, false) : new String[0];
 		Set<String> missing = new TreeSet<>();
 		for (String name : this.named) {
-			boolean exists = this.beanFactory != null && this.beanFactory.containsBean(name);
+			boolean exists = this.beanFactory != null && this.beanFactory.containsBean(name)
+					&& this.beanFactory.isTypeMatch(name, DataSource.class);
 			// A lazy pool is checked when it is created.
 			if (!this.seen.contains(name) && !exists) {
 				missing.add(name);
 			}
 		}
 		if (!missing.isEmpty()) {
-			String[] dataSources = (this.beanFactory != null)
-					? this.beanFactory.getBeanNamesForType(DataSource.class, true, false) : new String[0];
 			String first = missing.iterator().next();
 			throw new VaultDataSourceException(
-					"vault.datasources." + first + " names no bean" + ((missing.size() > 1) ? " (nor do "
+					"vault.datasources." + first + " names no DataSource bean" + ((missing.size() > 1) ? " (nor do "
 							+ missing.stream().skip(1).map((name) -> "vault.datasources." + name).toList() + ")" : "")
 							+ "; the DataSource beans are " + Arrays.toString(dataSources) + ".",
 					"Consider the following: use the DataSource bean's name as the key, for example vault.datasources."
 							+ ((dataSources.length > 0) ? dataSources[0] : "dataSource") + ".role=…",
 					null);
+		}
+		VaultDataSourceRegistrar registrar = this.registrar.getIfAvailable();
+		if (registrar != null) {
+			registrar.checkShortFormUsed(dataSources);
 		}
 	}
 

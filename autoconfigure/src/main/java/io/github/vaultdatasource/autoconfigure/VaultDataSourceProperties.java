@@ -59,7 +59,8 @@ public class VaultDataSourceProperties {
 
 	/**
 	 * Data sources whose credentials come from Vault, by DataSource bean name, each with its own
-	 * role (and mount). When empty, vault.database.* applies to the application's one data source.
+	 * role, mount and kind of role. Pools named neither here nor by vault.database.* keep their own
+	 * credentials.
 	 */
 	private final Map<String, ManagedDataSource> datasources = new LinkedHashMap<>();
 
@@ -284,7 +285,9 @@ public class VaultDataSourceProperties {
 		private String mount = "database";
 
 		/**
-		 * Role of the database secrets engine to issue credentials from.
+		 * Role of the database secrets engine to issue credentials from, for the data source
+		 * called dataSource, or for the application's only data source when vault.datasources is
+		 * empty.
 		 */
 		private @Nullable String role;
 

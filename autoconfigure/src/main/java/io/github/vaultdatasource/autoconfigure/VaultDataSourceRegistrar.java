@@ -2,6 +2,7 @@ package io.github.vaultdatasource.autoconfigure;
 
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -84,7 +85,9 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	/**
 	 * Return which Vault role, if any, a pool gets its credentials from: the one named for it in
 	 * {@code vault.datasources.<bean name>}, or {@code vault.database.*} for Boot's own
-	 * {@code dataSource} (or the application's only data source). Other pools are left alone.
+	 * {@code dataSource} (or the application's only data source). Next to
+	 * {@code vault.datasources}, the short form applies only when {@code vault.database.role} is
+	 * set. Other pools are left alone.
 	 * @param name the data source bean name
 	 * @param onlyDataSource whether it is the only DataSource bean of the context
 	 * @return the role, empty when the pool is not to be managed
@@ -102,9 +105,9 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 			String mount = StringUtils.hasText(named.getMount()) ? named.getMount() : this.connection.getDatabaseMount();
 			return Optional.of(new ManagedRole(name, mount, named.getRole(), named.isStaticRole(), property));
 		}
-		boolean shortForm = "dataSource".equals(name)
-				|| (onlyDataSource && this.properties.getDatasources().isEmpty());
-		if (!shortForm) {
+		boolean anyNamed = !this.properties.getDatasources().isEmpty();
+		boolean bootsOwn = "dataSource".equals(name) || (onlyDataSource && !anyNamed);
+		if (!bootsOwn || (anyNamed && !StringUtils.hasText(this.connection.getDatabaseRole()))) {
 			return Optional.empty();
 		}
 		return Optional.of(new ManagedRole(name, this.connection.getDatabaseMount(),
@@ -160,6 +163,26 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 		this.leases.register(lifecycle);
 		this.pools.put(name, pool);
 		return lifecycle;
+	}
+
+	/**
+	 * Fail when {@code vault.database.role} is set for the short form but no pool took it: several
+	 * data sources, none of them called {@code dataSource}, and none named in
+	 * {@code vault.datasources}. Without this, no pool would get credentials from Vault, silently.
+	 * @param dataSources the names of the context's DataSource beans
+	 */
+	void checkShortFormUsed(String[] dataSources) {
+		String role = this.connection.getDatabaseRole();
+		if (dataSources.length < 2 || !this.properties.getDatasources().isEmpty() || !StringUtils.hasText(role)
+				|| !this.pools.isEmpty()) {
+			return;
+		}
+		throw new VaultDataSourceException("vault.database.role=" + role + " is set, but it applies only to the "
+				+ "DataSource bean called 'dataSource' or to an application's only DataSource, and the DataSource "
+				+ "beans are " + Arrays.toString(dataSources) + ": no pool gets credentials from Vault.",
+				"Consider the following: name each pool that is to get credentials from Vault, for example "
+						+ "vault.datasources." + dataSources[0] + ".role=" + role + ".",
+				null);
 	}
 
 	// The short form uses the client bean (which a test or a user may replace); a named data source
