@@ -28,6 +28,7 @@ import io.github.vaultdatasource.vault.VaultTokenManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -35,6 +36,8 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationListener;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 import org.springframework.vault.core.VaultTemplate;
@@ -45,6 +48,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Tests for {@link VaultDataSourceAutoConfiguration}. Vault is a local HTTP server that counts the
  * requests it gets: none is expected, since creating the beans must not contact Vault.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class VaultDataSourceAutoConfigurationTests {
 
 	private static final String TOKEN = "hvs.TopSecretTokenValue42";
@@ -393,6 +397,26 @@ class VaultDataSourceAutoConfigurationTests {
 				assertThat(own.getPassword()).isEqualTo(LEGACY_PASSWORD);
 				assertThat(own.getCredentialsProvider()).isNull();
 			});
+	}
+
+	@Test
+	void springDatasourceCredentialsOfAnUnmanagedDataSourceAreNotReportedAsIgnored(CapturedOutput output) {
+		this.contextRunner
+			.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.reports.role=reporting",
+					"spring.datasource.username=legacy_user", "spring.datasource.password=" + LEGACY_PASSWORD)
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("dataSource", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::fixedCredentialsPool)
+			.withBean("reports", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output).doesNotContain("are ignored");
+		this.contextRunner
+			.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.database.role=app",
+					"spring.datasource.username=legacy_user", "spring.datasource.password=" + LEGACY_PASSWORD)
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("dataSource", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output).contains("spring.datasource.username and spring.datasource.password are ignored")
+			.doesNotContain(LEGACY_PASSWORD);
 	}
 
 	@Test
