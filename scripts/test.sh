@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs and starts the real OpenBao and PostgreSQL the
 # integration tests use (scripts/services.sh), a Docker engine with local images for the
-# Testcontainers tests (scripts/docker.sh), then the Maven build with unit and integration tests.
+# Testcontainers tests (scripts/docker.sh), then the Maven build with unit and integration tests,
+# then the CI stages under scripts/ci/ (the alert rules against a real Prometheus).
 # What this script started is stopped again at the end; what was already running is left alone.
 # With CI=true a Docker engine that cannot be set up fails the run instead of skipping those tests.
 set -euo pipefail
@@ -13,11 +14,13 @@ if ! scripts/docker.sh status >/dev/null 2>&1; then
   docker_started_here=1
 fi
 cleanup() {
+  scripts/ci/production-vault.sh stop || true
   if [ "$docker_started_here" = 1 ]; then scripts/docker.sh down || true; fi
   scripts/services.sh down --started || true
 }
 trap cleanup EXIT
 
+scripts/ci/production-vault.sh start
 scripts/services.sh up
 # shellcheck source=/dev/null
 . "$state/env"
@@ -39,3 +42,4 @@ mvn -B -ntp verify "$@"
 scripts/ci/aot.sh                                            # sample app AOT-processed, run against the real servers
 scripts/ci/release.sh                                        # mvn -Prelease verify: sources, javadoc, flattened POMs
 scripts/ci/workflows.sh                                      # actionlint on .github/workflows
+scripts/ci/prometheus.sh                                     # alert rules against a real Prometheus scraping the sample app under faults

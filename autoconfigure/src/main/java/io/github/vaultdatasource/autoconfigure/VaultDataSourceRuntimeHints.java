@@ -27,7 +27,9 @@ class VaultDataSourceRuntimeHints implements RuntimeHintsRegistrar {
 	@Override
 	public void registerHints(RuntimeHints hints, @Nullable ClassLoader classLoader) {
 		this.bindings.registerReflectionHints(hints.reflection(), VaultDataSourceProperties.class,
-				VaultDataSourceProperties.AppRole.class, VaultDataSourceProperties.Kubernetes.class,
+				VaultDataSourceProperties.Ssl.class, VaultDataSourceProperties.Jwt.class,
+				VaultDataSourceProperties.Cert.class, VaultDataSourceProperties.AppRole.class,
+				VaultDataSourceProperties.Kubernetes.class,
 				VaultDataSourceProperties.Database.class, VaultDataSourceProperties.Lease.class,
 				VaultDataSourceProperties.Rotation.class, VaultDataSourceProperties.Health.class,
 				VaultDataSourceProperties.Metrics.class, VaultDataSourceProperties.AuthenticationMethod.class);

@@ -1,6 +1,6 @@
 package io.github.vaultdatasource.autoconfigure;
 
-import java.net.URI;
+import java.util.List;
 
 import io.github.vaultdatasource.actuate.endpoint.VaultLeasesEndpoint;
 import org.junit.jupiter.api.Test;
@@ -33,7 +33,10 @@ class VaultDataSourceRuntimeHintsTests {
 	@Test
 	void propertiesCanBeBoundByAccessors() throws NoSuchMethodException {
 		assertThat(RuntimeHintsPredicates.reflection()
-			.onMethodInvocation(VaultDataSourceProperties.class.getMethod("setUri", URI.class)))
+			.onMethodInvocation(VaultDataSourceProperties.class.getMethod("setUri", List.class)))
+			.accepts(this.hints);
+		assertThat(RuntimeHintsPredicates.reflection()
+			.onMethodInvocation(VaultDataSourceProperties.Ssl.class.getMethod("getBundle")))
 			.accepts(this.hints);
 		assertThat(RuntimeHintsPredicates.reflection()
 			.onMethodInvocation(VaultDataSourceProperties.Lease.class.getMethod("setDrainShare", double.class)))

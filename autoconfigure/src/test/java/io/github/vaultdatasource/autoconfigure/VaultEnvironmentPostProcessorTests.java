@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -104,7 +105,9 @@ class VaultEnvironmentPostProcessorTests {
 
 	private URI vaultUri(Map<String, String> variables, String yml) throws IOException {
 		try (ConfigurableApplicationContext context = run(variables, yml)) {
-			return context.getBean(VaultDataSourceProperties.class).getUri();
+			List<URI> uris = context.getBean(VaultDataSourceProperties.class).getUri();
+			assertThat(uris).hasSize(1);
+			return uris.get(0);
 		}
 	}
 
