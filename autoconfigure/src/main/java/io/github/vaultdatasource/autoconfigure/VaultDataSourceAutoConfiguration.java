@@ -82,7 +82,6 @@ public final class VaultDataSourceAutoConfiguration {
 			ObjectProvider<VaultTokenManager> tokenManager, ApplicationEventPublisher events, ManagedLeases leases,
 			Environment environment) {
 		StartupChecks.validate(properties);
-		StartupChecks.requireUri(environment);
 		StartupChecks.warnAboutUnknownProperties(environment);
 		// spring.datasource.* configures Boot's dataSource, which Vault serves only under the short form.
 		if (properties.getDatasources().isEmpty() || StringUtils.hasText(connectionDetails.getDatabaseRole())) {
