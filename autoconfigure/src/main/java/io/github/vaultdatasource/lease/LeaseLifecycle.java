@@ -62,6 +62,9 @@ public final class LeaseLifecycle {
 
 	private static final Log logger = LogFactory.getLog(LeaseLifecycle.class);
 
+	/** How many first credentials {@link #start(boolean)} asks for when they expire before their check. */
+	private static final int FIRST_ISSUE_ATTEMPTS = 3;
+
 	private static final Duration DATABASE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
 	private static final Duration VAULT_CHECK_INTERVAL = Duration.ofSeconds(10);
@@ -218,22 +221,17 @@ public final class LeaseLifecycle {
 		if (this.phase != Phase.NEW) {
 			throw new IllegalStateException("Lease lifecycle of '" + this.name + "' was started already");
 		}
-		Instant sent = this.clock.instant();
-		CredentialLease issued = this.client.issue();
-		Duration latency = since(sent);
-		hold(issued);
-		this.counters.issued(latency);
-		observeVault(latency);
-		if (validate) {
-			Instant validating = this.clock.instant();
-			try {
-				// The connection that checks the credentials becomes the pool's first one.
-				this.target.prepare(issued.credentials(), validating);
-				this.validationLatency = smooth(this.validationLatency, since(validating));
-			}
-			catch (Exception ex) {
-				revoke(issued, RevocationTrigger.REJECTED);
-				throw new CredentialsValidationException(this.name, issued.username(), ex);
+		CredentialLease issued;
+		Duration latency;
+		for (int attempt = 1;; attempt++) {
+			Instant sent = this.clock.instant();
+			issued = this.client.issue();
+			latency = since(sent);
+			hold(issued);
+			this.counters.issued(latency);
+			observeVault(latency);
+			if (!validate || validateFirst(issued, sent, attempt)) {
+				break;
 			}
 		}
 		this.target.install(issued.credentials());
@@ -246,6 +244,35 @@ public final class LeaseLifecycle {
 				issued.ttl().toSeconds()));
 		planNext();
 		this.calls.schedule(this::checkRoleAndToken, Duration.ZERO);
+	}
+
+	/**
+	 * Check the first credentials with one connection, which becomes the pool's first. A failure
+	 * after the lease's own TTL had run out says nothing about the configuration (on a loaded
+	 * machine a login can outlast a TTL of a few seconds, and Vault then ends the session it is
+	 * opening): such credentials are replaced, up to {@value #FIRST_ISSUE_ATTEMPTS} times in all.
+	 * @return true when the database accepted them, false to try new ones
+	 * @throws CredentialsValidationException when the database does not accept them
+	 */
+	private boolean validateFirst(CredentialLease issued, Instant sent, int attempt) {
+		Instant validating = this.clock.instant();
+		try {
+			this.target.prepare(issued.credentials(), validating);
+			this.validationLatency = smooth(this.validationLatency, since(validating));
+			return true;
+		}
+		catch (Exception ex) {
+			revoke(issued, RevocationTrigger.REJECTED);
+			Instant expired = sent.plus(issued.ttl());
+			if (attempt < FIRST_ISSUE_ATTEMPTS && !this.clock.instant().isBefore(expired)) {
+				logger.warn(String.format("The first credentials of data source '%s' (user '%s') expired after "
+						+ "%s ms, before the database had accepted them: the role's TTL (%ss) is shorter than "
+						+ "issuing and one login take here. Asking Vault for new ones.", this.name,
+						issued.username(), since(sent).toMillis(), issued.ttl().toSeconds()));
+				return false;
+			}
+			throw new CredentialsValidationException(this.name, issued.username(), ex);
+		}
 	}
 
 	/**

@@ -158,6 +158,44 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void asksForNewCredentialsWhenTheFirstExpiredBeforeTheDatabaseAcceptedThem() {
+			// A login slower than the 60 s TTL, once: Vault ends the session it was opening.
+			target().failNextValidations(1);
+			target().duringValidation(() -> {
+				if (client().issued().size() == 1) {
+					LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(61));
+				}
+			});
+			start();
+			assertThat(client().issued()).hasSize(2);
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(target().installed()).extracting(DatabaseCredentials::username).containsExactly("v-2");
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void givesUpAfterThreeFirstCredentialsExpiredBeforeTheDatabaseAcceptedThem() {
+			target().failValidationWith(new SQLException("FATAL: terminating connection due to administrator command",
+					"57P01"));
+			target().duringValidation(() -> LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(61)));
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			assertThatExceptionOfType(CredentialsValidationException.class)
+				.isThrownBy(LeaseLifecycleTests.this.lifecycle::start)
+				.satisfies((ex) -> assertThat(ex.getUsername()).isEqualTo("v-3"));
+			assertThat(client().revokedUsernames()).containsExactly("v-1", "v-2", "v-3");
+			assertThat(target().installed()).isEmpty();
+		}
+
+		@Test
+		void aRejectionWithinTheTtlIsNotRetried() {
+			target().failValidationWith(new SQLException("FATAL: password authentication failed", "28P01"));
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			assertThatExceptionOfType(CredentialsValidationException.class)
+				.isThrownBy(LeaseLifecycleTests.this.lifecycle::start);
+			assertThat(client().issued()).hasSize(1);
+		}
+
+		@Test
 		void cannotStartTwice() {
 			start();
 			assertThatExceptionOfType(IllegalStateException.class).isThrownBy(LeaseLifecycleTests.this.lifecycle::start);
