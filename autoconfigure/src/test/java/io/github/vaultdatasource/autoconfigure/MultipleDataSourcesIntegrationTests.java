@@ -70,6 +70,8 @@ class MultipleDataSourcesIntegrationTests {
 
 	private static final int THREADS = 8;
 
+	private static final int ROTATIONS = 3;
+
 	private static final String REPORTS_DB = "appdb_reports";
 
 	private final VaultTestEnvironment env = VaultTestEnvironment.get();
@@ -157,12 +159,17 @@ class MultipleDataSourcesIntegrationTests {
 			loads.put("reports", QueryLoad.start(reports, THREADS));
 			loads.put("legacy", QueryLoad.start(legacy, THREADS));
 			List<Session> sessions = new ArrayList<>();
-			long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
-			while (System.nanoTime() < deadline) {
+			// At least 30 s, and until each Vault pool has rotated ROTATIONS times: how long that
+			// takes depends on how late Vault and a loaded machine answer.
+			long loadStarted = System.nanoTime();
+			long deadline = loadStarted + Duration.ofSeconds(90).toNanos();
+			EventRecorder events = context.getBean(EventRecorder.class);
+			while (System.nanoTime() < deadline && (System.nanoTime() - loadStarted < Duration.ofSeconds(30).toNanos()
+					|| events.rotations("orders").size() < ROTATIONS || events.rotations("reports").size() < ROTATIONS)) {
 				Thread.sleep(1000);
 				sessions.addAll(this.fixtures.sessions());
 			}
-			EventRecorder events = context.getBean(EventRecorder.class);
+			Duration loaded = Duration.ofNanos(System.nanoTime() - loadStarted);
 			// Rotations done while the load ran: each one's old user served queries.
 			Map<String, Integer> rotatedUnderLoad = new LinkedHashMap<>();
 			for (String name : List.of("orders", "reports")) {
@@ -175,6 +182,7 @@ class MultipleDataSourcesIntegrationTests {
 			for (String name : List.of("orders", "reports")) {
 				rotations.put(name, (long) events.rotations(name).size());
 			}
+			System.out.printf("several data sources: %d s of load%n", loaded.toSeconds());
 			results.forEach((name, list) -> System.out.printf("several data sources, pool '%s': %d queries, %d failed "
 					+ "%s, users %d, rotations %s%n", name, list.size(), failed(list), QueryLoad.failuresByState(list),
 					users(list).size(), rotations.get(name)));
@@ -196,7 +204,7 @@ class MultipleDataSourcesIntegrationTests {
 			assertThat(users(results.get("legacy"))).containsExactly(this.fixedUser);
 			// Several rotations each, every old user drained before its lease was revoked.
 			for (String name : List.of("orders", "reports")) {
-				assertThat(events.rotations(name)).as("rotations of %s", name).hasSizeGreaterThanOrEqualTo(3)
+				assertThat(events.rotations(name)).as("rotations of %s", name).hasSizeGreaterThanOrEqualTo(ROTATIONS)
 					.allSatisfy((rotation) -> assertThat(rotation.getOldConnectionsLeft()).isZero());
 				assertThat(users(results.get(name))).hasSizeGreaterThanOrEqualTo(rotatedUnderLoad.get(name));
 			}
