@@ -1051,7 +1051,13 @@ public final class LeaseLifecycle {
 		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), revokeTime);
 		this.counters.rotationFinished(timings.total());
 		observeRotationCost(timings.total());
-		if (report.oldConnectionsLeft() > 0) {
+		if (report.oldConnectionsLeft() > 0 && this.staticRole) {
+			// Harmless: PostgreSQL keeps the sessions of a user whose password changed.
+			logger.info(String.format("Data source '%s': %d connection(s) logged in with the previous password of "
+					+ "user '%s' were still in use at the drain deadline; they keep working and close when returned",
+					this.name, report.oldConnectionsLeft(), retiring.previous.username()));
+		}
+		else if (report.oldConnectionsLeft() > 0) {
 			logger.warn(String.format("Data source '%s': %d connection(s) of old user '%s' were still open at the "
 					+ "drain deadline", this.name, report.oldConnectionsLeft(), retiring.previous.username()));
 		}
