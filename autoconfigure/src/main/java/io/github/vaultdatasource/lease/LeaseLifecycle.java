@@ -821,6 +821,9 @@ public final class LeaseLifecycle {
 			return;
 		}
 		Instant validating = this.clock.instant();
+		// This strand cannot renew the new lease while its first connections open: when that takes
+		// long (a slow login on a loaded machine), the calls strand renews it at half its TTL.
+		LeaseScheduler.Cancellable keepNext = keepAliveLater(next, next.remaining(validating).dividedBy(2));
 		try {
 			// Dead credentials serve nothing: switch as soon as the new ones are known to work.
 			// Otherwise open the new generation's connections while the old ones still serve.
@@ -828,6 +831,7 @@ public final class LeaseLifecycle {
 					previousDead ? validating : validating.plus(prepareTime(previous, validating)));
 		}
 		catch (Exception ex) {
+			cancel(keepNext);
 			this.counters.rotationFailed(reason);
 			failed(FailureKind.VALIDATION, previous,
 					"database did not accept new user '" + next.username() + "': " + describe(ex), reason, true);
@@ -836,6 +840,9 @@ public final class LeaseLifecycle {
 			retryRotation(reason, previousDead, true);
 			return;
 		}
+		cancel(keepNext);
+		next = keptAlive(next);
+		this.keptAlive.remove(next.leaseId());
 		Duration validation = since(validating);
 		this.validationLatency = smooth(this.validationLatency, validation);
 		if (this.phase != Phase.RUNNING) {
@@ -844,6 +851,17 @@ public final class LeaseLifecycle {
 			return;
 		}
 		Instant now = this.clock.instant();
+		// A static role's "expiry" is Vault's next rotation: its password works until Vault changes it.
+		if (!this.staticRole && !next.expiresAt().isAfter(now)) {
+			// Vault ended the new user while its connections opened: switching to it would fail them.
+			this.counters.rotationFailed(reason);
+			failed(FailureKind.VALIDATION, previous, "new user '" + next.username() + "' expired after "
+					+ validation.toMillis() + " ms of validation, before the pool could use it", reason, true);
+			this.target.discard(next.credentials());
+			revoke(next, RevocationTrigger.REJECTED);
+			retryRotation(reason, previousDead, true);
+			return;
+		}
 		boolean dead = previousDead || (!this.staticRole && !keptAlive(previous).expiresAt().isAfter(now));
 		Retirement retirement;
 		try {
@@ -900,6 +918,25 @@ public final class LeaseLifecycle {
 			.plus(this.validationLatency)
 			.plus(this.target.switchAllowance());
 		return previous.remaining(now).compareTo(switching) < 0;
+	}
+
+	private LeaseScheduler.@Nullable Cancellable keepAliveLater(CredentialLease lease, Duration delay) {
+		if (!lease.renewable()) {
+			return null;
+		}
+		try {
+			return this.calls.schedule(() -> keepAlive(lease), delay);
+		}
+		catch (RejectedExecutionException ex) {
+			// Stopping.
+			return null;
+		}
+	}
+
+	private static void cancel(LeaseScheduler.@Nullable Cancellable task) {
+		if (task != null) {
+			task.cancel();
+		}
 	}
 
 	private void onCalls(Runnable task) {
@@ -966,7 +1003,8 @@ public final class LeaseLifecycle {
 	}
 
 	// Calls strand: renew the lease being replaced while the main strand waits for Vault to issue
-	// its successor, when it would otherwise expire before the switch and drain are done.
+	// its successor, when it would otherwise expire before the switch and drain are done; or the new
+	// lease while the main strand still opens its first connections.
 	private void keepAlive(CredentialLease previous) {
 		if (this.phase != Phase.RUNNING || !this.held.containsKey(previous.leaseId())) {
 			return;
@@ -980,7 +1018,7 @@ public final class LeaseLifecycle {
 			this.keptAlive.put(previous.leaseId(), renewed);
 			this.counters.renewed(renewal.capped() ? RenewalOutcome.CAPPED : RenewalOutcome.SUCCESS);
 			if (logger.isDebugEnabled()) {
-				logger.debug(String.format("Renewed lease %s of user '%s' while rotating away from it, for %ss",
+				logger.debug(String.format("Renewed lease %s of user '%s' during a rotation, for %ss",
 						previous.shortLeaseId(), previous.username(), renewal.granted().toSeconds()));
 			}
 		}

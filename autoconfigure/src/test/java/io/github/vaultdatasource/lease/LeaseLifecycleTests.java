@@ -339,6 +339,46 @@ class LeaseLifecycleTests {
 	class Rotation {
 
 		@Test
+		void renewsTheNewLeaseWhileItsFirstConnectionsTakeLongToOpen() {
+			start();
+			advance(Duration.ofSeconds(10));
+			// The new user's first logins take 40 s (a loaded machine): longer than half its TTL.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					LeaseLifecycleTests.this.scheduler.advance(Duration.ofSeconds(40));
+				}
+			});
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().renewed()).extracting(CredentialLease::username).contains("v-2");
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			// Renewed at T0 + 40 s, half way through the 60 s it had when its validation began.
+			assertThat(status().lease().expiresAt()).isEqualTo(T0.plusSeconds(100));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void doesNotSwitchToANewLeaseThatExpiredWhileItsConnectionsOpened() {
+			start();
+			advance(Duration.ofSeconds(10));
+			// The clock jumps past the new lease's TTL with nothing run on the way, as when the whole
+			// process stalls: Vault has ended the new user by the time its connections are open.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(61));
+				}
+			});
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().switches()).isEmpty();
+			assertThat(client().revokedUsernames()).containsExactly("v-2");
+			assertThat(events(LeaseFailureEvent.class))
+				.anySatisfy((event) -> assertThat(event.getMessage()).contains("v-2", "expired"));
+			advance(Duration.ofSeconds(30));
+			assertThat(target().currentUsername()).isEqualTo("v-3");
+		}
+
+		@Test
 		void atMaxTtlValidatesSwitchesDrainsAndRevokesTheOldLease() {
 			client().grantRenewal(Duration.ofSeconds(40), true, true);
 			start();
@@ -915,6 +955,25 @@ class LeaseLifecycleTests {
 				.satisfies((change) -> assertThat(change.next()).isEqualTo(staticCredentials(2)));
 			assertThat(events(LeaseFailureEvent.class)).isEmpty();
 			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void switchesToANewPasswordEvenWhenItsFirstConnectionsOutlastTheTimeUntilVaultsNextRotation() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			// The new password's first logins take 12 s (a stalled process): past the 9 s Vault gave
+			// until its next rotation. Unlike an expired dynamic user, the password works until Vault
+			// changes it, and the sessions opened with it outlive that; a login refused after the
+			// change makes the pool read the next one at once.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(12));
+				}
+			});
+			advance(Duration.ofSeconds(11));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.next()).isEqualTo(staticCredentials(2)));
+			assertThat(events(LeaseFailureEvent.class)).isEmpty();
 		}
 
 		@Test
