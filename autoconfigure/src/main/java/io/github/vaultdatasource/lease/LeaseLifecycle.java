@@ -77,6 +77,8 @@ public final class LeaseLifecycle {
 
 	private static final Duration ORPHAN_CHECK_DELAY = Duration.ofSeconds(2);
 
+	private static final Duration STATIC_REREAD_DELAY = Duration.ofSeconds(1);
+
 	private static final Duration LONGEST_MARGIN = Duration.ofSeconds(1);
 
 	private static final double SMOOTHING = 0.3;
@@ -104,6 +106,10 @@ public final class LeaseLifecycle {
 	private final ApplicationEventPublisher events;
 
 	private final TokenSupport tokens;
+
+	// A static role: one user whose password Vault rotates; nothing to renew or revoke, and the
+	// sessions of the old password keep working after a rotation.
+	private final boolean staticRole;
 
 	private final LeaseCounters counters = new LeaseCounters();
 
@@ -190,6 +196,7 @@ public final class LeaseLifecycle {
 		this.policy = policy;
 		this.events = events;
 		this.tokens = tokens;
+		this.staticRole = client.isStatic();
 	}
 
 	/**
@@ -220,7 +227,7 @@ public final class LeaseLifecycle {
 			Instant sent = this.clock.instant();
 			issued = this.client.issue();
 			latency = since(sent);
-			this.held.put(issued.leaseId(), issued);
+			hold(issued);
 			this.counters.issued(latency);
 			observeVault(latency);
 			if (!validate || validateFirst(issued, sent, attempt)) {
@@ -307,15 +314,18 @@ public final class LeaseLifecycle {
 			onMain("login rejected", () -> {
 				CredentialLease now = this.lease;
 				if (now != null && now.leaseId().equals(current.leaseId())) {
-					rotate(RotationReason.CREDENTIALS_REJECTED, true);
+					rotate(this.staticRole ? RotationReason.PASSWORD_ROTATED : RotationReason.CREDENTIALS_REJECTED,
+							true);
 				}
 			});
 			return;
 		}
-		this.retiring.values()
-			.stream()
-			.filter((retiring) -> retiring.previous.credentials().equals(credentials))
-			.forEach((retiring) -> retiring.retirement.previousDead());
+		if (!this.staticRole) {
+			this.retiring.values()
+				.stream()
+				.filter((retiring) -> retiring.previous.credentials().equals(credentials))
+				.forEach((retiring) -> retiring.retirement.previousDead());
+		}
 	}
 
 	/**
@@ -407,7 +417,8 @@ public final class LeaseLifecycle {
 		else if (this.currentDead) {
 			state = State.REVOKED;
 		}
-		else if (!current.expiresAt().isAfter(now)) {
+		else if (!this.staticRole && !current.expiresAt().isAfter(now)) {
+			// A static role's password outlives its "expiry" (Vault's next rotation) until it is read again.
 			state = State.EXPIRED;
 		}
 		else if (failures > 0) {
@@ -493,6 +504,15 @@ public final class LeaseLifecycle {
 
 	private void plan(CredentialLease current) {
 		Instant now = this.clock.instant();
+		if (this.staticRole) {
+			// Read the password again just after Vault rotates it; until then the current one works.
+			Duration delay = this.vaultLatency.multipliedBy(2);
+			if (delay.compareTo(STATIC_REREAD_DELAY) < 0) {
+				delay = STATIC_REREAD_DELAY;
+			}
+			scheduleRotation(latest(current.expiresAt().plus(delay), now), RotationReason.PASSWORD_ROTATED, false);
+			return;
+		}
 		Duration cost = rotationCostEstimate();
 		Instant end = this.endsAt;
 		Instant rotateAt = null;
@@ -720,6 +740,10 @@ public final class LeaseLifecycle {
 		if (current == null || this.phase != Phase.RUNNING) {
 			return;
 		}
+		if (this.staticRole) {
+			retryRotation(RotationReason.PASSWORD_ROTATED, false, false);
+			return;
+		}
 		Instant now = this.clock.instant();
 		Duration remaining = current.remaining(now);
 		boolean urgent = remaining.compareTo(this.policy.rotationLead(this.issuedTtl, rotationCostEstimate())) < 0;
@@ -743,11 +767,13 @@ public final class LeaseLifecycle {
 
 	// --- rotation (main strand, then the retire strand) ------------------------------------------
 
-	private void rotate(RotationReason reason, boolean previousDead) {
+	private void rotate(RotationReason reason, boolean deadCredentials) {
 		CredentialLease previous = this.lease;
 		if (previous == null || this.phase != Phase.RUNNING) {
 			return;
 		}
+		// The sessions of a static role's old password keep working: never evict them in a hurry.
+		boolean previousDead = deadCredentials && !this.staticRole;
 		cancelPending();
 		this.nextAction = NextAction.ROTATE;
 		this.nextActionAt = this.clock.instant();
@@ -780,7 +806,15 @@ public final class LeaseLifecycle {
 		}
 		Duration issueTime = since(sent);
 		observeVault(issueTime);
-		this.held.put(next.leaseId(), next);
+		if (this.staticRole && next.credentials().equals(previous.credentials())) {
+			// Vault has not rotated the password yet: keep it, learn when it will.
+			this.lease = next;
+			this.endsAt = next.expiresAt();
+			succeeded();
+			planNext();
+			return;
+		}
+		hold(next);
 		this.counters.issued(issueTime);
 		if (this.phase != Phase.RUNNING) {
 			revoke(next, RevocationTrigger.SHUTDOWN);
@@ -817,7 +851,8 @@ public final class LeaseLifecycle {
 			return;
 		}
 		Instant now = this.clock.instant();
-		if (!next.expiresAt().isAfter(now)) {
+		// A static role's "expiry" is Vault's next rotation: its password works until Vault changes it.
+		if (!this.staticRole && !next.expiresAt().isAfter(now)) {
 			// Vault ended the new user while its connections opened: switching to it would fail them.
 			this.counters.rotationFailed(reason);
 			failed(FailureKind.VALIDATION, previous, "new user '" + next.username() + "' expired after "
@@ -827,7 +862,7 @@ public final class LeaseLifecycle {
 			retryRotation(reason, previousDead, true);
 			return;
 		}
-		boolean dead = previousDead || !keptAlive(previous).expiresAt().isAfter(now);
+		boolean dead = previousDead || (!this.staticRole && !keptAlive(previous).expiresAt().isAfter(now));
 		Retirement retirement;
 		try {
 			retirement = this.target.switchTo(next.credentials(), previous.credentials(), dead);
@@ -940,6 +975,12 @@ public final class LeaseLifecycle {
 		if (retiring.dead) {
 			return retiring.switchedAt.plus(DEAD_DRAIN_BUDGET);
 		}
+		if (this.staticRole) {
+			// The old password's sessions outlive its rotation: no end to drain before, only the
+			// drain budget, as a dynamic lease of the time until Vault's next rotation would get.
+			Duration budget = this.policy.drainBudget(retiring.next.ttl());
+			return retiring.switchedAt.plus((budget.compareTo(LEAST_DRAIN) < 0) ? LEAST_DRAIN : budget);
+		}
 		// When the lease ends, Vault's own revocation ends the old sessions, whoever revokes it: the
 		// old connections must be gone by then, the revocation itself may come a little later.
 		Instant expiresAt = keptAlive(retiring.previous).expiresAt();
@@ -1029,7 +1070,8 @@ public final class LeaseLifecycle {
 		Instant revoking = this.clock.instant();
 		Revocation revocation = (this.phase == Phase.RUNNING)
 				? revokeLease(retiring.previous, RevocationTrigger.ROTATION) : Revocation.CLAIMED;
-		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT;
+		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT
+				|| revocation == Revocation.NOT_NEEDED;
 		Duration revokeTime = since(revoking);
 		this.retiring.remove(retiring.previous.leaseId());
 		this.keptAlive.remove(retiring.previous.leaseId());
@@ -1047,7 +1089,13 @@ public final class LeaseLifecycle {
 		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), revokeTime);
 		this.counters.rotationFinished(timings.total());
 		observeRotationCost(timings.total());
-		if (report.oldConnectionsLeft() > 0) {
+		if (report.oldConnectionsLeft() > 0 && this.staticRole) {
+			// Harmless: PostgreSQL keeps the sessions of a user whose password changed.
+			logger.info(String.format("Data source '%s': %d connection(s) logged in with the previous password of "
+					+ "user '%s' were still in use at the drain deadline; they keep working and close when returned",
+					this.name, report.oldConnectionsLeft(), retiring.previous.username()));
+		}
+		else if (report.oldConnectionsLeft() > 0) {
 			logger.warn(String.format("Data source '%s': %d connection(s) of old user '%s' were still open at the "
 					+ "drain deadline", this.name, report.oldConnectionsLeft(), retiring.previous.username()));
 		}
@@ -1089,7 +1137,10 @@ public final class LeaseLifecycle {
 		if (refused(current.credentials())) {
 			logger.warn(String.format("Database no longer accepts user '%s' of data source '%s'; rotating lease %s at "
 					+ "once", current.username(), this.name, current.shortLeaseId()));
-			rotate(RotationReason.CREDENTIALS_REJECTED, true);
+			rotate(this.staticRole ? RotationReason.PASSWORD_ROTATED : RotationReason.CREDENTIALS_REJECTED, true);
+			return;
+		}
+		if (this.staticRole) {
 			return;
 		}
 		Instant now = this.clock.instant();
@@ -1202,6 +1253,9 @@ public final class LeaseLifecycle {
 	}
 
 	private Revocation revokeLease(CredentialLease revoked, RevocationTrigger trigger) {
+		if (this.staticRole) {
+			return Revocation.NOT_NEEDED;
+		}
 		if (this.held.remove(revoked.leaseId()) == null) {
 			return Revocation.CLAIMED;
 		}
@@ -1228,6 +1282,13 @@ public final class LeaseLifecycle {
 	private void revocationFailed(CredentialLease revoked, RevocationTrigger trigger, String message) {
 		this.counters.revocationFailed(trigger, revoked.shortLeaseId(), revoked.expiresAt());
 		failed(FailureKind.REVOCATION, revoked, message, null, false);
+	}
+
+	// Static roles hold nothing to revoke: their user is the role's own.
+	private void hold(CredentialLease lease) {
+		if (!this.staticRole) {
+			this.held.put(lease.leaseId(), lease);
+		}
 	}
 
 	private void leaveToExpire(CredentialLease previous) {
@@ -1349,7 +1410,7 @@ public final class LeaseLifecycle {
 
 	private enum Revocation {
 
-		REVOKED, UNKNOWN_TO_VAULT, FAILED, CLAIMED
+		REVOKED, UNKNOWN_TO_VAULT, FAILED, CLAIMED, NOT_NEEDED
 
 	}
 

@@ -888,6 +888,162 @@ class LeaseLifecycleTests {
 
 	}
 
+	/**
+	 * A static role: one database user whose password Vault rotates every 10 s here. The password
+	 * is read again 1 s after Vault's rotation is due; nothing is renewed or revoked.
+	 */
+	@Nested
+	class StaticRole {
+
+		@Test
+		void readsThePasswordAgainJustAfterVaultRotatesItAndSwitchesThePool() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(11)));
+			advance(Duration.ofMillis(10_999));
+			assertThat(client().issued()).hasSize(1);
+			advance(Duration.ofMillis(1));
+			assertThat(target().switches()).singleElement().satisfies((change) -> {
+				assertThat(change.previous()).isEqualTo(staticCredentials(1));
+				assertThat(change.next()).isEqualTo(staticCredentials(2));
+				// The old password's sessions keep working: no hurry to evict them.
+				assertThat(change.previousDead()).isFalse();
+			});
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getReason()).isEqualTo(RotationReason.PASSWORD_ROTATED);
+				assertThat(event.getUsername()).isEqualTo(FakeDatabaseSecretsClient.STATIC_USER);
+				assertThat(event.getPreviousUsername()).isEqualTo(FakeDatabaseSecretsClient.STATIC_USER);
+			});
+			assertThat(target().installed()).containsExactly(staticCredentials(1));
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().rotations(RotationReason.PASSWORD_ROTATED))
+				.isEqualTo(1);
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(21)));
+			advance(Duration.ofSeconds(30));
+			assertThat(target().switches()).extracting((change) -> change.next())
+				.containsExactly(staticCredentials(2), staticCredentials(3), staticCredentials(4),
+						staticCredentials(5));
+			assertThat(client().renewed()).isEmpty();
+			assertThat(events(LeaseFailureEvent.class)).isEmpty();
+		}
+
+		@Test
+		void drainsTheOldPasswordsConnectionsWithinTheDrainBudgetNotAtOnce() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			advance(Duration.ofSeconds(11));
+			// Switched at 11 s, 9 s before Vault's next rotation: 0.4 of that is kept for draining.
+			assertThat(target().retirements()).singleElement()
+				.satisfies((retirement) -> assertThat(retirement.deadlines()).containsExactly(T0.plusMillis(14_600)));
+		}
+
+		@Test
+		void anUnchangedPasswordIsKeptAndReadAgainUntilVaultHasRotatedIt() {
+			client().staticRole(Duration.ofSeconds(10)).rotationLag(Duration.ofMillis(2500));
+			start();
+			advance(Duration.ofSeconds(11));
+			assertThat(target().switches()).isEmpty();
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(12)));
+			LeaseLifecycleTests.this.clock.advance(Duration.ofMillis(500));
+			// Past the time Vault gave: the password is still the one in use, not expired.
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			advance(Duration.ofMillis(500));
+			assertThat(client().issued()).hasSize(3);
+			assertThat(target().switches()).isEmpty();
+			assertThat(status().counts().rotations()).isZero();
+			advance(Duration.ofSeconds(1));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.next()).isEqualTo(staticCredentials(2)));
+			assertThat(events(LeaseFailureEvent.class)).isEmpty();
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void switchesToANewPasswordEvenWhenItsFirstConnectionsOutlastTheTimeUntilVaultsNextRotation() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			// The new password's first logins take 12 s (a stalled process): past the 9 s Vault gave
+			// until its next rotation. Unlike an expired dynamic user, the password works until Vault
+			// changes it, and the sessions opened with it outlive that; a login refused after the
+			// change makes the pool read the next one at once.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(12));
+				}
+			});
+			advance(Duration.ofSeconds(11));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.next()).isEqualTo(staticCredentials(2)));
+			assertThat(events(LeaseFailureEvent.class)).isEmpty();
+		}
+
+		@Test
+		void aRefusedLoginReadsThePasswordAtOnceWhenItWasRotatedFromOutside() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(4));
+			client().rotateFromOutside();
+			LeaseLifecycleTests.this.lifecycle.loginRejected(staticCredentials(1), "28P01");
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().switches()).singleElement().satisfies((change) -> {
+				assertThat(change.next()).isEqualTo(staticCredentials(2));
+				assertThat(change.previousDead()).isFalse();
+			});
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.PASSWORD_ROTATED));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			// Vault's next rotation is a period after the forced one.
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(15)));
+		}
+
+		@Test
+		void aForcedRotationOnlyReadsThePasswordAgain() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			forceRotationAt(Duration.ofSeconds(3));
+			assertThat(client().issued()).hasSize(2);
+			assertThat(target().switches()).isEmpty();
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(11)));
+		}
+
+		@Test
+		void whileVaultIsAwayPastTheRotationTimeTheLeaseIsFailingNotExpired() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			client().failIssueAlways(Failure.UNAVAILABLE);
+			advance(Duration.ofSeconds(15));
+			LeaseStatus status = status();
+			assertThat(status.state()).isEqualTo(State.FAILING);
+			assertThat(status.failures().consecutive()).isPositive();
+			assertThat(status.username()).isEqualTo(FakeDatabaseSecretsClient.STATIC_USER);
+			assertThat(target().switches()).isEmpty();
+			client().failIssueAlways(null);
+			advance(Duration.ofSeconds(5));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.next()).isEqualTo(staticCredentials(2)));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void stoppingRevokesNothing() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			advance(Duration.ofSeconds(25));
+			assertThat(target().switches()).hasSize(2);
+			stop(true);
+			assertThat(client().revoked()).isEmpty();
+			assertThat(log()).contains("close pool").noneMatch((line) -> line.startsWith("revoke"));
+			assertThat(events(LeaseRevokedEvent.class)).isEmpty();
+			assertThat(status().counts().revocations()).isZero();
+			assertThat(status().state()).isEqualTo(State.STOPPED);
+		}
+
+		private DatabaseCredentials staticCredentials(int version) {
+			return new DatabaseCredentials(FakeDatabaseSecretsClient.STATIC_USER,
+					FakeDatabaseSecretsClient.password(version));
+		}
+
+	}
+
 	@Nested
 	class Shutdown {
 
