@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs and starts the real OpenBao and PostgreSQL the
 # integration tests use (scripts/services.sh), a Docker engine with local images for the
-# Testcontainers tests (scripts/docker.sh), then the Maven build with unit and integration tests.
+# Testcontainers tests (scripts/docker.sh), then the Maven build with unit and integration tests,
+# then the CI stages under scripts/ci/ (the alert rules against a real Prometheus).
 # What this script started is stopped again at the end; what was already running is left alone.
 # With CI=true a Docker engine that cannot be set up fails the run instead of skipping those tests.
 set -euo pipefail
@@ -13,11 +14,13 @@ if ! scripts/docker.sh status >/dev/null 2>&1; then
   docker_started_here=1
 fi
 cleanup() {
+  scripts/ci/production-vault.sh stop || true
   if [ "$docker_started_here" = 1 ]; then scripts/docker.sh down || true; fi
   scripts/services.sh down --started || true
 }
 trap cleanup EXIT
 
+scripts/ci/production-vault.sh start
 scripts/services.sh up
 # shellcheck source=/dev/null
 . "$state/env"
@@ -33,3 +36,10 @@ else
 fi
 
 mvn -B -ntp verify "$@"
+
+# CI stages beyond the main build, one line each (the stage in scripts/ci/; CONTRIBUTING.md has what each adds).
+[ "${VDS_SKIP_COMPAT:-}" = true ] || scripts/ci/compat.sh   # Boot 4.1 on Java 17, Boot 4.0 on Java 25
+scripts/ci/aot.sh                                            # sample app AOT-processed, run against the real servers
+scripts/ci/release.sh                                        # mvn -Prelease verify: sources, javadoc, flattened POMs
+scripts/ci/workflows.sh                                      # actionlint on .github/workflows
+scripts/ci/prometheus.sh                                     # alert rules against a real Prometheus scraping the sample app under faults

@@ -1,6 +1,7 @@
 package io.github.vaultdatasource.autoconfigure;
 
 import java.net.URI;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
@@ -19,6 +20,24 @@ public interface VaultConnectionDetails extends ConnectionDetails {
 	 * @return the address, such as {@code https://vault.example.com:8200}
 	 */
 	URI getUri();
+
+	/**
+	 * Return the addresses of every node of the Vault cluster the application may use; requests
+	 * move on to the next when a node cannot serve.
+	 * @return the addresses, by default only {@link #getUri()}
+	 */
+	default List<URI> getUris() {
+		return List.of(getUri());
+	}
+
+	/**
+	 * Return the name of the SSL bundle that verifies Vault's certificate and holds the client
+	 * certificate for mutual TLS.
+	 * @return the bundle name, or {@code null} for the JVM's default trust store
+	 */
+	default @Nullable String getSslBundleName() {
+		return null;
+	}
 
 	/**
 	 * Return the namespace sent as {@code X-Vault-Namespace}.
@@ -51,7 +70,7 @@ public interface VaultConnectionDetails extends ConnectionDetails {
 	/**
 	 * How to log in to Vault. The {@code toString()} of each kind never shows a token or secret id.
 	 */
-	sealed interface Login permits Login.Token, Login.AppRole, Login.Kubernetes {
+	sealed interface Login permits Login.Token, Login.TokenFile, Login.AppRole, Login.Kubernetes, Login.Jwt, Login.Cert {
 
 		/**
 		 * Log in with a static token.
@@ -60,6 +79,36 @@ public interface VaultConnectionDetails extends ConnectionDetails {
 		 */
 		static Login token(@Nullable String token) {
 			return new Token(token);
+		}
+
+		/**
+		 * Use a token from a file that an agent keeps current, read again when it changes.
+		 * @param file the token file
+		 * @return the login
+		 */
+		static Login tokenFile(String file) {
+			return new TokenFile(file);
+		}
+
+		/**
+		 * Log in with the JWT/OIDC auth method and a token file.
+		 * @param path the mount path of the JWT auth method, such as {@code jwt}
+		 * @param role the Vault role to log in as
+		 * @param tokenFile the file holding the JWT, or {@code null} when not configured
+		 * @return the login
+		 */
+		static Login jwt(String path, @Nullable String role, @Nullable String tokenFile) {
+			return new Jwt(path, role, tokenFile);
+		}
+
+		/**
+		 * Log in with the TLS certificate auth method, presenting the SSL bundle's client certificate.
+		 * @param path the mount path of the cert auth method, such as {@code cert}
+		 * @param role the certificate role, or {@code null} to let Vault pick the matching one
+		 * @return the login
+		 */
+		static Login cert(String path, @Nullable String role) {
+			return new Cert(path, role);
 		}
 
 		/**
@@ -105,6 +154,51 @@ public interface VaultConnectionDetails extends ConnectionDetails {
 			@Override
 			public String toString() {
 				return "Token[token=" + ((this.token != null) ? "******" : "null") + "]";
+			}
+
+		}
+
+		/**
+		 * A token from a file kept current by an agent.
+		 *
+		 * @param file the token file
+		 */
+		record TokenFile(String file) implements Login {
+
+			@Override
+			public VaultDataSourceProperties.AuthenticationMethod method() {
+				return VaultDataSourceProperties.AuthenticationMethod.TOKEN;
+			}
+
+		}
+
+		/**
+		 * JWT/OIDC login.
+		 *
+		 * @param path the mount path of the JWT auth method
+		 * @param role the Vault role to log in as
+		 * @param tokenFile the file holding the JWT
+		 */
+		record Jwt(String path, @Nullable String role, @Nullable String tokenFile) implements Login {
+
+			@Override
+			public VaultDataSourceProperties.AuthenticationMethod method() {
+				return VaultDataSourceProperties.AuthenticationMethod.JWT;
+			}
+
+		}
+
+		/**
+		 * TLS certificate login.
+		 *
+		 * @param path the mount path of the cert auth method
+		 * @param role the certificate role, or {@code null}
+		 */
+		record Cert(String path, @Nullable String role) implements Login {
+
+			@Override
+			public VaultDataSourceProperties.AuthenticationMethod method() {
+				return VaultDataSourceProperties.AuthenticationMethod.CERT;
 			}
 
 		}

@@ -8,6 +8,7 @@ import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.vault.DatabaseSecretsClient;
 import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
+import io.github.vaultdatasource.vault.VaultNodes;
 import io.github.vaultdatasource.vault.VaultTokenManager;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -17,6 +18,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
@@ -39,18 +41,28 @@ public final class VaultDataSourceAutoConfiguration {
 		return new PropertiesVaultConnectionDetails(properties);
 	}
 
+	// One per context: every Vault client starts at the node that answered last.
 	@Bean
 	@ConditionalOnMissingBean
-	VaultTokenManager vaultTokenManager(VaultConnectionDetails connectionDetails, VaultDataSourceProperties properties) {
-		return VaultDataSourceConfiguration.tokenManager(connectionDetails, properties, Clock.systemUTC());
+	VaultNodes vaultNodes(VaultConnectionDetails connectionDetails) {
+		return VaultDataSourceConfiguration.nodes(connectionDetails);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	VaultTokenManager vaultTokenManager(VaultConnectionDetails connectionDetails, VaultDataSourceProperties properties,
+			VaultNodes nodes, ObjectProvider<SslBundles> sslBundles) {
+		return VaultDataSourceConfiguration.tokenManager(connectionDetails, properties, nodes,
+				sslBundles.getIfAvailable(), Clock.systemUTC());
 	}
 
 	@Bean
 	@ConditionalOnMissingBean(DatabaseSecretsClient.class)
 	VaultDatabaseSecretsClient vaultDatabaseSecretsClient(VaultConnectionDetails connectionDetails,
-			VaultDataSourceProperties properties, VaultTokenManager tokenManager) {
-		return VaultDataSourceConfiguration.secretsClient(connectionDetails, properties, tokenManager,
-				Clock.systemUTC());
+			VaultDataSourceProperties properties, VaultNodes nodes, ObjectProvider<SslBundles> sslBundles,
+			VaultTokenManager tokenManager) {
+		return VaultDataSourceConfiguration.secretsClient(connectionDetails, properties, nodes,
+				sslBundles.getIfAvailable(), tokenManager, Clock.systemUTC());
 	}
 
 	@Bean

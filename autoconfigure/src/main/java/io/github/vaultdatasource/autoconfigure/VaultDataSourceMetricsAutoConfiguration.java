@@ -37,4 +37,9 @@ public final class VaultDataSourceMetricsAutoConfiguration {
 				Instant::now);
 	}
 
+	@Bean
+	static ShutdownMetricsPushOrdering vaultDataSourceShutdownMetricsPushOrdering() {
+		return new ShutdownMetricsPushOrdering();
+	}
+
 }

@@ -2,6 +2,8 @@ package io.github.vaultdatasource.autoconfigure;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
@@ -19,9 +21,11 @@ public class VaultDataSourceProperties {
 	private boolean enabled = true;
 
 	/**
-	 * URI of the Vault or OpenBao server.
+	 * URI of the Vault or OpenBao server, or a comma-separated list of the nodes of one cluster:
+	 * requests go to the node that answered last and move on to the others when it cannot serve.
+	 * When not set, the environment variable VAULT_ADDR (or BAO_ADDR) gives it.
 	 */
-	private URI uri = URI.create("http://127.0.0.1:8200");
+	private List<URI> uri = new ArrayList<>(List.of(URI.create("http://127.0.0.1:8200")));
 
 	/**
 	 * Namespace sent as X-Vault-Namespace (Vault Enterprise, OpenBao namespaces).
@@ -48,7 +52,19 @@ public class VaultDataSourceProperties {
 	 */
 	private @Nullable String token;
 
+	/**
+	 * File holding the Vault token for token authentication, such as a Vault Agent sink; read
+	 * again whenever the agent writes a new token.
+	 */
+	private @Nullable String tokenFile;
+
+	private final Ssl ssl = new Ssl();
+
 	private final AppRole appRole = new AppRole();
+
+	private final Jwt jwt = new Jwt();
+
+	private final Cert cert = new Cert();
 
 	private final Kubernetes kubernetes = new Kubernetes();
 
@@ -70,11 +86,11 @@ public class VaultDataSourceProperties {
 		this.enabled = enabled;
 	}
 
-	public URI getUri() {
+	public List<URI> getUri() {
 		return this.uri;
 	}
 
-	public void setUri(URI uri) {
+	public void setUri(List<URI> uri) {
 		this.uri = uri;
 	}
 
@@ -118,8 +134,28 @@ public class VaultDataSourceProperties {
 		this.token = token;
 	}
 
+	public @Nullable String getTokenFile() {
+		return this.tokenFile;
+	}
+
+	public void setTokenFile(@Nullable String tokenFile) {
+		this.tokenFile = tokenFile;
+	}
+
+	public Ssl getSsl() {
+		return this.ssl;
+	}
+
 	public AppRole getAppRole() {
 		return this.appRole;
+	}
+
+	public Jwt getJwt() {
+		return this.jwt;
+	}
+
+	public Cert getCert() {
+		return this.cert;
 	}
 
 	public Kubernetes getKubernetes() {
@@ -152,7 +188,8 @@ public class VaultDataSourceProperties {
 	public enum AuthenticationMethod {
 
 		/**
-		 * A static token ({@code vault.token}); it cannot be renewed past its own max TTL.
+		 * A static token ({@code vault.token}; it cannot be renewed past its own max TTL), or a token
+		 * file kept current by an agent ({@code vault.token-file}).
 		 */
 		TOKEN,
 
@@ -164,7 +201,118 @@ public class VaultDataSourceProperties {
 		/**
 		 * Kubernetes login with the pod's service account token.
 		 */
-		KUBERNETES
+		KUBERNETES,
+
+		/**
+		 * JWT/OIDC login with a workload identity token read from a file.
+		 */
+		JWT,
+
+		/**
+		 * TLS certificate login with the client certificate of the SSL bundle.
+		 */
+		CERT
+
+	}
+
+	/**
+	 * TLS to Vault.
+	 */
+	public static class Ssl {
+
+		/**
+		 * Name of the SSL bundle (spring.ssl.bundle.pem.*, spring.ssl.bundle.jks.*) whose trust
+		 * store verifies Vault's certificate and whose key store, if any, holds the client
+		 * certificate for mutual TLS and vault.authentication=cert.
+		 */
+		private @Nullable String bundle;
+
+		public @Nullable String getBundle() {
+			return this.bundle;
+		}
+
+		public void setBundle(@Nullable String bundle) {
+			this.bundle = bundle;
+		}
+
+	}
+
+	/**
+	 * JWT/OIDC authentication.
+	 */
+	public static class Jwt {
+
+		/**
+		 * Mount path of the JWT auth method.
+		 */
+		private String path = "jwt";
+
+		/**
+		 * Vault role to log in as.
+		 */
+		private @Nullable String role;
+
+		/**
+		 * File holding the workload identity token (a JWT); read again at every login.
+		 */
+		private @Nullable String tokenFile;
+
+		public String getPath() {
+			return this.path;
+		}
+
+		public void setPath(String path) {
+			this.path = path;
+		}
+
+		public @Nullable String getRole() {
+			return this.role;
+		}
+
+		public void setRole(@Nullable String role) {
+			this.role = role;
+		}
+
+		public @Nullable String getTokenFile() {
+			return this.tokenFile;
+		}
+
+		public void setTokenFile(@Nullable String tokenFile) {
+			this.tokenFile = tokenFile;
+		}
+
+	}
+
+	/**
+	 * TLS certificate authentication.
+	 */
+	public static class Cert {
+
+		/**
+		 * Mount path of the TLS certificate auth method.
+		 */
+		private String path = "cert";
+
+		/**
+		 * Name of the certificate role to log in as; Vault picks the matching one when not set.
+		 */
+		private @Nullable String role;
+
+		public String getPath() {
+			return this.path;
+		}
+
+		public void setPath(String path) {
+			this.path = path;
+		}
+
+		public @Nullable String getRole() {
+			return this.role;
+		}
+
+		public void setRole(@Nullable String role) {
+			this.role = role;
+		}
 
 	}
 
@@ -345,7 +493,8 @@ public class VaultDataSourceProperties {
 		private Duration retryMaxDelay = Duration.ofSeconds(30);
 
 		/**
-		 * Whether to revoke the lease when the application shuts down.
+		 * Whether to revoke the lease when the application shuts down. When false, the Vault login
+		 * token is not revoked either (Vault would revoke its leases with it).
 		 */
 		private boolean revokeOnShutdown = true;
 

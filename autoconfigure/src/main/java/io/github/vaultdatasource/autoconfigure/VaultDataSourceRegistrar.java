@@ -87,8 +87,7 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 					ex);
 		}
 		LeaseLifecycle lifecycle = new LeaseLifecycle(name, role, this.client, rotator,
-				this.executor.strand("vault-lease-" + name), this.executor.strand("vault-drain-" + name), this.clock,
-				policy, this.events, this.tokens);
+				LeaseLifecycle.Strands.of(this.executor, name), this.clock, policy, this.events, this.tokens);
 		rotator.onRejection(new RejectionListener() {
 
 			@Override
@@ -280,6 +279,10 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 					+ ((VaultConnectionDetails.Login.Kubernetes) login).path()
 					+ " and that vault.kubernetes.service-account-token-file holds a token Vault accepts.";
 			case TOKEN -> "Consider the following: set vault.token to a valid token.";
+			case JWT -> "Consider the following: check vault.jwt.role, vault.jwt.path and that vault.jwt.token-file "
+					+ "holds a token the role's bound audiences, subject and claims accept.";
+			case CERT -> "Consider the following: check that the client certificate of vault.ssl.bundle is trusted "
+					+ "by a role of the cert auth method at vault.cert.path (vault.cert.role to pick one).";
 		};
 	}
 

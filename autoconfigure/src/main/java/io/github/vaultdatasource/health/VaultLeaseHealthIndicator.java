@@ -15,7 +15,7 @@ import org.springframework.boot.health.contributor.Status;
  * Health of the Vault lease behind one data source: {@code UP} while its credentials are valid
  * (even if a renewal failed, while expiry is further away than the threshold),
  * {@code OUT_OF_SERVICE} when renewing or rotating keeps failing and expiry is nearer than the
- * threshold, {@code DOWN} when the credentials have expired, Vault or the database reported them
+ * threshold (at most a third of the lease's TTL), {@code DOWN} when the credentials have expired, Vault or the database reported them
  * revoked, or the lifecycle failed and no longer renews.
  */
 public class VaultLeaseHealthIndicator extends AbstractHealthIndicator {
@@ -67,9 +67,20 @@ public class VaultLeaseHealthIndicator extends AbstractHealthIndicator {
 		};
 	}
 
+	// The threshold, but never more than a third of the lease's TTL: with leases shorter than the
+	// threshold every lease would always be "near expiry", and one retried request would take the
+	// instance out of service.
 	private boolean nearExpiry(LeaseStatus lease) {
 		Duration timeToExpiry = lease.timeToExpiry();
-		return timeToExpiry == null || timeToExpiry.compareTo(this.expiryThreshold) < 0;
+		if (timeToExpiry == null || lease.lease() == null) {
+			return true;
+		}
+		Duration threshold = this.expiryThreshold;
+		Duration third = lease.lease().ttl().dividedBy(3);
+		if (third.compareTo(threshold) < 0) {
+			threshold = third;
+		}
+		return timeToExpiry.compareTo(threshold) < 0;
 	}
 
 	private static void detail(Health.Builder builder, String key, @Nullable Object value) {

@@ -6,14 +6,29 @@ import io.github.vaultdatasource.vault.VaultServerStatus;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
 
 /**
- * Health of the Vault server from its {@code sys/health}: {@code UP} when it is initialised and
- * unsealed (a standby counts, since it forwards requests), {@code DOWN} when it is sealed,
- * uninitialised or unreachable. The application keeps working through a Vault outage while its
- * leases last, so this indicator is best kept out of readiness checks.
+ * Health of the Vault server from its {@code sys/health}, asked through the same nodes and
+ * failover as every other Vault request: {@code UP} when the node that answered is initialised and
+ * unsealed (a standby counts, since it forwards requests), with the node's address in the
+ * {@code node} detail; {@link #UNAVAILABLE} when no node can serve (unreachable, sealed or
+ * uninitialised).
+ * <p>
+ * {@code UNAVAILABLE} is not one of the statuses Boot's default aggregation orders, so it does not
+ * change the application's overall status: the application keeps serving on valid leases through
+ * a Vault outage, and {@code vaultLeases} turns {@code OUT_OF_SERVICE} or {@code DOWN} when that
+ * outage starts to matter. Add {@code unavailable} to
+ * {@code management.endpoint.health.status.order} (and
+ * {@code management.endpoint.health.status.http-mapping.unavailable=503}) to let it count.
  */
 public class VaultServerHealthIndicator extends AbstractHealthIndicator {
+
+	/**
+	 * Vault cannot serve the application's requests right now.
+	 */
+	public static final Status UNAVAILABLE = new Status("UNAVAILABLE",
+			"Vault cannot be reached or cannot serve; leases stay valid until they expire (see vaultLeases)");
 
 	private final Supplier<VaultServerStatus> status;
 
@@ -33,9 +48,12 @@ public class VaultServerHealthIndicator extends AbstractHealthIndicator {
 			builder.up();
 		}
 		else {
-			builder.down();
+			builder.status(UNAVAILABLE);
 		}
 		builder.withDetail("reachable", server.reachable());
+		if (server.node() != null) {
+			builder.withDetail("node", server.node().toString());
+		}
 		if (server.reachable()) {
 			builder.withDetail("initialized", server.initialized())
 				.withDetail("sealed", server.sealed())

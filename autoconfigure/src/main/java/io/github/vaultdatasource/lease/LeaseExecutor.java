@@ -19,10 +19,11 @@ import org.jspecify.annotations.Nullable;
  * The library's private threads: one small pool of daemon threads named
  * {@code vault-datasource-N}, shared by every managed data source, each of which gets
  * <em>strands</em> — {@link LeaseScheduler}s that run their tasks one at a time, in order, on
- * whichever thread is free. Two strands of one data source (its renewals and rotations, and the
- * draining and revoking of replaced leases) run side by side, so a slow revocation never delays a
- * renewal. The pool has about one thread per data source at most and lets idle threads end. It is
- * not a {@code TaskScheduler} bean, so it never displaces the application's own scheduler.
+ * whichever thread is free. The strands of one data source (its renewals and rotations, the drain
+ * of replaced credentials, and Vault calls such as revocations) run side by side, so a slow Vault
+ * call never delays a renewal or a drain. Threads are created while strands are busy at once (at
+ * most one per strand) and end after 30 seconds idle. It is not a {@code TaskScheduler} bean, so it
+ * never displaces the application's own scheduler.
  */
 public final class LeaseExecutor implements AutoCloseable {
 
@@ -57,8 +58,8 @@ public final class LeaseExecutor implements AutoCloseable {
 	 */
 	public LeaseScheduler strand(String name) {
 		int count = this.strands.incrementAndGet();
-		// Two strands per data source, rarely both busy: about one thread per data source.
-		int threads = Math.max(2, count / 2 + 1);
+		// At most a thread per strand while they are busy at once (a slow Vault); idle threads end.
+		int threads = Math.max(2, count);
 		if (threads > this.executor.getCorePoolSize()) {
 			this.executor.setCorePoolSize(threads);
 		}

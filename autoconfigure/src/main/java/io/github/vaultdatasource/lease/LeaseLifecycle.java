@@ -72,7 +72,7 @@ public final class LeaseLifecycle {
 
 	private static final Duration LEAST_MARGIN = Duration.ofMillis(50);
 
-	private static final Duration ORPHAN_CHECK_DELAY = Duration.ofSeconds(5);
+	private static final Duration ORPHAN_CHECK_DELAY = Duration.ofSeconds(2);
 
 	private static final Duration LONGEST_MARGIN = Duration.ofSeconds(1);
 
@@ -91,6 +91,8 @@ public final class LeaseLifecycle {
 	private final LeaseScheduler main;
 
 	private final LeaseScheduler retire;
+
+	private final LeaseScheduler calls;
 
 	private final Clock clock;
 
@@ -165,22 +167,22 @@ public final class LeaseLifecycle {
 	 * @param role the Vault role
 	 * @param client issues, renews and revokes credentials
 	 * @param target the pool
-	 * @param main the strand for renewals and rotations
-	 * @param retire the strand for draining and revoking replaced leases
+	 * @param strands where the lifecycle's work runs
 	 * @param clock the clock
 	 * @param policy the timing decisions
 	 * @param events where to publish events
 	 * @param tokens what the lifecycle needs of the Vault token
 	 */
 	public LeaseLifecycle(String name, String role, DatabaseSecretsClient client, CredentialsTarget target,
-			LeaseScheduler main, LeaseScheduler retire, Clock clock, LeasePolicy policy,
+			Strands strands, Clock clock, LeasePolicy policy,
 			ApplicationEventPublisher events, TokenSupport tokens) {
 		this.name = name;
 		this.role = role;
 		this.client = client;
 		this.target = target;
-		this.main = main;
-		this.retire = retire;
+		this.main = strands.main();
+		this.retire = strands.drain();
+		this.calls = strands.calls();
 		this.clock = clock;
 		this.policy = policy;
 		this.events = events;
@@ -236,7 +238,7 @@ public final class LeaseLifecycle {
 				+ "lease %s, ttl %ss", this.name, this.role, issued.username(), issued.shortLeaseId(),
 				issued.ttl().toSeconds()));
 		planNext();
-		this.retire.schedule(this::checkRoleAndToken, Duration.ZERO);
+		this.calls.schedule(this::checkRoleAndToken, Duration.ZERO);
 	}
 
 	/**
@@ -326,7 +328,8 @@ public final class LeaseLifecycle {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		boolean mainIdle = this.main.close(timeout);
 		boolean retireIdle = this.retire.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-		if (!mainIdle || !retireIdle) {
+		boolean callsIdle = this.calls.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+		if (!mainIdle || !retireIdle || !callsIdle) {
 			logger.warn(String.format("Data source '%s': an operation under way did not end within "
 					+ "vault.lease.shutdown-timeout (%s); a lease it still obtains is revoked when it ends",
 					this.name, timeout));
@@ -727,7 +730,7 @@ public final class LeaseLifecycle {
 			this.currentDead = true;
 		}
 		if (!previousDead && needsKeepAlive(previous, sent)) {
-			scheduleOnRetire(() -> keepAlive(previous));
+			onCalls(() -> keepAlive(previous));
 		}
 		CredentialLease next;
 		try {
@@ -780,7 +783,7 @@ public final class LeaseLifecycle {
 			return;
 		}
 		Instant now = this.clock.instant();
-		boolean dead = previousDead || !previous.expiresAt().isAfter(now);
+		boolean dead = previousDead || !keptAlive(previous).expiresAt().isAfter(now);
 		Retirement retirement;
 		try {
 			retirement = this.target.switchTo(next.credentials(), previous.credentials(), dead);
@@ -838,9 +841,9 @@ public final class LeaseLifecycle {
 		return previous.remaining(now).compareTo(switching) < 0;
 	}
 
-	private void scheduleOnRetire(Runnable task) {
+	private void onCalls(Runnable task) {
 		try {
-			this.retire.schedule(task, Duration.ZERO);
+			this.calls.schedule(task, Duration.ZERO);
 		}
 		catch (RejectedExecutionException ex) {
 			// Stopping.
@@ -895,7 +898,7 @@ public final class LeaseLifecycle {
 		return (renewed != null && renewed.expiresAt().isAfter(previous.expiresAt())) ? renewed : previous;
 	}
 
-	// Retire strand: renew the lease being replaced while the main strand waits for Vault to issue
+	// Calls strand: renew the lease being replaced while the main strand waits for Vault to issue
 	// its successor, when it would otherwise expire before the switch and drain are done.
 	private void keepAlive(CredentialLease previous) {
 		if (this.phase != Phase.RUNNING || !this.held.containsKey(previous.leaseId())) {
@@ -952,24 +955,31 @@ public final class LeaseLifecycle {
 			scheduleRetirement(retiring, wait);
 			return;
 		}
+		// The revocation waits for Vault: off the drain strand, so the next switch's steps never wait.
+		onCalls(() -> finishRetirement(retiring));
+	}
+
+	// Calls strand.
+	private void finishRetirement(RetiringLease retiring) {
 		RetirementReport report = retiring.retirement.report();
 		Instant revoking = this.clock.instant();
 		Revocation revocation = (this.phase == Phase.RUNNING)
 				? revokeLease(retiring.previous, RevocationTrigger.ROTATION) : Revocation.CLAIMED;
 		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT;
 		Duration revokeTime = since(revoking);
+		this.retiring.remove(retiring.previous.leaseId());
+		this.keptAlive.remove(retiring.previous.leaseId());
 		if (revocation == Revocation.UNKNOWN_TO_VAULT || retiring.reason == RotationReason.LEASE_GONE) {
 			// Vault may have forgotten the lease (a dev server restarted, a restore) while the user
 			// lives on; a revocation by Vault drops it within moments, so look a little later.
 			CredentialLease gone = retiring.previous;
 			try {
-				this.retire.schedule(() -> warnIfOrphaned(gone), ORPHAN_CHECK_DELAY);
+				this.calls.schedule(() -> warnIfOrphaned(gone), ORPHAN_CHECK_DELAY);
 			}
 			catch (RejectedExecutionException ex) {
 				// Stopping.
 			}
 		}
-		this.retiring.remove(retiring.previous.leaseId());
 		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), revokeTime);
 		this.counters.rotationFinished(timings.total());
 		observeRotationCost(timings.total());
@@ -988,7 +998,7 @@ public final class LeaseLifecycle {
 				report.oldConnectionsLeft(), revoked));
 	}
 
-	// Retire strand.
+	// Calls strand.
 	private void warnIfOrphaned(CredentialLease gone) {
 		if (this.phase == Phase.RUNNING && this.target.userExists(gone.username())) {
 			logger.warn(String.format("Vault no longer knows lease %s of user '%s' (data source '%s'), yet that user "
@@ -1044,7 +1054,7 @@ public final class LeaseLifecycle {
 		}
 	}
 
-	// Retire strand, at start: what Vault can tell about the role and the token, off the startup path.
+	// Calls strand, at start: what Vault can tell about the role and the token, off the startup path.
 	private void checkRoleAndToken() {
 		try {
 			for (String missing : this.client.missingPermissions()) {
@@ -1227,6 +1237,30 @@ public final class LeaseLifecycle {
 		catch (RuntimeException ex) {
 			logger.warn("A listener failed on " + event.getClass().getSimpleName(), ex);
 		}
+	}
+
+	/**
+	 * The strands a lifecycle's work runs on: each runs its tasks one at a time, the three side by
+	 * side.
+	 *
+	 * @param main renewals, and a rotation's issue, validation and switch
+	 * @param drain the short steps that drain the connections of replaced credentials
+	 * @param calls Vault calls that must not hold up the others: keeping a replaced lease alive,
+	 * revoking it, checks at start
+	 */
+	public record Strands(LeaseScheduler main, LeaseScheduler drain, LeaseScheduler calls) {
+
+		/**
+		 * Return the strands of a lifecycle on the library's threads.
+		 * @param executor the library's threads
+		 * @param name the data source bean name
+		 * @return the strands
+		 */
+		public static Strands of(LeaseExecutor executor, String name) {
+			return new Strands(executor.strand("vault-lease-" + name), executor.strand("vault-drain-" + name),
+					executor.strand("vault-calls-" + name));
+		}
+
 	}
 
 	/**

@@ -3,7 +3,9 @@ package io.github.vaultdatasource.metrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -45,6 +47,11 @@ public class VaultLeaseMetrics implements MeterBinder {
 
 	private final ManagedLeases leases;
 
+	// The latest lifecycle bound under each data source name. A closed data source leaves
+	// ManagedLeases, but its gauges keep reading its final status (STOPPED, the last lease's TTL), so
+	// the metrics pushed at shutdown still say what the application left behind.
+	private final Map<String, LeaseLifecycle> bound = new ConcurrentHashMap<>();
+
 	private final Supplier<Optional<Duration>> tokenTimeToLive;
 
 	private final Supplier<Instant> now;
@@ -68,7 +75,10 @@ public class VaultLeaseMetrics implements MeterBinder {
 			.description("Time until the Vault token expires unless renewed (NaN when it does not expire)")
 			.register(registry);
 		// Data sources created later are bound when they come under management.
-		this.leases.forEachRegistered((lease) -> bind(registry, lease));
+		this.leases.forEachRegistered((lease) -> {
+			this.bound.put(lease.name(), lease);
+			bind(registry, lease);
+		});
 	}
 
 	private void bind(MeterRegistry registry, LeaseLifecycle lease) {
@@ -77,7 +87,6 @@ public class VaultLeaseMetrics implements MeterBinder {
 		statusGauges(registry, dataSource);
 		FunctionCounter.builder(PREFIX + ".credentials.issued", counters, LeaseCounters::issued)
 			.description("Credentials Vault issued, including ones the database then did not accept")
-			.baseUnit("credentials")
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
 		for (RenewalOutcome outcome : RenewalOutcome.values()) {
@@ -119,7 +128,6 @@ public class VaultLeaseMetrics implements MeterBinder {
 		}
 		Gauge.builder(PREFIX + ".leases.unrevoked", counters, (books) -> books.unrevoked(this.now.get()))
 			.description("Leases this application could not revoke, or left to expire, that are still valid")
-			.baseUnit("leases")
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
 		FunctionTimer
@@ -148,7 +156,7 @@ public class VaultLeaseMetrics implements MeterBinder {
 			.tag(DATASOURCE, dataSource)
 			.register(registry);
 		TimeGauge.builder(PREFIX + ".lease.max.ttl", this, TimeUnit.SECONDS,
-				(metrics) -> metrics.leases.get(dataSource)
+				(metrics) -> metrics.lifecycle(dataSource)
 					.flatMap(LeaseLifecycle::maxTtl)
 					.map(VaultLeaseMetrics::toSeconds)
 					.orElse(Double.NaN))
@@ -179,12 +187,16 @@ public class VaultLeaseMetrics implements MeterBinder {
 			.tag(DATASOURCE, dataSource);
 	}
 
+	private Optional<LeaseLifecycle> lifecycle(String dataSource) {
+		return Optional.ofNullable(this.bound.get(dataSource));
+	}
+
 	private double status(String dataSource, Function<LeaseStatus, Double> value) {
-		return this.leases.get(dataSource).map(LeaseLifecycle::status).map(value).orElse(Double.NaN);
+		return lifecycle(dataSource).map(LeaseLifecycle::status).map(value).orElse(Double.NaN);
 	}
 
 	private double seconds(String dataSource, Function<LeaseStatus, Duration> value) {
-		return this.leases.get(dataSource)
+		return lifecycle(dataSource)
 			.map(LeaseLifecycle::status)
 			.map(value)
 			.map(VaultLeaseMetrics::toSeconds)

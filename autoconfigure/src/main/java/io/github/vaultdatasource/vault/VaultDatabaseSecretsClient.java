@@ -39,8 +39,6 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	private static final String REVOKE_PATH = "sys/leases/revoke";
 
-	private static final String HEALTH_PATH = "sys/health?standbyok=true&perfstandbyok=true&sealedcode=200&uninitcode=200";
-
 	private final VaultOperations vault;
 
 	private final String credentialsPath;
@@ -169,29 +167,6 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		catch (RuntimeException ex) {
 			HttpStatusCodeException status = findCause(ex, HttpStatusCodeException.class);
 			return status == null || status.getStatusCode().value() != 403;
-		}
-	}
-
-	/**
-	 * Ask Vault's {@code sys/health} whether it is initialised, unsealed and active. The request
-	 * needs no token, and asks for status 200 in every state so the body always says which.
-	 * @return the status; never throws
-	 */
-	public VaultServerStatus serverStatus() {
-		try {
-			Map<?, ?> body = this.vault.doWithVault((operations) -> operations.getForObject(HEALTH_PATH, Map.class));
-			if (body == null) {
-				return VaultServerStatus.unreachable("sys/health answered without a body");
-			}
-			Object version = body.get("version");
-			return new VaultServerStatus(true, Boolean.TRUE.equals(body.get("initialized")),
-					Boolean.TRUE.equals(body.get("sealed")), Boolean.TRUE.equals(body.get("standby")),
-					(version != null) ? version.toString() : null, null);
-		}
-		catch (RuntimeException ex) {
-			HttpStatusCodeException status = findCause(ex, HttpStatusCodeException.class);
-			return VaultServerStatus.unreachable((status != null) ? "sys/health answered " + status.getStatusCode().value()
-					: "Vault could not be reached: " + rootMessage(ex));
 		}
 	}
 

@@ -29,6 +29,8 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 
 	private final ThreadPoolTaskScheduler scheduler;
 
+	private final ClientAuthentication authentication;
+
 	private final boolean canLogIn;
 
 	private final Clock clock;
@@ -39,6 +41,8 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 
 	private volatile @Nullable Instant tokenExpiresAt;
 
+	private volatile boolean revokeOnDestroy = true;
+
 	public VaultTokenManager(ClientAuthentication authentication, RestClient restClient, Clock clock) {
 		this(authentication, restClient, clock, createScheduler());
 	}
@@ -46,6 +50,7 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 	private VaultTokenManager(ClientAuthentication authentication, RestClient restClient, Clock clock,
 			ThreadPoolTaskScheduler scheduler) {
 		super(authentication, scheduler, restClient);
+		this.authentication = authentication;
 		this.scheduler = scheduler;
 		this.clock = clock;
 		this.canLogIn = !(authentication instanceof TokenAuthentication);
@@ -81,8 +86,22 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 	}
 
 	/**
-	 * Whether a new token can be obtained by logging in again (AppRole, Kubernetes), as opposed to
-	 * a static token.
+	 * Return the token, logging in first when there is none. With a token file, a different token
+	 * written by the agent replaces the current one here, as a new login does (the leases of the old
+	 * token end with it, so the listeners rotate them).
+	 * @return the token
+	 */
+	@Override
+	public VaultToken getSessionToken() {
+		if (this.authentication instanceof TokenFileAuthentication file && file.changedSinceLogin()) {
+			setToken(Optional.empty());
+		}
+		return super.getSessionToken();
+	}
+
+	/**
+	 * Whether a new token can be obtained by logging in again (AppRole, Kubernetes, JWT, TLS
+	 * certificate, or re-reading a token file), as opposed to a static token.
 	 * @return whether a re-login is possible
 	 */
 	public boolean canLogIn() {
@@ -120,10 +139,26 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 				: Optional.empty();
 	}
 
+	/**
+	 * Set whether {@link #destroy()} revokes a token this manager logged in for. Vault revokes the
+	 * leases a token created together with the token, so an application that leaves its leases to
+	 * expire on shutdown ({@code vault.lease.revoke-on-shutdown=false}) must leave its login token
+	 * alone too; it then expires at the end of its own TTL.
+	 * @param revokeOnDestroy whether to revoke the login token on shutdown (default {@code true})
+	 */
+	public void setRevokeOnDestroy(boolean revokeOnDestroy) {
+		this.revokeOnDestroy = revokeOnDestroy;
+	}
+
 	@Override
 	public void destroy() {
 		try {
-			super.destroy();
+			if (this.revokeOnDestroy) {
+				super.destroy();
+			}
+			else {
+				setToken(Optional.empty());
+			}
 		}
 		finally {
 			this.scheduler.shutdown();

@@ -1,5 +1,6 @@
 package io.github.vaultdatasource.autoconfigure;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -7,7 +8,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 
 import io.github.vaultdatasource.CredentialLease;
+import io.github.vaultdatasource.lease.LeaseLifecycle;
+import io.github.vaultdatasource.lease.LeaseStatus;
 import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.testsupport.FaultFigures;
+import io.github.vaultdatasource.testsupport.QueryLoad;
 import io.github.vaultdatasource.testsupport.VaultTestEnvironment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,10 +23,13 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Integration tests for {@link VaultDataSourceAutoConfiguration} logging in to the real OpenBao
- * with AppRole ({@code vault.authentication=approle}).
+ * with AppRole ({@code vault.authentication=approle}): the login, a login token revoked from
+ * outside (Vault revokes the token's leases with it), and shutdown with
+ * {@code vault.lease.revoke-on-shutdown=false}.
  */
 class AppRoleAuthenticationIntegrationTests {
 
@@ -97,6 +105,71 @@ class AppRoleAuthenticationIntegrationTests {
 			});
 		assertThat(this.environment.databaseRoles("v-")).doesNotContain(username.get());
 		assertThat(this.environment.leaseKnown(leaseId.get())).isFalse();
+	}
+
+	@Test
+	void aLoginTokenRevokedFromOutsideLeadsToANewLoginAndNewCredentials() {
+		int threads = 8;
+		AtomicReference<String> username = new AtomicReference<>();
+		this.contextRunner
+			.withPropertyValues("vault.database.role=" + this.role, "vault.app-role.path=" + this.authPath,
+					"vault.app-role.role-id=" + this.roleId, "vault.app-role.secret-id=" + this.secretId,
+					"spring.datasource.hikari.maximum-pool-size=" + threads)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				LeaseLifecycle lifecycle = context.getBean(ManagedLeases.class).all().get(0);
+				QueryLoad load = QueryLoad.start(context.getBean(DataSource.class), threads);
+				Thread.sleep(2000);
+				String before = lifecycle.currentLease().username();
+				// The check for users left after shutdown finds a live one: it can fail.
+				assertThat(this.environment.issuedUsers(this.role)).contains(before);
+				// Every token this AppRole mount issued: the app's login token, and with it its lease.
+				long revokedAt = System.nanoTime();
+				assertThat(this.environment
+					.vault("PUT", "sys/leases/revoke-prefix/auth/" + this.authPath + "/login", Map.of("sync", true))
+					.status()).isEqualTo(204);
+				assertThat(this.environment.leaseKnown(lifecycle.currentLease().leaseId())).isFalse();
+				await().atMost(Duration.ofSeconds(30))
+					.until(() -> !before.equals(lifecycle.currentLease().username())
+							&& lifecycle.status().state() == LeaseStatus.State.ACTIVE);
+				Thread.sleep(2000);
+				FaultFigures figures = FaultFigures.of("AppRole login token revoked from outside", load.stop(),
+						revokedAt, before)
+					.report(0, 0);
+				assertThat(figures.failed()).as("failed queries %s", figures.failures()).isLessThanOrEqualTo(threads);
+				assertThat(figures.firstNewUserMillis()).isPositive();
+				username.set(lifecycle.currentLease().username());
+				assertThat(username.get()).startsWith("v-approle");
+			});
+		await().atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(this.environment.issuedUsers(this.role)).isEmpty());
+	}
+
+	@Test
+	void leavesTheLoginTokenAndItsLeaseAloneWhenRevokeOnShutdownIsOff() {
+		AtomicReference<String> leaseId = new AtomicReference<>();
+		AtomicReference<String> username = new AtomicReference<>();
+		this.contextRunner
+			.withPropertyValues("vault.database.role=" + this.role, "vault.app-role.path=" + this.authPath,
+					"vault.app-role.role-id=" + this.roleId, "vault.app-role.secret-id=" + this.secretId,
+					"vault.lease.revoke-on-shutdown=false")
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				CredentialLease lease = context.getBean(ManagedLeases.class).all().get(0).currentLease();
+				leaseId.set(lease.leaseId());
+				username.set(lease.username());
+			});
+		try {
+			// Revoking the login token at shutdown would have revoked this lease with it.
+			assertThat(this.environment.leaseKnown(leaseId.get())).isTrue();
+			assertThat(this.environment.issuedUsers(this.role)).containsExactly(username.get());
+		}
+		finally {
+			this.environment.expectSuccess(
+					this.environment.vault("PUT", "sys/leases/revoke", Map.of("lease_id", leaseId.get(), "sync", true)),
+					"revoke the lease left behind");
+		}
+		assertThat(this.environment.issuedUsers(this.role)).isEmpty();
 	}
 
 }

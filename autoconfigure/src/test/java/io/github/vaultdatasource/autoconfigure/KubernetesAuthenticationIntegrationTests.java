@@ -1,28 +1,31 @@
 package io.github.vaultdatasource.autoconfigure;
 
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.PrivateKey;
-import java.security.Signature;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import javax.sql.DataSource;
 
 import io.github.vaultdatasource.CredentialLease;
 import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.testsupport.ScriptedServers;
 import io.github.vaultdatasource.testsupport.VaultTestEnvironment;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,21 +38,23 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Integration tests for {@link VaultDataSourceAutoConfiguration} logging in with Kubernetes
- * authentication ({@code vault.authentication=kubernetes}). No Kubernetes API server runs here, so
- * OpenBao's {@code jwt} auth method, mounted at a path of its own and trusting a test RSA key,
- * stands in for the {@code kubernetes} one: it accepts the same login request and a service
- * account token signed with that key.
+ * Integration tests for {@code vault.authentication=kubernetes} against OpenBao's real
+ * {@code kubernetes} auth method and a real Kubernetes API server ({@code scripts/kubernetes.sh}:
+ * kube-apiserver on etcd, on loopback). The service account tokens come from the TokenRequest API,
+ * and OpenBao asks the API server's TokenReview about each login, so a token from the wrong
+ * namespace and the token of a deleted ServiceAccount are refused as they would be in a cluster.
  */
 class KubernetesAuthenticationIntegrationTests {
 
-	private static final String NAMESPACE = "vds-it";
+	private static final String NAMESPACE = "shop";
 
 	private static final String SERVICE_ACCOUNT = "orders";
 
-	private static final String AUDIENCE = "vault";
-
 	private static final JsonMapper json = JsonMapper.builder().build();
+
+	private static ScriptedServers kubernetes;
+
+	private static HttpClient kubeClient;
 
 	private final VaultTestEnvironment environment = VaultTestEnvironment.get();
 
@@ -62,104 +67,152 @@ class KubernetesAuthenticationIntegrationTests {
 	@TempDir
 	Path temp;
 
-	private KeyPair keys;
-
 	private String role;
-
-	private String policy;
 
 	private String authPath;
 
+	@BeforeAll
+	static void startKubernetes() throws Exception {
+		// A cold build of kube-apiserver takes minutes; scripts/test.sh starts it in the background early.
+		kubernetes = ScriptedServers.up("kubernetes.sh", "kubernetes/env", Duration.ofMinutes(40));
+		kubeClient = HttpClient.newBuilder()
+			.sslContext(trusting(Path.of(kubernetes.variable("VDS_K8S_CA_FILE"))))
+			.connectTimeout(Duration.ofSeconds(5))
+			.build();
+		for (String namespace : List.of(NAMESPACE, "other")) {
+			kube("POST", "/api/v1/namespaces", Map.of("metadata", Map.of("name", namespace)));
+			kube("POST", "/api/v1/namespaces/" + namespace + "/serviceaccounts",
+					Map.of("metadata", Map.of("name", SERVICE_ACCOUNT)));
+		}
+	}
+
+	@AfterAll
+	static void stopKubernetes() {
+		kubernetes.down();
+	}
+
 	@BeforeEach
-	void setUpJwtAuth() throws GeneralSecurityException {
-		KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-		generator.initialize(2048);
-		this.keys = generator.generateKeyPair();
+	void setUpKubernetesAuth() throws IOException {
 		this.role = VaultTestEnvironment.uniqueName("it-k8s");
-		this.policy = this.role;
 		this.authPath = VaultTestEnvironment.uniqueName("kubernetes");
 		this.environment.createRole(this.role, "1m", "5m");
-		this.environment.createPolicy(this.policy, """
+		this.environment.createPolicy(this.role, """
 				path "%s/creds/%s" { capabilities = ["read"] }
 				path "sys/leases/*" { capabilities = ["update"] }
 				""".formatted(this.environment.mount(), this.role));
-		this.environment.enableAuth(this.authPath, "jwt");
+		this.environment.enableAuth(this.authPath, "kubernetes");
 		this.environment.expectSuccess(this.environment.vault("POST", "auth/" + this.authPath + "/config",
-				Map.of("jwt_validation_pubkeys", List.of(pem(this.keys)))), "jwt config");
-		Map<String, Object> jwtRole = new LinkedHashMap<>();
-		jwtRole.put("role_type", "jwt");
-		jwtRole.put("bound_audiences", List.of(AUDIENCE));
-		jwtRole.put("user_claim", "sub");
-		jwtRole.put("bound_subject", "system:serviceaccount:" + NAMESPACE + ":" + SERVICE_ACCOUNT);
-		jwtRole.put("token_policies", List.of(this.policy));
-		jwtRole.put("token_ttl", "10m");
-		this.environment.expectSuccess(
-				this.environment.vault("POST", "auth/" + this.authPath + "/role/" + this.role, jwtRole),
-				"jwt role " + this.role);
+				Map.of("kubernetes_host", kubernetes.variable("VDS_K8S_API_URL"), "kubernetes_ca_cert",
+						Files.readString(Path.of(kubernetes.variable("VDS_K8S_CA_FILE"))), "token_reviewer_jwt",
+						Files.readString(Path.of(kubernetes.variable("VDS_K8S_REVIEWER_JWT_FILE"))).trim())),
+				"kubernetes auth config");
+		this.environment.expectSuccess(this.environment.vault("POST", "auth/" + this.authPath + "/role/" + this.role,
+				Map.of("bound_service_account_names", List.of(SERVICE_ACCOUNT), "bound_service_account_namespaces",
+						List.of(NAMESPACE), "token_policies", List.of(this.role), "token_ttl", "10m")),
+				"kubernetes role");
 	}
 
 	@AfterEach
-	void tearDownJwtAuth() {
+	void tearDownKubernetesAuth() {
 		this.environment.disableAuth(this.authPath);
-		this.environment.deletePolicy(this.policy);
+		this.environment.deletePolicy(this.role);
 		this.environment.deleteRole(this.role);
 	}
 
 	@Test
-	void dataSourceConnectsWithCredentialsIssuedAfterKubernetesLogin() throws Exception {
-		Path tokenFile = this.temp.resolve("token");
-		Files.writeString(tokenFile, serviceAccountToken(this.keys.getPrivate()));
-		AtomicReference<String> leaseId = new AtomicReference<>();
+	void logsInWithAServiceAccountTokenFromTheTokenRequestApi() throws Exception {
+		Path tokenFile = tokenFile(NAMESPACE, SERVICE_ACCOUNT);
 		AtomicReference<String> username = new AtomicReference<>();
-		this.contextRunner
-			.withPropertyValues("vault.database.role=" + this.role, "vault.kubernetes.role=" + this.role,
-					"vault.kubernetes.path=" + this.authPath,
-					"vault.kubernetes.service-account-token-file=" + tokenFile)
-			.run((context) -> {
-				assertThat(context).hasNotFailed();
-				String currentUser = VaultDataSourceIntegrationTests.currentUser(context.getBean(DataSource.class));
-				// The token's display name comes from the auth mount path: "v-kubernet-…".
-				assertThat(currentUser).startsWith("v-kubernet");
-				CredentialLease lease = context.getBean(ManagedLeases.class).all().get(0).currentLease();
-				assertThat(lease).isNotNull();
-				assertThat(lease.username()).isEqualTo(currentUser);
-				leaseId.set(lease.leaseId());
-				username.set(currentUser);
-			});
+		AtomicReference<String> leaseId = new AtomicReference<>();
+		this.contextRunner.withPropertyValues(login(tokenFile)).run((context) -> {
+			assertThat(context).hasNotFailed();
+			String currentUser = VaultDataSourceIntegrationTests.currentUser(context.getBean(DataSource.class));
+			// The token's display name comes from the auth mount path: "v-kubernet-…".
+			assertThat(currentUser).startsWith("v-kubernet");
+			CredentialLease lease = context.getBean(ManagedLeases.class).all().get(0).currentLease();
+			assertThat(lease).isNotNull();
+			username.set(currentUser);
+			leaseId.set(lease.leaseId());
+		});
 		assertThat(this.environment.databaseRoles("v-")).doesNotContain(username.get());
 		assertThat(this.environment.leaseKnown(leaseId.get())).isFalse();
 	}
 
-	private static String pem(KeyPair keys) {
-		String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-			.encodeToString(keys.getPublic().getEncoded());
-		return "-----BEGIN PUBLIC KEY-----\n" + body + "\n-----END PUBLIC KEY-----\n";
+	@Test
+	void tokenFromTheWrongNamespaceIsRefusedWithAClearError() throws Exception {
+		Path tokenFile = tokenFile("other", SERVICE_ACCOUNT);
+		this.contextRunner.withPropertyValues(login(tokenFile)).run((context) -> {
+			VaultDataSourceException failure = JwtAuthenticationIntegrationTests.findCause(context.getStartupFailure());
+			assertThat(failure.getDescription()).contains("with KUBERNETES failed").contains("namespace not authorized");
+			assertThat(failure.getAction()).contains("vault.kubernetes.role=" + this.role);
+		});
 	}
 
-	/**
-	 * Sign a JWT shaped like a projected Kubernetes service account token.
-	 */
-	private static String serviceAccountToken(PrivateKey key) throws GeneralSecurityException {
-		Instant now = Instant.now();
-		Map<String, Object> header = Map.of("alg", "RS256", "typ", "JWT");
-		Map<String, Object> claims = new LinkedHashMap<>();
-		claims.put("iss", "https://kubernetes.default.svc.cluster.local");
-		claims.put("sub", "system:serviceaccount:" + NAMESPACE + ":" + SERVICE_ACCOUNT);
-		claims.put("aud", List.of(AUDIENCE));
-		claims.put("iat", now.getEpochSecond());
-		claims.put("nbf", now.getEpochSecond());
-		claims.put("exp", now.plus(Duration.ofMinutes(10)).getEpochSecond());
-		claims.put("kubernetes.io", Map.of("namespace", NAMESPACE, "serviceaccount",
-				Map.of("name", SERVICE_ACCOUNT, "uid", UUID.randomUUID().toString())));
-		String signingInput = base64Url(json.writeValueAsBytes(header)) + "." + base64Url(json.writeValueAsBytes(claims));
-		Signature signature = Signature.getInstance("SHA256withRSA");
-		signature.initSign(key);
-		signature.update(signingInput.getBytes(StandardCharsets.US_ASCII));
-		return signingInput + "." + base64Url(signature.sign());
+	@Test
+	void tokenOfADeletedServiceAccountIsRefused() throws Exception {
+		String doomed = VaultTestEnvironment.uniqueName("doomed");
+		kube("POST", "/api/v1/namespaces/" + NAMESPACE + "/serviceaccounts", Map.of("metadata", Map.of("name", doomed)));
+		this.environment.expectSuccess(this.environment.vault("POST", "auth/" + this.authPath + "/role/" + this.role,
+				Map.of("bound_service_account_names", List.of(SERVICE_ACCOUNT, doomed),
+						"bound_service_account_namespaces", List.of(NAMESPACE), "token_policies", List.of(this.role))),
+				"kubernetes role");
+		Path tokenFile = tokenFile(NAMESPACE, doomed);
+		kube("DELETE", "/api/v1/namespaces/" + NAMESPACE + "/serviceaccounts/" + doomed, null);
+		this.contextRunner.withPropertyValues(login(tokenFile)).run((context) -> {
+			VaultDataSourceException failure = JwtAuthenticationIntegrationTests.findCause(context.getStartupFailure());
+			assertThat(failure.getDescription()).contains("with KUBERNETES failed").contains("403");
+			assertThat(failure.getAction()).contains("vault.kubernetes.service-account-token-file");
+		});
 	}
 
-	private static String base64Url(byte[] bytes) {
-		return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+	private String[] login(Path tokenFile) {
+		return new String[] { "vault.database.role=" + this.role, "vault.kubernetes.role=" + this.role,
+				"vault.kubernetes.path=" + this.authPath, "vault.kubernetes.service-account-token-file=" + tokenFile };
+	}
+
+	private Path tokenFile(String namespace, String serviceAccount) throws Exception {
+		Map<String, Object> answer = kube("POST",
+				"/api/v1/namespaces/" + namespace + "/serviceaccounts/" + serviceAccount + "/token",
+				Map.of("apiVersion", "authentication.k8s.io/v1", "kind", "TokenRequest", "spec",
+						Map.of("expirationSeconds", 3600)));
+		@SuppressWarnings("unchecked")
+		String token = (String) ((Map<String, Object>) answer.get("status")).get("token");
+		Path file = this.temp.resolve(namespace + "-" + serviceAccount + ".token");
+		Files.writeString(file, token);
+		return file;
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Map<String, Object> kube(String method, String path, Object body) throws Exception {
+		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(kubernetes.variable("VDS_K8S_API_URL") + path))
+			.timeout(Duration.ofSeconds(20))
+			.header("Authorization",
+					"Bearer " + Files.readString(Path.of(kubernetes.variable("VDS_K8S_ADMIN_TOKEN_FILE"))).trim())
+			.header("Content-Type", "application/json")
+			.method(method, (body != null) ? HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))
+					: HttpRequest.BodyPublishers.noBody());
+		HttpResponse<String> response = kubeClient.send(request.build(), HttpResponse.BodyHandlers.ofString());
+		// 409: already there from an earlier run against the same API server.
+		if (response.statusCode() / 100 != 2 && response.statusCode() != 409) {
+			throw new IllegalStateException(method + " " + path + " answered " + response.statusCode() + ": "
+					+ response.body());
+		}
+		return response.body().isBlank() ? Map.of() : json.readValue(response.body(), Map.class);
+	}
+
+	private static SSLContext trusting(Path caFile) throws Exception {
+		X509Certificate ca;
+		try (var in = Files.newInputStream(caFile)) {
+			ca = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+		}
+		KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+		trust.load(null, null);
+		trust.setCertificateEntry("kubernetes-ca", ca);
+		TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+		factory.init(trust);
+		SSLContext context = SSLContext.getInstance("TLS");
+		context.init(null, factory.getTrustManagers(), null);
+		return context;
 	}
 
 }

@@ -1,19 +1,25 @@
 package io.github.vaultdatasource.autoconfigure;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import javax.sql.DataSource;
 
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.metrics.VaultLeaseMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,6 +41,18 @@ class VaultDataSourceMetricsAutoConfigurationTests {
 			assertThat(context.getBean(MeterRegistry.class).find("vault.datasource.token.remaining").timeGauge())
 				.isNotNull();
 		});
+	}
+
+	@Test
+	void dataSourcesCloseBeforeThePushgatewayPushesItsFinalMetrics() {
+		List<String> destroyed = new CopyOnWriteArrayList<>();
+		this.contextRunner
+			// Registered in this order, the manager would be destroyed first (reverse order).
+			.withBean("dataSource", DataSource.class, () -> new ClosingDataSource(() -> destroyed.add("dataSource")))
+			.withBean(ShutdownMetricsPushOrdering.PUSH_GATEWAY_MANAGER, AutoCloseable.class,
+					() -> () -> destroyed.add("push"))
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(destroyed).containsExactly("dataSource", "push");
 	}
 
 	@Test
@@ -65,6 +83,21 @@ class VaultDataSourceMetricsAutoConfigurationTests {
 			.run((context) -> assertThat(context).hasNotFailed()
 				.hasSingleBean(ManagedLeases.class)
 				.doesNotHaveBean(VaultLeaseMetrics.class));
+	}
+
+	static class ClosingDataSource extends SimpleDriverDataSource implements DisposableBean {
+
+		private final Runnable onClose;
+
+		ClosingDataSource(Runnable onClose) {
+			this.onClose = onClose;
+		}
+
+		@Override
+		public void destroy() {
+			this.onClose.run();
+		}
+
 	}
 
 }

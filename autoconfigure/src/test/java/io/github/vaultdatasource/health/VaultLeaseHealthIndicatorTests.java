@@ -60,6 +60,18 @@ class VaultLeaseHealthIndicatorTests {
 	}
 
 	@Test
+	void aThresholdLongerThanTheLeaseCountsAsAThirdOfItsTtl() {
+		VaultLeaseHealthIndicator longThreshold = new VaultLeaseHealthIndicator(this.lease.lifecycle()::status,
+				Duration.ofMinutes(5));
+		this.lease.vaultDown();
+		// 21 s left of a 60 s lease: a renewal failed, but a third of the TTL (20 s) is still ahead.
+		this.lease.advance(Duration.ofSeconds(39));
+		assertThat(longThreshold.health().getStatus()).isEqualTo(Status.UP);
+		this.lease.advance(Duration.ofSeconds(2));
+		assertThat(longThreshold.health().getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+	}
+
+	@Test
 	void downOnceCredentialsExpired() {
 		this.lease.vaultDown();
 		this.lease.advance(Duration.ofSeconds(61));

@@ -1,5 +1,7 @@
 package io.github.vaultdatasource.health;
 
+import java.net.URI;
+
 import io.github.vaultdatasource.vault.VaultServerStatus;
 import org.junit.jupiter.api.Test;
 
@@ -32,21 +34,28 @@ class VaultServerHealthIndicatorTests {
 	}
 
 	@Test
-	void downWhenSealed() {
+	void namesTheNodeThatAnswered() {
+		Health health = health(new VaultServerStatus(true, true, false, true, "2.7.2", null,
+				URI.create("https://vault-1.example.com:8200")));
+		assertThat(health.getDetails()).containsEntry("node", "https://vault-1.example.com:8200");
+	}
+
+	@Test
+	void unavailableWhenSealed() {
 		assertThat(health(new VaultServerStatus(true, true, true, false, null, null)).getStatus())
-			.isEqualTo(Status.DOWN);
+			.isEqualTo(VaultServerHealthIndicator.UNAVAILABLE);
 	}
 
 	@Test
-	void downWhenUninitialized() {
+	void unavailableWhenUninitialized() {
 		assertThat(health(new VaultServerStatus(true, false, true, false, null, null)).getStatus())
-			.isEqualTo(Status.DOWN);
+			.isEqualTo(VaultServerHealthIndicator.UNAVAILABLE);
 	}
 
 	@Test
-	void downWithTheReasonWhenUnreachable() {
+	void unavailableWithTheReasonWhenUnreachable() {
 		Health health = health(VaultServerStatus.unreachable("Vault could not be reached: Connection refused"));
-		assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+		assertThat(health.getStatus()).isEqualTo(VaultServerHealthIndicator.UNAVAILABLE);
 		assertThat(health.getDetails()).containsEntry("reachable", false)
 			.containsEntry("error", "Vault could not be reached: Connection refused")
 			.doesNotContainKey("sealed");

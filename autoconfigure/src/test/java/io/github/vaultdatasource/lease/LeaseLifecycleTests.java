@@ -53,7 +53,9 @@ class LeaseLifecycleTests {
 
 	private final Lane main = this.scheduler.lane("main");
 
-	private final Lane retire = this.scheduler.lane("retire");
+	private final Lane retire = this.scheduler.lane("drain");
+
+	private final Lane calls = this.scheduler.lane("calls");
 
 	private final FakeDatabaseSecretsClient client = new FakeDatabaseSecretsClient(this.clock, this.log);
 
@@ -289,7 +291,8 @@ class LeaseLifecycleTests {
 				assertThat(target().retirements().get(i - 1).deadlines()).as("drain deadline of %s", old.username())
 					.allSatisfy((deadline) -> assertThat(deadline).isBefore(end));
 			}
-			assertThat(target().switches()).noneMatch(RecordingCredentialsTarget.Switch::previousDead);
+			// (Whether the old lease was renewed alongside the issue, it cannot show: one timeline runs
+			// the strands one after the other. LeaseRotationIntegrationTests shows it with real threads.)
 		}
 
 	}
@@ -828,6 +831,7 @@ class LeaseLifecycleTests {
 			assertThat(LeaseLifecycleTests.this.lifecycle.counters().revocations(RevocationTrigger.SHUTDOWN)).isEqualTo(1);
 			assertThat(LeaseLifecycleTests.this.main.isClosed()).isTrue();
 			assertThat(LeaseLifecycleTests.this.retire.isClosed()).isTrue();
+			assertThat(LeaseLifecycleTests.this.calls.isClosed()).isTrue();
 		}
 
 		@Test
@@ -1038,7 +1042,8 @@ class LeaseLifecycleTests {
 	}
 
 	private LeaseLifecycle newLifecycle() {
-		return new LeaseLifecycle("dataSource", "app", this.client, this.target, this.main, this.retire, this.clock,
+		return new LeaseLifecycle("dataSource", "app", this.client, this.target,
+				new LeaseLifecycle.Strands(this.main, this.retire, this.calls), this.clock,
 				this.policy, (event) -> this.events.add((ApplicationEvent) event), this.tokens);
 	}
 

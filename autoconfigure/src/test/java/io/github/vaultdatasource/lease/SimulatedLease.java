@@ -43,7 +43,8 @@ public final class SimulatedLease {
 		LeasePolicy policy = new LeasePolicy(0.5, 0, 0.4, Duration.ofSeconds(1), Duration.ofSeconds(1),
 				Duration.ofSeconds(30), new SplittableRandom(7));
 		this.lifecycle = new LeaseLifecycle(name, "app", this.client, new RecordingCredentialsTarget(this.log),
-				this.scheduler.lane("main"), this.scheduler.lane("retire"), this.clock, policy, events, () -> false);
+				new LeaseLifecycle.Strands(this.scheduler.lane("main"), this.scheduler.lane("drain"),
+						this.scheduler.lane("calls")), this.clock, policy, events, () -> false);
 		this.lifecycle.start();
 		this.scheduler.runDue();
 	}

@@ -6,7 +6,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.RotationReason;
@@ -15,6 +19,8 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -133,6 +139,19 @@ class VaultLeaseMetricsTests {
 		assertThat(this.registry.get("vault.datasource.leases.unrevoked").gauge().value()).isZero();
 	}
 
+	// The metrics pushed to a Pushgateway at shutdown are read after the data source closed and left
+	// ManagedLeases: they still carry its final state and the TTL of what it left behind.
+	@Test
+	void aClosedDataSourceKeepsItsFinalStatusInTheGauges() {
+		this.lease.failRevocation();
+		this.lease.stop();
+		this.leases.remove("dataSource");
+		assertThat(this.registry.get("vault.datasource.lease.state").tag("state", "stopped").gauge().value())
+			.isEqualTo(1.0);
+		assertThat(this.registry.get("vault.datasource.lease.ttl").timeGauge().value(TimeUnit.SECONDS)).isEqualTo(60.0);
+		assertThat(this.registry.get("vault.datasource.leases.unrevoked").gauge().value()).isEqualTo(1);
+	}
+
 	@Test
 	void countsAFailedRevocationAndTheLeaseLeftUnrevoked() {
 		this.lease.failRevocation();
@@ -147,7 +166,7 @@ class VaultLeaseMetricsTests {
 	}
 
 	@Test
-	void everyMeterIsDescribedWithABaseUnitAndBoundedTags() {
+	void everyMeterIsDescribedWithBoundedTags() {
 		this.lease.advance(Duration.ofSeconds(31));
 		this.lease.lifecycle().rotateNow(RotationReason.FORCED);
 		this.lease.runDue();
@@ -159,7 +178,10 @@ class VaultLeaseMetricsTests {
 		assertThat(meters).allSatisfy((meter) -> {
 			assertThat(meter.getId().getName()).startsWith("vault.datasource.");
 			assertThat(meter.getId().getDescription()).isNotBlank();
-			if (!meter.getId().getName().equals("vault.datasource.lease.state")) {
+			// A unit the name does not end with would be appended to the Prometheus name (see
+			// prometheusNamesAreTheDocumentedOnes): plain counts of things named by the meter carry none.
+			if (!Set.of("vault.datasource.lease.state", "vault.datasource.credentials.issued",
+					"vault.datasource.leases.unrevoked").contains(meter.getId().getName())) {
 				assertThat(meter.getId().getBaseUnit()).isNotBlank();
 			}
 			for (Tag tag : meter.getId().getTags()) {
@@ -184,6 +206,34 @@ class VaultLeaseMetricsTests {
 		String guide = Files.readString(dir.resolve("docs/operations.md"));
 		assertThat(this.registry.getMeters()).extracting((meter) -> meter.getId().getName())
 			.allSatisfy((name) -> assertThat(guide).contains("`" + name + "`"));
+	}
+
+	// Prometheus appends a meter's base unit to its name unless the name already ends with it
+	// ("credentials.issued" with unit "credentials" became ..._issued_credentials_total): the names
+	// the guide, the alert rules and the dashboard use must be the ones a scrape shows.
+	@Test
+	void prometheusNamesAreTheDocumentedOnes() throws IOException {
+		PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+		this.metrics.bindTo(prometheus);
+		this.lease.lifecycle().rotateNow(RotationReason.FORCED);
+		this.lease.runDue();
+		Set<String> scraped = new TreeSet<>();
+		for (String line : prometheus.scrape().split("\n")) {
+			if (line.startsWith("vault_datasource_")) {
+				scraped.add(line.split("[{ ]", 2)[0].replaceFirst("_(count|sum|max)$", ""));
+			}
+		}
+		Path dir = Path.of("").toAbsolutePath();
+		while (!Files.exists(dir.resolve("docs/operations.md"))) {
+			dir = dir.getParent();
+		}
+		Matcher documented = Pattern.compile("\\(`(vault_datasource_[a-z_]+)`\\)")
+			.matcher(Files.readString(dir.resolve("docs/operations.md")));
+		Set<String> names = new TreeSet<>();
+		while (documented.find()) {
+			names.add(documented.group(1));
+		}
+		assertThat(scraped).isNotEmpty().isEqualTo(names);
 	}
 
 	private double counter(String name, String key, String value) {

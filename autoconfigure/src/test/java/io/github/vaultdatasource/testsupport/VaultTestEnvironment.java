@@ -354,7 +354,8 @@ public final class VaultTestEnvironment {
 
 	/**
 	 * Return the users Vault's PostgreSQL plugin created for a role that exist in PostgreSQL. Its
-	 * default username template is {@code v-<display name, 8>-<role, 8>-<random>-<time>}: names
+	 * default username template is {@code v-<display name, 8>-<role, 8>-<random>-<time>} (a display
+	 * name may end in a dash, as AppRole's {@code approle-} does): names
 	 * are matched on the truncated role, whatever login (token, AppRole, Kubernetes) issued them.
 	 * @param role the Vault role
 	 * @return the user names
@@ -362,7 +363,7 @@ public final class VaultTestEnvironment {
 	public List<String> issuedUsers(String role) {
 		String truncated = (role.length() > 8) ? role.substring(0, 8) : role;
 		java.util.regex.Pattern pattern = java.util.regex.Pattern
-			.compile("v-[^-]{1,8}-" + java.util.regex.Pattern.quote(truncated) + "-[A-Za-z0-9]{20}-[0-9]+");
+			.compile("v-.{1,8}-" + java.util.regex.Pattern.quote(truncated) + "-[A-Za-z0-9]{20}-[0-9]+");
 		return databaseRoles("v-").stream().filter((name) -> pattern.matcher(name).matches()).toList();
 	}
 

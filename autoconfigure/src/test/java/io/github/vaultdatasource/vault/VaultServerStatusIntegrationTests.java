@@ -10,7 +10,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,15 +20,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import org.springframework.http.client.SimpleClientHttpRequestFactory;
-import org.springframework.vault.client.RestClientBuilder;
-import org.springframework.vault.client.VaultEndpoint;
-import org.springframework.vault.core.VaultTemplate;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@link VaultDatabaseSecretsClient#serverStatus()} against real OpenBao servers of its own (the
+ * {@link VaultHealthClient#serverStatus()} against real OpenBao servers of its own (the
  * {@code bao} binary the scripts installed), in the states the {@code vaultServer} health
  * indicator tells apart: active, sealed, uninitialised and unreachable.
  */
@@ -56,6 +50,7 @@ class VaultServerStatusIntegrationTests {
 		assertThat(active.standby()).isFalse();
 		assertThat(active.version()).startsWith("2.");
 		assertThat(active.isServing()).isTrue();
+		assertThat(active.node()).isEqualTo(URI.create("http://127.0.0.1:" + port));
 
 		HttpResponse<String> seal = HttpClient.newHttpClient()
 			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/sys/seal"))
@@ -92,14 +87,10 @@ class VaultServerStatusIntegrationTests {
 		assertThat(status.error()).contains("could not be reached");
 	}
 
-	private VaultDatabaseSecretsClient client(int port) {
-		SimpleClientHttpRequestFactory requestFactory = new SimpleClientHttpRequestFactory();
-		requestFactory.setConnectTimeout(Duration.ofSeconds(2));
-		requestFactory.setReadTimeout(Duration.ofSeconds(2));
-		RestClientBuilder builder = RestClientBuilder.builder()
-			.endpoint(VaultEndpoint.from(URI.create("http://127.0.0.1:" + port)))
-			.requestFactory(requestFactory);
-		return new VaultDatabaseSecretsClient(new VaultTemplate(builder), "database", "app", Clock.systemUTC());
+	private VaultHealthClient client(int port) {
+		VaultNodes nodes = VaultNodes.of(List.of(URI.create("http://127.0.0.1:" + port)));
+		return new VaultHealthClient(
+				new FailoverClientHttpRequestFactory(nodes, Duration.ofSeconds(2), Duration.ofSeconds(2), null, null));
 	}
 
 	private void start(String... arguments) throws IOException {

@@ -30,6 +30,7 @@ public class SampleApplication {
 	}
 
 	@Bean
+	@ConditionalOnBooleanProperty(name = "sample.report-database-user", matchIfMissing = true)
 	ApplicationRunner reportDatabaseUser(JdbcTemplate jdbc) {
 		return (args) -> logger.info("Connected to the database as " + jdbc.queryForObject("SELECT session_user",
 				String.class));

@@ -161,7 +161,7 @@ class SampleApplicationIntegrationTests {
 			System.out.println("health during the Vault outage: " + during);
 			assertThat(health.statusCode()).isEqualTo(503);
 			JsonNode body = http().getJson("/actuator/health");
-			assertThat(body.at("/components/vaultServer/status").asString()).isEqualTo("DOWN");
+			assertThat(body.at("/components/vaultServer/status").asString()).isEqualTo("UNAVAILABLE");
 			assertThat(body.at("/components/vaultServer/details/reachable").asBoolean()).isFalse();
 			assertThat(body.at("/components/vaultLeases/status").asString()).isIn("OUT_OF_SERVICE", "DOWN");
 			assertThat(body.at("/components/vaultLeases/details/consecutiveFailures").asInt()).isPositive();

@@ -1,0 +1,50 @@
+package io.github.vaultdatasource.autoconfigure;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.aot.hint.BindingReflectionHintsRegistrar;
+import org.springframework.aot.hint.MemberCategory;
+import org.springframework.aot.hint.RuntimeHints;
+import org.springframework.aot.hint.RuntimeHintsRegistrar;
+import org.springframework.aot.hint.TypeReference;
+import org.springframework.util.ClassUtils;
+
+/**
+ * Runtime hints for a native image: what the library reaches by reflection outside Spring's own
+ * AOT processing. The {@code vault.*} properties are bound with JavaBean accessors, the actuator
+ * endpoint's descriptors are written as JSON, and the JDBC driver named by the pool is loaded by
+ * class name to open the validation connection of new credentials. Vault's own JSON types are
+ * covered by Spring Vault's hints.
+ */
+class VaultDataSourceRuntimeHints implements RuntimeHintsRegistrar {
+
+	static final String POSTGRESQL_DRIVER = "org.postgresql.Driver";
+
+	private static final String ENDPOINT_DESCRIPTORS = "io.github.vaultdatasource.actuate.endpoint.VaultLeasesEndpoint";
+
+	private final BindingReflectionHintsRegistrar bindings = new BindingReflectionHintsRegistrar();
+
+	@Override
+	public void registerHints(RuntimeHints hints, @Nullable ClassLoader classLoader) {
+		this.bindings.registerReflectionHints(hints.reflection(), VaultDataSourceProperties.class,
+				VaultDataSourceProperties.Ssl.class, VaultDataSourceProperties.Jwt.class,
+				VaultDataSourceProperties.Cert.class, VaultDataSourceProperties.AppRole.class,
+				VaultDataSourceProperties.Kubernetes.class,
+				VaultDataSourceProperties.Database.class, VaultDataSourceProperties.Lease.class,
+				VaultDataSourceProperties.Rotation.class, VaultDataSourceProperties.Health.class,
+				VaultDataSourceProperties.Metrics.class, VaultDataSourceProperties.AuthenticationMethod.class);
+		if (ClassUtils.isPresent("org.springframework.boot.actuate.endpoint.annotation.Endpoint", classLoader)
+				&& ClassUtils.isPresent(ENDPOINT_DESCRIPTORS, classLoader)) {
+			for (String descriptor : new String[] { "VaultLeasesDescriptor", "LeaseDescriptor",
+					"RotationRequestDescriptor" }) {
+				this.bindings.registerReflectionHints(hints.reflection(),
+						ClassUtils.resolveClassName(ENDPOINT_DESCRIPTORS + "$" + descriptor, classLoader));
+			}
+		}
+		if (ClassUtils.isPresent(POSTGRESQL_DRIVER, classLoader)) {
+			hints.reflection()
+				.registerType(TypeReference.of(POSTGRESQL_DRIVER), MemberCategory.INVOKE_PUBLIC_CONSTRUCTORS);
+		}
+	}
+
+}
