@@ -24,6 +24,7 @@ import io.github.vaultdatasource.event.LeaseFailureEvent;
 import io.github.vaultdatasource.event.LeaseRenewedEvent;
 import io.github.vaultdatasource.lease.CredentialsTarget;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
+import io.github.vaultdatasource.lease.LeaseLifecycle.Strands;
 import io.github.vaultdatasource.lease.LeasePolicy;
 import io.github.vaultdatasource.lease.LeaseScheduler;
 import io.github.vaultdatasource.vault.DatabaseSecretsClient;
@@ -35,8 +36,8 @@ import org.springframework.context.ApplicationEventPublisher;
 
 /**
  * A fleet of instances, each running the library's real {@link LeaseLifecycle} and
- * {@link LeasePolicy} (the defaults of {@code vault.lease.*} unless told otherwise) on its two
- * strands, against a simulated Vault that grants renewals up to {@code max_ttl} and caps them as
+ * {@link LeasePolicy} (the defaults of {@code vault.lease.*} unless told otherwise) on its three
+ * strands (main, drain, Vault calls), against a simulated Vault that grants renewals up to {@code max_ttl} and caps them as
  * Vault does, all on one driven clock: no sleeping, hours of fleet time in seconds. It counts the
  * Vault requests of every second, and can make every request fail for a while (an outage).
  * <p>
@@ -75,9 +76,10 @@ final class FleetSimulation {
 		Map<String, Long> events = new TreeMap<>();
 		ApplicationEventPublisher publisher = (event) -> events.merge(describe(event), 1L, Long::sum);
 		for (int i = 0; i < s.instances(); i++) {
-			Runnable start = s.engine().instance("fleet-" + i, vault, new NoPool(), scheduler.lane("main-" + i),
-					scheduler.lane("retire-" + i), clock, s.jitter(), random.split(),
-					publisher);
+			Strands strands = new Strands(scheduler.lane("main-" + i), scheduler.lane("drain-" + i),
+					scheduler.lane("calls-" + i));
+			Runnable start = s.engine().instance("fleet-" + i, vault, new NoPool(), strands, clock, s.jitter(),
+					random.split(), publisher);
 			long startMillis = (s.startSpread().isZero()) ? 0 : random.nextLong(s.startSpread().toMillis());
 			scheduler.lane("start-" + i).schedule(start, Duration.ofMillis(startMillis));
 		}
@@ -113,13 +115,13 @@ final class FleetSimulation {
 
 			@Override
 			public Runnable instance(String name, DatabaseSecretsClient vault, CredentialsTarget pool,
-					LeaseScheduler main, LeaseScheduler retire, Clock clock, double jitter, SplittableRandom random,
+					Strands strands, Clock clock, double jitter, SplittableRandom random,
 					ApplicationEventPublisher events) {
 				VaultDataSourceProperties.Lease defaults = new VaultDataSourceProperties().getLease();
 				LeasePolicy policy = new LeasePolicy(defaults.getRenewAt(), jitter, defaults.getDrainShare(),
 						defaults.getMinDrainBudget(), defaults.getRetryInitialDelay(), defaults.getRetryMaxDelay(),
 						random);
-				LeaseLifecycle lifecycle = new LeaseLifecycle(name, "fleet", vault, pool, main, retire, clock, policy,
+				LeaseLifecycle lifecycle = new LeaseLifecycle(name, "fleet", vault, pool, strands, clock, policy,
 						events, () -> false);
 				return lifecycle::start;
 			}
@@ -135,9 +137,8 @@ final class FleetSimulation {
 		 * Create one instance's lease engine.
 		 * @return what starts it
 		 */
-		Runnable instance(String name, DatabaseSecretsClient vault, CredentialsTarget pool, LeaseScheduler main,
-				LeaseScheduler retire, Clock clock, double jitter, SplittableRandom random,
-				ApplicationEventPublisher events);
+		Runnable instance(String name, DatabaseSecretsClient vault, CredentialsTarget pool, Strands strands,
+				Clock clock, double jitter, SplittableRandom random, ApplicationEventPublisher events);
 
 	}
 
