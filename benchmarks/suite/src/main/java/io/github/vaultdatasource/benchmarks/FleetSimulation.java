@@ -186,6 +186,11 @@ final class FleetSimulation {
 					this.outage, this.roleReadable, this.seed, engine);
 		}
 
+		Settings withSeed(long seed) {
+			return new Settings(this.instances, this.ttl, this.maxTtl, this.startSpread, this.jitter, this.window,
+					this.outage, this.roleReadable, seed, this.engine);
+		}
+
 		Settings withRoleReadable(boolean roleReadable) {
 			return new Settings(this.instances, this.ttl, this.maxTtl, this.startSpread, this.jitter, this.window,
 					this.outage, roleReadable, this.seed, this.engine);
@@ -214,6 +219,8 @@ final class FleetSimulation {
 
 		final Map<String, Long> byKind;
 
+		final long[] issuesPerSecond;
+
 		final long issued;
 
 		final long total;
@@ -226,6 +233,10 @@ final class FleetSimulation {
 
 		final double baseline;
 
+		final double baselineHigh;
+
+		final double baselinePaired;
+
 		final double peakToMean60s;
 
 		final double baseline60s;
@@ -233,6 +244,8 @@ final class FleetSimulation {
 		final @Nullable Outage outage;
 
 		final Map<String, Long> peakSecond = new LinkedHashMap<>();
+
+		final Map<String, Double> dispersion = new LinkedHashMap<>();
 
 		final Map<String, Long> events;
 
@@ -247,6 +260,7 @@ final class FleetSimulation {
 			this.tasks = tasks;
 			this.seconds = seconds;
 			this.byKind = vault.byKind;
+			this.issuesPerSecond = vault.kindPerSecond.getOrDefault("issue", new long[0]);
 			this.issued = vault.issued;
 			this.total = this.byKind.values().stream().mapToLong(Long::longValue).sum();
 			long inWindow = 0;
@@ -259,6 +273,8 @@ final class FleetSimulation {
 					peakAt = s;
 				}
 			}
+			this.dispersion.put("all", dispersion(this.perSecond, from, to));
+			vault.kindPerSecond.forEach((kind, counts) -> this.dispersion.put(kind, dispersion(counts, from, to)));
 			this.peakSecond.put("second", (long) peakAt);
 			for (Map.Entry<String, long[]> kind : vault.kindPerSecond.entrySet()) {
 				this.peakSecond.put(kind.getKey(), kind.getValue()[peakAt]);
@@ -266,19 +282,30 @@ final class FleetSimulation {
 			this.mean = (double) inWindow / (to - from);
 			this.peak = peak;
 			this.peakToMean = peak / this.mean;
-			this.baseline = randomArrivalPeak(this.mean, to - from, settings.seed()) / this.mean;
+			double[] random = randomArrivalPeaks(this.mean, 0, to - from, settings.seed());
+			this.baseline = random[random.length / 2] / this.mean;
+			this.baselineHigh = random[random.length * 95 / 100] / this.mean;
+			// The pool here retires at once, so a rotation's issue and revoke fall in one second.
+			double pairs = (double) Math.min(sum(this.issuesPerSecond, from, to),
+					sum(vault.kindPerSecond.getOrDefault("revoke", new long[0]), from, to)) / (to - from);
+			double[] paired = randomArrivalPeaks(this.mean - 2 * pairs, pairs, to - from, settings.seed());
+			this.baselinePaired = paired[paired.length / 2] / this.mean;
 			long peakMinute = 0;
 			for (int s = from; s + 60 <= to; s += 60) {
 				peakMinute = Math.max(peakMinute, sum(this.perSecond, s, s + 60));
 			}
 			this.peakToMean60s = peakMinute / (this.mean * 60);
-			this.baseline60s = randomArrivalPeak(this.mean * 60, (to - from) / 60, settings.seed() + 1)
-					/ (this.mean * 60);
+			double[] random60s = randomArrivalPeaks(this.mean * 60, 0, (to - from) / 60, settings.seed() + 1);
+			this.baseline60s = random60s[random60s.length / 2] / (this.mean * 60);
 			if (outageFrom != null && outageTo != null) {
 				int down = (int) Duration.between(EPOCH, outageFrom).toSeconds();
 				int up = (int) Duration.between(EPOCH, outageTo).toSeconds();
+				double[] quiet = randomArrivalPeaks(this.mean, 0, 60, settings.seed() + 2);
 				this.outage = new Outage(down, up, sum(this.refusedPerSecond, down, up), max(this.perSecond, up, up + 60),
-						sum(this.perSecond, up, up + 60), max(this.perSecond, up, up + 1), firstNormalSecond(up));
+						sum(this.perSecond, up, up + 60), max(this.perSecond, up, up + 1),
+						max(this.perSecond, up + 60, up + 600), quiet[quiet.length / 2] / this.mean,
+						firstNormalSecond(up), byKind(vault.kindPerSecond, up),
+						byKind(vault.kindPerSecond, busiest(this.perSecond, up, up + 60)));
 			}
 			else {
 				this.outage = null;
@@ -301,6 +328,16 @@ final class FleetSimulation {
 				}
 			}
 			return -1;
+		}
+
+		// Variance over mean of the per-second counts: 1 for random arrivals, more when requests bunch.
+		private static double dispersion(long[] counts, int from, int to) {
+			double mean = (double) sum(counts, from, to) / (to - from);
+			double squares = 0;
+			for (int s = from; s < to; s++) {
+				squares += (counts[s] - mean) * (counts[s] - mean);
+			}
+			return (mean > 0) ? squares / (to - from) / mean : 0;
 		}
 
 		double requestsPerLeaseLifetime() {
@@ -330,11 +367,15 @@ final class FleetSimulation {
 			map.put("meanPerSecond", this.mean);
 			map.put("peakPerSecond", this.peak);
 			map.put("peakSecondByKind", this.peakSecond);
+			map.put("indexOfDispersion1s", this.dispersion);
 			map.put("peakToMean1s", this.peakToMean);
 			map.put("randomArrivalPeakToMean1s", this.baseline);
+			map.put("randomArrivalPeakToMean1s95th", this.baselineHigh);
+			map.put("randomArrivalPeakToMean1sIssueAndRevokeInOneSecond", this.baselinePaired);
 			map.put("peakToMean60s", this.peakToMean60s);
 			map.put("randomArrivalPeakToMean60s", this.baseline60s);
 			map.put("peakDuringStart1s", max(this.perSecond, 0, this.from) / this.mean);
+			map.put("issuesPerMinuteWholeRun", perMinute(this.issuesPerSecond));
 			if (this.outage != null) {
 				map.put("outage", this.outage.toMap(this.mean));
 			}
@@ -369,9 +410,17 @@ final class FleetSimulation {
 	 * @param peakAfter the busiest second in the minute after it came back
 	 * @param minuteAfter the requests of that minute
 	 * @param firstSecond the requests of the first second back
+	 * @param peakLater the busiest second in the nine minutes after that minute (renewals planned
+	 * from the retries come back together)
+	 * @param quietMinute the peak/mean of a minute of random arrivals at the steady mean: what the
+	 * minute after would show with no herd at all
 	 * @param calmAfter seconds after it came back until the rate stayed within the steady peak
+	 * @param firstSecondByKind the requests of the first second back by kind
+	 * @param peakAfterByKind the requests of the busiest second of the minute after by kind, and
+	 * which second it was (counted from the first second back)
 	 */
-	record Outage(int down, int up, long refused, long peakAfter, long minuteAfter, long firstSecond, int calmAfter) {
+	record Outage(int down, int up, long refused, long peakAfter, long minuteAfter, long firstSecond, long peakLater,
+			double quietMinute, int calmAfter, Map<String, Long> firstSecondByKind, Map<String, Long> peakAfterByKind) {
 
 		double peakAfterToMean(double mean) {
 			return this.peakAfter / mean;
@@ -386,30 +435,38 @@ final class FleetSimulation {
 			map.put("peakInMinuteAfterToMean", peakAfterToMean(mean));
 			map.put("requestsInMinuteAfter", this.minuteAfter);
 			map.put("requestsInFirstSecondAfter", this.firstSecond);
+			map.put("peakPerSecondInNineMinutesAfterThat", this.peakLater);
+			map.put("randomArrivalPeakToMeanInAMinute", this.quietMinute);
 			map.put("secondsUntilWithinSteadyPeak", this.calmAfter);
+			map.put("firstSecondAfterByKind", this.firstSecondByKind);
+			Map<String, Long> peak = new LinkedHashMap<>(this.peakAfterByKind);
+			peak.computeIfPresent("second", (key, second) -> second - this.up);
+			map.put("peakSecondInMinuteAfterByKind", peak);
 			return map;
 		}
 
 	}
 
 	/**
-	 * The peak a fleet of independent instances (requests uniformly spread at random, Poisson
-	 * counts) shows with the same mean over the same number of buckets: the median of 21 draws. A
+	 * The peaks a fleet of independent instances (requests uniformly spread at random, Poisson
+	 * counts) shows with the same mean over the same number of buckets, in 101 draws, sorted: a
 	 * baseline for uncoordinated scheduling, not a floor (instances that coordinated could spread
-	 * evenly).
+	 * evenly). With {@code pairMean}, that many pairs of requests a bucket on top of {@code mean}
+	 * single ones, both of the pair in the same bucket.
 	 */
-	static double randomArrivalPeak(double mean, int buckets, long seed) {
+	static double[] randomArrivalPeaks(double mean, double pairMean, int buckets, long seed) {
 		Random random = new Random(seed * 31 + buckets);
-		double[] peaks = new double[21];
+		double[] peaks = new double[101];
 		for (int d = 0; d < peaks.length; d++) {
 			long peak = 0;
 			for (int b = 0; b < buckets; b++) {
-				peak = Math.max(peak, poisson(random, mean));
+				long pairs = (pairMean > 0) ? poisson(random, pairMean) : 0;
+				peak = Math.max(peak, poisson(random, mean) + 2 * pairs);
 			}
 			peaks[d] = peak;
 		}
 		Arrays.sort(peaks);
-		return peaks[peaks.length / 2];
+		return peaks;
 	}
 
 	private static long poisson(Random random, double mean) {
@@ -426,6 +483,32 @@ final class FleetSimulation {
 			count++;
 		}
 		return count;
+	}
+
+	private static long[] perMinute(long[] perSecond) {
+		long[] minutes = new long[(perSecond.length + 59) / 60];
+		for (int s = 0; s < perSecond.length; s++) {
+			minutes[s / 60] += perSecond[s];
+		}
+		return minutes;
+	}
+
+	private static Map<String, Long> byKind(Map<String, long[]> kindPerSecond, int second) {
+		Map<String, Long> kinds = new LinkedHashMap<>();
+		kinds.put("second", (long) second);
+		kindPerSecond.forEach((kind, counts) -> kinds.put(kind, counts[second]));
+		return kinds;
+	}
+
+	// The first index that holds the largest value.
+	private static int busiest(long[] values, int from, int to) {
+		int busiest = from;
+		for (int i = Math.max(0, from); i < Math.min(to, values.length); i++) {
+			if (values[i] > values[busiest]) {
+				busiest = i;
+			}
+		}
+		return busiest;
 	}
 
 	private static long max(long[] values, int from, int to) {
