@@ -14,6 +14,7 @@
 # Every setting is a BENCH_* environment variable (or -Dbench.* in BENCH_JAVA_OPTS), for example
 #   BENCH_ROTATION_WORKERS=32 BENCH_ROTATION_ROTATIONS=20 BENCH_OVERHEAD_ROUNDS=6 scripts/bench.sh
 #   BENCH_SCENARIOS=overhead,fleet scripts/bench.sh
+#   BENCH_NICE=-10 scripts/bench.sh    on a loaded machine, as root: a higher CPU weight for the run
 # A variable set by hand wins over --quick. See docs/benchmarks.md for the list and what the
 # figures mean.
 set -euo pipefail
@@ -30,22 +31,28 @@ if [[ "$mode" == quick ]]; then
   : "${BENCH_OVERHEAD_ROUNDS:=3}" "${BENCH_OVERHEAD_ROUND:=1s}" "${BENCH_OVERHEAD_WARMUP:=1s}"
   : "${BENCH_ROTATION_ROTATIONS:=3}" "${BENCH_ROTATION_WARMUP:=2s}"
   : "${BENCH_HEADLINE_RUNS:=1}" "${BENCH_HEADLINE_ROTATIONS:=3}" "${BENCH_HEADLINE_WARMUP:=2s}"
-  : "${BENCH_INCUMBENT_VARIANTS:=3s/6s/8s}"
-  : "${BENCH_STARTUP_RUNS:=1}" "${BENCH_STARTUP_WARM_UP:=false}"
-  : "${BENCH_COST_RUNS:=1}"
-  : "${BENCH_FLEET_WINDOW:=1h}"
+  : "${BENCH_INCUMBENT_VARIANTS:=3s/6s/8s}" "${BENCH_INCUMBENT_APPS:=spring-cloud-vault}"
+  : "${BENCH_STARTUP_ROUNDS:=1}" "${BENCH_STARTUP_RUNS:=1}" "${BENCH_STARTUP_BREAKDOWN_RUNS:=0}"
+  : "${BENCH_STARTUP_WARM_UP:=false}"
+  : "${BENCH_COST_RUNS:=1}" "${BENCH_COST_IDLE_SECONDS:=0}"
+  : "${BENCH_FLEET_INSTANCES:=1000}" "${BENCH_FLEET_WINDOW:=1h}" "${BENCH_FLEET_SEEDS:=1}"
+  : "${BENCH_FLEET_VARIANTS:=false}"
+  : "${BENCH_FLEET_TRIALS:=none}"
   export BENCH_OVERHEAD_ROUNDS BENCH_OVERHEAD_ROUND BENCH_OVERHEAD_WARMUP BENCH_ROTATION_ROTATIONS \
     BENCH_ROTATION_WARMUP BENCH_HEADLINE_RUNS BENCH_HEADLINE_ROTATIONS BENCH_HEADLINE_WARMUP \
-    BENCH_INCUMBENT_VARIANTS BENCH_STARTUP_RUNS BENCH_STARTUP_WARM_UP BENCH_COST_RUNS BENCH_FLEET_WINDOW
+    BENCH_INCUMBENT_VARIANTS BENCH_INCUMBENT_APPS BENCH_STARTUP_ROUNDS BENCH_STARTUP_RUNS \
+    BENCH_STARTUP_BREAKDOWN_RUNS BENCH_STARTUP_WARM_UP BENCH_COST_RUNS BENCH_COST_IDLE_SECONDS \
+    BENCH_FLEET_INSTANCES BENCH_FLEET_WINDOW BENCH_FLEET_SEEDS BENCH_FLEET_VARIANTS BENCH_FLEET_TRIALS
 fi
 export BENCH_MODE="$mode"
 
-# The machine is shared with other builds, and a JVM starved of CPU can take longer to start than
-# a lease of seconds lives. As root, the benchmark runs in a session of its own whose scheduling
-# group (Linux autogroup) gets a higher CPU weight than the other sessions: the services, the
-# suite and every application it starts, ours and the incumbents alike, get the same priority,
-# and nobody else's processes are touched. BENCH_NICE=0 turns it off.
-nice_level="${BENCH_NICE:--10}"
+# On a machine shared with other builds, a JVM starved of CPU can take longer to start than a lease
+# of seconds lives. BENCH_NICE=-10 (as root) runs the benchmark in a session of its own whose
+# scheduling group (Linux autogroup) gets a higher CPU weight than the other sessions: the services,
+# the suite and every application it starts, ours and the incumbents alike, get the same priority,
+# and nobody else's processes are touched. Off by default (0): a published script does not renice
+# the caller's session unless asked.
+nice_level="${BENCH_NICE:-0}"
 if [[ "$nice_level" != 0 && "$(id -u)" == 0 && -w /proc/self/autogroup ]]; then
   if [[ -z "${BENCH_OWN_SESSION:-}" ]]; then
     BENCH_OWN_SESSION=1 exec setsid --wait bash "$0" "$@"
@@ -53,6 +60,8 @@ if [[ "$nice_level" != 0 && "$(id -u)" == 0 && -w /proc/self/autogroup ]]; then
   echo "$nice_level" >/proc/self/autogroup
   renice -n "$nice_level" -p $$ >/dev/null
   echo "[bench] own scheduling group: $(cat /proc/self/autogroup)"
+elif [[ "$nice_level" != 0 ]]; then
+  echo "[bench] BENCH_NICE=$nice_level ignored: it needs root and /proc/self/autogroup" >&2
 fi
 
 # Ports and a state directory of its own, so that the services the tests and the demo use (the

@@ -2,6 +2,7 @@ package io.github.vaultdatasource.benchmarks;
 
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,6 +20,7 @@ import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.context.metrics.buffering.BufferingApplicationStartup;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -37,17 +39,33 @@ public class BenchApplication {
 
 	public static void main(String[] args) throws Exception {
 		long mainNanos = System.nanoTime();
-		try (ConfigurableApplicationContext context = new SpringApplication(BenchApplication.class).run(args)) {
+		Instant main = Instant.now();
+		long jvmToMain = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
+		SpringApplication application = new SpringApplication(BenchApplication.class);
+		// Only in the launches that break startup down: recording the steps costs time of its own.
+		BufferingApplicationStartup steps = Boolean.getBoolean("bench.startup.breakdown")
+				? new BufferingApplicationStartup(100_000) : null;
+		if (steps != null) {
+			application.setApplicationStartup(steps);
+		}
+		try (ConfigurableApplicationContext context = application.run(args)) {
+			Instant refreshed = Instant.now();
 			try (Connection connection = context.getBean(DataSource.class).getConnection();
 					Statement statement = connection.createStatement()) {
 				statement.execute("SELECT 1");
 			}
+			Instant ready = Instant.now();
 			long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
 			long cpu = (java.lang.management.ManagementFactory
 				.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)
 						? os.getProcessCpuTime() / 1_000_000 : -1;
 			System.out.println("BENCH-READY jvm-uptime-ms=" + uptime + " main-to-ready-ms="
-					+ (System.nanoTime() - mainNanos) / 1_000_000 + " cpu-ms=" + cpu);
+					+ (System.nanoTime() - mainNanos) / 1_000_000 + " cpu-ms=" + cpu + " ready-epoch-ms="
+					+ ready.toEpochMilli());
+			if (steps != null) {
+				System.out.println(StartupBreakdown.describe(context, steps.getBufferedTimeline(), main, jvmToMain,
+						refreshed, ready));
+			}
 		}
 	}
 

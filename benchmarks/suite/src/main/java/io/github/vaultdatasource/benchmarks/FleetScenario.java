@@ -1,71 +1,283 @@
 package io.github.vaultdatasource.benchmarks;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+import io.github.vaultdatasource.benchmarks.FleetSimulation.Result;
+import io.github.vaultdatasource.benchmarks.FleetSimulation.Settings;
+import io.github.vaultdatasource.benchmarks.load.Stats;
+import io.github.vaultdatasource.benchmarks.trial.TrialLeasePolicy.Changes;
+import io.github.vaultdatasource.benchmarks.trial.TrialLeasePolicy.Retry;
 
 import static io.github.vaultdatasource.benchmarks.Report.f;
+import static io.github.vaultdatasource.benchmarks.SuiteContext.progress;
 import static io.github.vaultdatasource.benchmarks.SuiteContext.vaultTtl;
 
 /**
- * The simulated fleet's Vault request rate ({@link FleetSimulation}), in three variants: a rolling
- * start with jitter, the same without jitter, and instances at random phases.
+ * The simulated fleet's Vault request rate ({@link FleetSimulation}) at each fleet size: a rolling
+ * start, the same with a Vault outage in the middle of the window, each over several seeds; for
+ * diagnosis, the same without jitter and with instances at random phases; and the trial copies of
+ * the engine ({@link TrialEngine}) that show which policy change would meet a missed target. Needs
+ * no services: {@link #main} runs it alone.
  */
 final class FleetScenario {
 
-	private final SuiteContext suite;
+	private final BenchSettings settings;
+
+	private final Report report;
 
 	FleetScenario(SuiteContext suite) {
-		this.suite = suite;
+		this(suite.settings(), suite.report());
+	}
+
+	FleetScenario(BenchSettings settings, Report report) {
+		this.settings = settings;
+		this.report = report;
+	}
+
+	/**
+	 * Run the fleet scenario alone, print its rows and write its raw figures to
+	 * {@code fleet-latest.json} in {@code BENCH_RESULTS_DIR} ({@code benchmarks/results}):
+	 * {@code BENCH_FLEET_*} settings apply.
+	 * @param args none
+	 * @throws IOException if the JSON cannot be written
+	 */
+	public static void main(String[] args) throws IOException {
+		BenchSettings settings = new BenchSettings();
+		Report report = new Report();
+		long started = System.nanoTime();
+		new FleetScenario(settings, report).run();
+		report.raw("settings", settings.used());
+		report.raw("suiteSeconds", (System.nanoTime() - started) / 1e9);
+		Path results = Path.of(settings.string("results-dir", "benchmarks/results"));
+		Files.createDirectories(results);
+		report.writeJson(results.resolve("fleet-latest.json"));
+		report.printTable(System.out);
 	}
 
 	void run() {
-		BenchSettings settings = this.suite.settings();
-		Report report = this.suite.report();
-		int instances = settings.integer("fleet.instances", 1000);
-		Duration ttl = settings.duration("fleet.ttl", "5m");
-		Duration maxTtl = settings.duration("fleet.max-ttl", "1h");
-		Duration spread = settings.duration("fleet.start-spread", "5m");
-		Duration window = settings.duration("fleet.window", "3h");
-		long seed = settings.integer("fleet.seed", 7);
-		double jitter = settings.decimal("fleet.jitter", 0.1);
+		List<Integer> sizes = new ArrayList<>();
+		for (String size : this.settings.string("fleet.instances", "1000,10000").split(",")) {
+			sizes.add(Integer.parseInt(size.trim()));
+		}
+		Settings base = new Settings(sizes.get(0), this.settings.duration("fleet.ttl", "5m"),
+				this.settings.duration("fleet.max-ttl", "1h"), this.settings.duration("fleet.start-spread", "5m"),
+				this.settings.decimal("fleet.jitter", 0.1), this.settings.duration("fleet.window", "3h"), Duration.ZERO,
+				Boolean.parseBoolean(this.settings.string("fleet.role-readable", "false")),
+				this.settings.integer("fleet.seed", 7), FleetSimulation.Engine.LIBRARY);
+		int seeds = this.settings.integer("fleet.seeds", 3);
+		Duration outage = this.settings.duration("fleet.outage", "60s");
+		boolean variants = Boolean.parseBoolean(this.settings.string("fleet.variants", "true"));
+		List<TrialEngine> trials = trials(this.settings.string("fleet.trials", "phasewide+share2"));
 		quietLeaseLogging(true);
+		Map<String, Object> raw = new LinkedHashMap<>();
 		try {
-			Map<String, Object> rolling = new FleetSimulation(instances, ttl, maxTtl, spread, jitter, window, seed).run();
-			Map<String, Object> noJitter = new FleetSimulation(instances, ttl, maxTtl, spread, 0, window, seed).run();
-			Map<String, Object> randomPhases = new FleetSimulation(instances, ttl, maxTtl, maxTtl, jitter, window, seed)
-				.run();
-			String runs = f("%d instances, %s/%s leases, %s steady window, 1 s buckets", instances, vaultTtl(ttl),
-					vaultTtl(maxTtl), window.toHours() + "h");
-			double ratio = (double) rolling.get("peakToMean1s");
-			report.row("vault requests", "fleet requests per lease lifetime (simulated)",
-					f("%.2f", (double) rolling.get("requestsPerLeaseLifetime")), runs, "", null);
-			report.row("vault requests",
-					f("fleet peak/mean req/s, started over %ss, jitter %.2f", spread.toSeconds(), jitter),
-					f("%.2f (mean %.2f/s, peak %d/s)", ratio, (double) rolling.get("meanPerSecond"),
-							(long) rolling.get("peakPerSecond")),
-					f("%s; random-arrival baseline %.2f; 60 s buckets %.2f", runs,
-							(double) rolling.get("poissonPeakToMean1s"), (double) rolling.get("peakToMean60s")),
-					"<= 2", ratio <= 2);
-			report.row("vault requests", "fleet peak/mean req/s, same start, no jitter",
-					f("%.2f", (double) noJitter.get("peakToMean1s")),
-					f("%s; 60 s buckets %.2f", runs, (double) noJitter.get("peakToMean60s")), "", null);
-			report.row("vault requests", "fleet peak/mean req/s, instances at random phases",
-					f("%.2f", (double) randomPhases.get("peakToMean1s")),
-					f("%s; random-arrival baseline %.2f; 60 s buckets %.2f", runs,
-							(double) randomPhases.get("poissonPeakToMean1s"), (double) randomPhases.get("peakToMean60s")),
-					"", null);
-			report.raw("fleet",
-					Map.of("rollingStart", rolling, "rollingStartNoJitter", noJitter, "randomPhases", randomPhases));
+			for (int instances : sizes) {
+				Settings rolling = base.withInstances(instances);
+				Map<String, Object> runs = new LinkedHashMap<>();
+				List<Result> steady = simulate(rolling, seeds);
+				runs.put("rollingStart", maps(steady));
+				report(steady);
+				if (!outage.isZero()) {
+					List<Result> down = simulate(rolling.withOutage(outage), seeds);
+					runs.put("outage", maps(down));
+					runs.put("outageRequestsPerSecond", down.get(0).aroundOutage());
+					reportOutage(down, "");
+				}
+				if (variants) {
+					Result noJitter = simulate(rolling.withJitter(0), 1).get(0);
+					Result randomPhases = simulate(rolling.withStartSpread(rolling.maxTtl()), 1).get(0);
+					runs.put("rollingStartNoJitter", noJitter.toMap());
+					runs.put("randomPhases", randomPhases.toMap());
+					reportVariant(noJitter, "same start, no jitter");
+					reportVariant(randomPhases, f("started over a whole max_ttl (%s): random phases",
+							vaultTtl(rolling.maxTtl())));
+				}
+				for (TrialEngine trial : trials) {
+					Settings tried = rolling.withEngine(trial);
+					List<Result> trialSteady = simulate(tried, seeds);
+					runs.put("trial " + trial.name(), maps(trialSteady));
+					reportTrial(trialSteady, trial);
+					if (!outage.isZero()) {
+						List<Result> trialDown = simulate(tried.withOutage(outage), seeds);
+						runs.put("trial " + trial.name() + " outage", maps(trialDown));
+						runs.put("trial " + trial.name() + " outageRequestsPerSecond", trialDown.get(0).aroundOutage());
+						reportOutage(trialDown, trial.name() + ", ");
+					}
+				}
+				raw.put(Integer.toString(instances), runs);
+			}
 		}
 		finally {
 			quietLeaseLogging(false);
 		}
+		this.report.raw("fleet", raw);
+	}
+
+	// The same fleet with as many seeds, from the configured one on.
+	private static List<Result> simulate(Settings settings, int seeds) {
+		List<Result> results = new ArrayList<>();
+		for (int i = 0; i < seeds; i++) {
+			Settings seeded = settings.withSeed(settings.seed() + i);
+			Result result = new FleetSimulation(seeded).run();
+			String jitter = (seeded.engine() instanceof TrialEngine trial && trial.jitter() != null) ? ""
+					: f(", jitter %.2f", seeded.jitter());
+			progress(f("  fleet of %d, %s%s (start over %s, outage %s, seed %d): %d tasks in %.1f s, peak/mean %.2f, "
+					+ "peak second %s", seeded.instances(), seeded.engine(), jitter, vaultTtl(seeded.startSpread()),
+					vaultTtl(seeded.outage()), seeded.seed(), result.tasks, result.seconds, result.peakToMean,
+					result.peakSecond));
+			results.add(result);
+		}
+		return results;
+	}
+
+	private static List<Map<String, Object>> maps(List<Result> results) {
+		return results.stream().map(Result::toMap).toList();
+	}
+
+	private static double median(List<Result> results, ToDoubleFunction<Result> figure) {
+		return Stats.median(results.stream().mapToDouble(figure).toArray());
+	}
+
+	private static String range(List<Result> results, ToDoubleFunction<Result> figure) {
+		double[] values = results.stream().mapToDouble(figure).toArray();
+		return (values.length == 1) ? "1 seed" : f("%d seeds, %.2f–%.2f", values.length, Stats.min(values),
+				Stats.max(values));
+	}
+
+	private static String describe(Settings s) {
+		return f("%s/%s leases, started over %s, jitter %.2f, %s steady window, 1 s buckets, %s", vaultTtl(s.ttl()),
+				vaultTtl(s.maxTtl()), vaultTtl(s.startSpread()), s.jitter(), s.window().toHours() + "h",
+				s.roleReadable() ? "max_ttl read from the role" : "max_ttl learned from the first capped renewal");
+	}
+
+	private void report(List<Result> results) {
+		Result first = results.get(0);
+		int n = first.settings.instances();
+		this.report.row("fleet", f("%,d instances: Vault requests per lease lifetime", n),
+				f("%.2f", first.requestsPerLeaseLifetime()), f("simulated, whole run, seed %d: %s",
+						first.settings.seed(), first.byKind),
+				"", null);
+		double ratio = median(results, (r) -> r.peakToMean);
+		double baseline = median(results, (r) -> r.baseline);
+		boolean large = n >= 10_000;
+		boolean noWorseThanRandom = ratio <= baseline;
+		this.report.row("fleet", f("%,d instances: peak/mean Vault requests per second (median of seeds)", n),
+				f("%.2f (mean %.2f/s, peak %d/s)", ratio, first.mean, first.peak),
+				f("%s; %s; random-arrival baseline %.2f (95th percentile %.2f; with each rotation's issue and revoke "
+						+ "in one second %.2f); 60 s buckets %.2f (random %.2f)", range(results, (r) -> r.peakToMean),
+						describe(first.settings), baseline, median(results, (r) -> r.baselineHigh),
+						median(results, (r) -> r.baselinePaired), median(results, (r) -> r.peakToMean60s),
+						median(results, (r) -> r.baseline60s)),
+				large ? f("<= 2.0 and <= random (%.2f)", baseline) : f("<= random (%.2f)", baseline),
+				large ? (ratio <= 2.0 && noWorseThanRandom) : noWorseThanRandom);
+	}
+
+	private void reportOutage(List<Result> results, String trial) {
+		Result first = results.get(0);
+		int n = first.settings.instances();
+		double ratio = median(results, (r) -> r.outage.peakAfterToMean(r.mean));
+		String what = f("%,d instances, %s%s Vault outage: peak in the minute after / mean (median of seeds)", n, trial,
+				vaultTtl(first.settings.outage()));
+		String detail = f("%s; every request fails from %d s to %d s; seed %d: peak %d/s (%d s after), first second "
+				+ "%d, mean %.2f/s, %d refused meanwhile, %d requests in the minute after, back within the steady "
+				+ "peak %d s after; a quiet minute of random arrivals peaks at %.2f × the mean",
+				range(results, (r) -> r.outage.peakAfterToMean(r.mean)), first.outage.down(), first.outage.up(),
+				first.settings.seed(), first.outage.peakAfter(), first.outage.peakAfterByKind().get("second")
+						- first.outage.up(),
+				first.outage.firstSecond(), first.mean, first.outage.refused(), first.outage.minuteAfter(),
+				first.outage.calmAfter(), first.outage.quietMinute());
+		if (trial.isEmpty()) {
+			this.report.row("fleet", what, f("%.2f", ratio), describe(first.settings) + "; " + detail, "<= 3",
+					ratio <= 3);
+		}
+		else {
+			this.report.row("fleet", what, f("%.2f", ratio), f("not the library: %s; %s", first.settings.engine(),
+					detail), "", null);
+		}
+	}
+
+	private void reportVariant(Result r, String what) {
+		this.report.row("fleet", f("%,d instances, %s: peak/mean", r.settings.instances(), what),
+				f("%.2f (mean %.2f/s, peak %d/s)", r.peakToMean, r.mean, r.peak),
+				f("diagnosis, seed %d; random-arrival baseline %.2f; 60 s buckets %.2f (random %.2f)", r.settings.seed(),
+						r.baseline, r.peakToMean60s, r.baseline60s),
+				"", null);
+	}
+
+	private void reportTrial(List<Result> results, TrialEngine trial) {
+		Result first = results.get(0);
+		this.report.row("fleet",
+				f("%,d instances, %s: peak/mean (median of seeds)", first.settings.instances(), trial.name()),
+				f("%.2f", median(results, (r) -> r.peakToMean)),
+				f("not the library: %s; %s; random-arrival baseline %.2f (95th percentile %.2f; issue and revoke in "
+						+ "one second %.2f); 60 s buckets %.2f (random %.2f); %.2f requests per lease lifetime",
+						trial, range(results, (r) -> r.peakToMean), median(results, (r) -> r.baseline),
+						median(results, (r) -> r.baselineHigh), median(results, (r) -> r.baselinePaired),
+						median(results, (r) -> r.peakToMean60s), median(results, (r) -> r.baseline60s),
+						first.requestsPerLeaseLifetime()),
+				"", null);
+	}
+
+	// The trial copies to simulate besides the library: a comma-separated list of changes joined
+	// by "+": "phase" (the first rotation at a random phase after the lease's first quarter;
+	// "phaseN": the first N; "phasewide": anywhere before the lead time), "spread" or
+	// "full" (retries over a random share of the backoff), "shareN" (retries after half to all of
+	// 1/N of the remaining validity), "jitterX" (another vault.lease.jitter); "none" for none.
+	private static List<TrialEngine> trials(String list) {
+		List<TrialEngine> trials = new ArrayList<>();
+		for (String name : list.split(",")) {
+			String trimmed = name.trim();
+			if (trimmed.isEmpty() || trimmed.equals("none")) {
+				continue;
+			}
+			int phase = 0;
+			boolean wide = false;
+			Retry retry = Retry.LIBRARY;
+			int share = 3;
+			Double jitter = null;
+			for (String change : trimmed.split("\\+")) {
+				if (change.matches("phase(wide)?[0-9]*")) {
+					wide = change.startsWith("phasewide");
+					String count = change.substring(wide ? 9 : 5);
+					phase = count.isEmpty() ? 1 : Integer.parseInt(count);
+				}
+				else if (change.matches("share[0-9]+")) {
+					retry = Retry.SHARE;
+					share = Integer.parseInt(change.substring(5));
+				}
+				else if (change.matches("jitter[0-9.]+")) {
+					jitter = Double.parseDouble(change.substring(6));
+				}
+				else if (change.equals("spread")) {
+					retry = Retry.SPREAD;
+				}
+				else if (change.equals("full")) {
+					retry = Retry.FULL;
+				}
+				else {
+					throw new IllegalArgumentException("Unknown trial change '" + change + "' in BENCH_FLEET_TRIALS: "
+							+ "use phase, phaseN, phasewide, spread, full, shareN, jitterX, joined by +, or none");
+				}
+			}
+			trials.add(new TrialEngine(trimmed, new Changes(phase, wide, retry, share), jitter));
+		}
+		return trials;
 	}
 
 	private static void quietLeaseLogging(boolean quiet) {
-		Object logger = org.slf4j.LoggerFactory.getLogger("io.github.vaultdatasource.lease");
-		if (logger instanceof ch.qos.logback.classic.Logger logback) {
-			logback.setLevel(quiet ? ch.qos.logback.classic.Level.WARN : null);
+		for (String name : List.of("io.github.vaultdatasource.lease", "io.github.vaultdatasource.benchmarks.trial")) {
+			Object logger = org.slf4j.LoggerFactory.getLogger(name);
+			if (logger instanceof ch.qos.logback.classic.Logger logback) {
+				logback.setLevel(quiet ? ch.qos.logback.classic.Level.ERROR : null);
+			}
 		}
 	}
 

@@ -21,7 +21,8 @@ import org.springframework.core.env.Environment;
  * The cost-per-pool benchmark, run in a JVM of its own: an application with {@code bench.pools}
  * HikariCP pools, each a bean of its own (so vault-datasource, when enabled, manages each with
  * its own lease), every pool open and full; then, after garbage collection, it prints the heap in
- * use and the live threads by name. The suite compares it with the same application with
+ * use and the live threads by name (and, with {@code bench.idle-seconds}, the live threads again
+ * after that long idle). The suite compares it with the same application with
  * {@code vault.enabled=false} and static credentials.
  */
 @SpringBootConfiguration
@@ -40,21 +41,30 @@ public class PoolCostApplication {
 			}
 			waitUntilFull(pools, 30_000);
 			long heap = settledHeap();
-			Map<String, Integer> threads = new TreeMap<>();
-			for (Thread thread : Thread.getAllStackTraces().keySet()) {
-				if (thread.isAlive()) {
-					// Numbered threads (pool-3, HikariPool-7 …) count under one name.
-					threads.merge(thread.getName().replaceAll("[0-9]+", "#"), 1, Integer::sum);
-				}
+			System.out.println("BENCH-COST pools=" + pools.size() + " heap-bytes=" + heap + " " + liveThreads());
+			// For diagnosis only: the threads that are left once the application has been idle a while.
+			int idleSeconds = context.getEnvironment().getProperty("bench.idle-seconds", Integer.class, 0);
+			if (idleSeconds > 0) {
+				Thread.sleep(idleSeconds * 1000L);
+				System.out.println("BENCH-COST-IDLE seconds=" + idleSeconds + " " + liveThreads());
 			}
-			StringBuilder names = new StringBuilder();
-			threads.forEach((name, count) -> names.append(names.isEmpty() ? "" : ";")
-				.append(name.replace(' ', '_'))
-				.append('=')
-				.append(count));
-			System.out.println("BENCH-COST pools=" + pools.size() + " heap-bytes=" + heap + " threads="
-					+ threads.values().stream().mapToInt(Integer::intValue).sum() + " names=" + names);
 		}
+	}
+
+	private static String liveThreads() {
+		Map<String, Integer> threads = new TreeMap<>();
+		for (Thread thread : Thread.getAllStackTraces().keySet()) {
+			if (thread.isAlive()) {
+				// Numbered threads (pool-3, HikariPool-7 …) count under one name.
+				threads.merge(thread.getName().replaceAll("[0-9]+", "#"), 1, Integer::sum);
+			}
+		}
+		StringBuilder names = new StringBuilder();
+		threads.forEach((name, count) -> names.append(names.isEmpty() ? "" : ";")
+			.append(name.replace(' ', '_'))
+			.append('=')
+			.append(count));
+		return "threads=" + threads.values().stream().mapToInt(Integer::intValue).sum() + " names=" + names;
 	}
 
 	private static void registerPools(GenericApplicationContext context) {

@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 import io.github.vaultdatasource.benchmarks.load.Stats;
+import org.jspecify.annotations.Nullable;
 
 import static io.github.vaultdatasource.benchmarks.Report.f;
 import static io.github.vaultdatasource.benchmarks.SuiteContext.progress;
@@ -105,6 +106,19 @@ final class PoolCostScenario {
 						counts[1], addedThreads),
 				"<= 1 MB / <= 1", marginalHeap <= 1e6 && marginalThreads <= 1);
 		raw.put("threadsAddedByName", addedThreads);
+		int idleSeconds = settings.integer("cost.idle-seconds", 35);
+		if (idleSeconds > 0) {
+			// Diagnosis: the library's threads end after 30 s idle; how many are left then.
+			Measurement idle = launch(many, poolSize, true, idleSeconds);
+			Measurement after = idle.idle();
+			report.row("pool cost", f("%d managed pools: live threads at full / after %d s idle", many, idleSeconds),
+					f("%d / %d", idle.threads(), (after != null) ? after.threads() : -1),
+					f("diagnosis, one JVM; vault-datasource threads by name at full %s, after %s", libraryThreads(idle),
+							(after != null) ? libraryThreads(after) : "n/a"),
+					"", null);
+			raw.put("idle", Map.of("seconds", idleSeconds, "threadsAtFull", idle.threads(), "threadsAfterIdle",
+					(after != null) ? after.threads() : -1));
+		}
 		raw.put("definition", "heap in use after repeated System.gc() until it stops falling, and live threads, "
 				+ "once every pool is open and full; the same application with vault.enabled=false and static "
 				+ "credentials is the baseline");
@@ -119,13 +133,29 @@ final class PoolCostScenario {
 		return d;
 	}
 
+	private static Map<String, Integer> libraryThreads(Measurement measurement) {
+		Map<String, Integer> threads = new TreeMap<>();
+		measurement.names().forEach((name, count) -> {
+			if (name.startsWith("vault")) {
+				threads.put(name, count);
+			}
+		});
+		return threads;
+	}
+
 	private Measurement launch(int pools, int poolSize, boolean vault) throws IOException, InterruptedException {
+		return launch(pools, poolSize, vault, 0);
+	}
+
+	private Measurement launch(int pools, int poolSize, boolean vault, int idleSeconds)
+			throws IOException, InterruptedException {
 		BenchEnvironment env = this.suite.env();
 		List<String> command = new ArrayList<>(List.of(SuiteContext.javaBinary(),
 				"-Dbench.log-file=" + this.suite.results().resolve("pool-cost.log").toAbsolutePath(), "-cp",
 				System.getProperty("java.class.path"), PoolCostApplication.class.getName(),
 				"--spring.main.web-application-type=none", "--spring.main.banner-mode=off",
-				"--spring.datasource.url=" + env.jdbcUrl(), "--bench.pools=" + pools, "--bench.pool-size=" + poolSize));
+				"--spring.datasource.url=" + env.jdbcUrl(), "--bench.pools=" + pools, "--bench.pool-size=" + poolSize,
+				"--bench.idle-seconds=" + idleSeconds));
 		ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
 		if (vault) {
 			command.add("--vault.uri=" + env.vaultAddress());
@@ -144,6 +174,7 @@ final class PoolCostScenario {
 		builder.command(command);
 		Process process = builder.start();
 		String result = null;
+		String idle = null;
 		StringBuilder output = new StringBuilder();
 		try (BufferedReader lines = new BufferedReader(
 				new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -152,6 +183,9 @@ final class PoolCostScenario {
 				if (line.startsWith("BENCH-COST ")) {
 					result = line;
 				}
+				if (line.startsWith("BENCH-COST-IDLE ")) {
+					idle = line;
+				}
 				output.append(line).append('\n');
 			}
 		}
@@ -159,7 +193,8 @@ final class PoolCostScenario {
 			process.destroyForcibly();
 			throw new IllegalStateException("Pool cost run failed:\n" + output);
 		}
-		return Measurement.parse(result);
+		Measurement measurement = Measurement.parse(result);
+		return (idle != null) ? measurement.withIdle(Measurement.parse(idle)) : measurement;
 	}
 
 	/**
@@ -168,12 +203,17 @@ final class PoolCostScenario {
 	 * @param heapBytes heap in use after collection
 	 * @param threads live threads
 	 * @param names live threads by name, digits folded
+	 * @param idle the live threads after a while idle, when measured
 	 */
-	record Measurement(long heapBytes, int threads, Map<String, Integer> names) {
+	record Measurement(long heapBytes, int threads, Map<String, Integer> names, @Nullable Measurement idle) {
+
+		Measurement withIdle(Measurement idle) {
+			return new Measurement(this.heapBytes, this.threads, this.names, idle);
+		}
 
 		static Measurement parse(String line) {
 			Map<String, String> fields = new LinkedHashMap<>();
-			for (String field : line.substring("BENCH-COST ".length()).split(" ")) {
+			for (String field : line.substring(line.indexOf(' ') + 1).split(" ")) {
 				fields.put(field.substring(0, field.indexOf('=')), field.substring(field.indexOf('=') + 1));
 			}
 			Map<String, Integer> names = new TreeMap<>();
@@ -183,8 +223,8 @@ final class PoolCostScenario {
 							Integer.parseInt(entry.substring(entry.lastIndexOf('=') + 1)));
 				}
 			}
-			return new Measurement(Long.parseLong(fields.get("heap-bytes")), Integer.parseInt(fields.get("threads")),
-					names);
+			return new Measurement(Long.parseLong(fields.getOrDefault("heap-bytes", "-1")),
+					Integer.parseInt(fields.get("threads")), names, null);
 		}
 
 	}

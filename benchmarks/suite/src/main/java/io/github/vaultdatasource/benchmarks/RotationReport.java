@@ -19,6 +19,9 @@ import static io.github.vaultdatasource.benchmarks.SuiteContext.vaultTtl;
  */
 final class RotationReport {
 
+	private static final String TIMINGS_FIGURE = "per rotation: issue / validation / surge ready (evict) / drained / "
+			+ "revoked, total (ms)";
+
 	private final SuiteContext suite;
 
 	private final Report report;
@@ -63,10 +66,8 @@ final class RotationReport {
 				f("%s; per rotation %.2f–%.2f, median %.2f", runs, Stats.min(a.windowMax), Stats.max(a.windowMax),
 						Stats.median(a.windowMax)),
 				"<= 3", a.maxIn / a.p99Out <= 3);
-		this.report.row("rotation", "issued→switched→drained→revoked, total (ms, median)",
-				phaseMedians(rotations, Stats::median), f("%d rotations; max %s", rotations.size(),
-						phaseMedians(rotations, Stats::max)),
-				"", null);
+		this.report.row("rotation", TIMINGS_FIGURE, timings(rotations, Stats::median),
+				f("median of %d rotations; max %s", rotations.size(), timings(rotations, Stats::max)), "", null);
 		double[] created = run.connectionsCreated();
 		this.report.row("rotation", "connections opened by HikariCP, per rotation",
 				f("%.1f", (created[0] - this.suite.poolSize()) / Math.max(1, run.allRotations())),
@@ -185,9 +186,8 @@ final class RotationReport {
 		double slowest = Stats.median(slowestRatio);
 		this.report.row("headline", "slowest in rotation windows / slowest in control windows", f("%.2f", slowest),
 				f("%s %.2f–%.2f", spread, Stats.min(slowestRatio), Stats.max(slowestRatio)), "<= 1.0", slowest <= 1.0);
-		this.report.row("headline", "per rotation: issue / surge ready / evict / switch / drained / revoked, total (ms)",
-				timings(all, Stats::median), f("median of %d rotations; max %s", all.size(), timings(all, Stats::max)),
-				"", null);
+		this.report.row("headline", TIMINGS_FIGURE, timings(all, Stats::median),
+				f("median of %d rotations; max %s", all.size(), timings(all, Stats::max)), "", null);
 		this.report.row("headline", "old connections left at drain deadline", Long.toString(oldLeft),
 				f("%d rotations", all.size()), "0", oldLeft == 0);
 		Map<String, Object> raw = new LinkedHashMap<>();
@@ -246,21 +246,16 @@ final class RotationReport {
 	}
 
 	/**
-	 * Return issue / surge ready / evict / switch / drained / revoked / total in milliseconds,
-	 * each summarised over the rotations; a phase the library's event does not report yet shows
-	 * as n/a.
+	 * Return issue / validation / surge ready (= evict) / drained / revoked / total in
+	 * milliseconds: each step's duration, summarised over the rotations.
 	 */
 	static String timings(List<RotationTimings> rotations, Function<double[], Double> summary) {
 		List<Function<RotationTimings, Duration>> phases = List.of(RotationTimings::issue,
-				RotationTimings::surgeReady, RotationTimings::evict, RotationTimings::switched, RotationTimings::drain,
-				RotationTimings::revoke, RotationTimings::total);
+				RotationTimings::validation, RotationTimings::surge, RotationTimings::drain, RotationTimings::revoke,
+				RotationTimings::total);
 		StringBuilder text = new StringBuilder();
 		for (Function<RotationTimings, Duration> phase : phases) {
-			double[] values = rotations.stream()
-				.map(phase)
-				.filter(java.util.Objects::nonNull)
-				.mapToDouble(Duration::toMillis)
-				.toArray();
+			double[] values = rotations.stream().mapToDouble((r) -> phase.apply(r).toMillis()).toArray();
 			text.append(text.isEmpty() ? "" : " / ")
 				.append((values.length == 0) ? "n/a" : f("%.0f", summary.apply(values)));
 		}
@@ -280,30 +275,13 @@ final class RotationReport {
 			return;
 		}
 		RotationTimings phase = run.rotations().get(typical);
-		long issuedAt = a.inRotation.start(typical) + phase.issue().toMillis() * 1_000_000L;
-		long switchedAt = issuedAt + phase.switched().toMillis() * 1_000_000L;
-		long drainedAt = switchedAt + phase.drain().toMillis() * 1_000_000L;
 		this.suite.panels()
-			.add(new LatencyPlot.Panel(f("%sclose-up of rotation %d (median slowest query): issue %s ms, switch "
-					+ "%s ms, drain %s ms, revoke %s ms (lines: issued, switched, drained)", prefix, typical + 1,
-					phase.issue().toMillis(), phase.switched().toMillis(), phase.drain().toMillis(),
-					phase.revoke().toMillis()), run.samples(), a.inRotation, List.of(issuedAt, switchedAt, drainedAt),
+			.add(new LatencyPlot.Panel(f("%sclose-up of rotation %d (median slowest query): issue %s ms, validation "
+					+ "%s ms, surge %s ms, drain %s ms, revoke %s ms (lines: issued, switched, evicted, drained)", prefix,
+					typical + 1, phase.issue().toMillis(), phase.validation().toMillis(), phase.surge().toMillis(),
+					phase.drain().toMillis(), phase.revoke().toMillis()), run.samples(), a.inRotation,
+					List.of(phase.issuedNanos(), phase.switchedNanos(), phase.evictedNanos(), phase.drainedNanos()),
 					a.inRotation.start(typical) - 1_000_000_000L, a.inRotation.end(typical) + 1_500_000_000L));
-	}
-
-	/**
-	 * Return issue / switch / drain / revoke / total in milliseconds, each summarised over the
-	 * rotations by {@code summary}.
-	 */
-	static String phaseMedians(List<RotationTimings> rotations, Function<double[], Double> summary) {
-		List<Function<RotationTimings, Duration>> phases = List.of(RotationTimings::issue, RotationTimings::switched,
-				RotationTimings::drain, RotationTimings::revoke, RotationTimings::total);
-		StringBuilder text = new StringBuilder();
-		for (Function<RotationTimings, Duration> phase : phases) {
-			double[] values = rotations.stream().mapToDouble((r) -> phase.apply(r).toMillis()).toArray();
-			text.append(text.isEmpty() ? "" : " / ").append(f("%.0f", summary.apply(values)));
-		}
-		return text.toString();
 	}
 
 }

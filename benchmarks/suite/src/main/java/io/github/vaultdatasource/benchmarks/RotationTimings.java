@@ -5,42 +5,73 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.github.vaultdatasource.event.CredentialsRotatedEvent;
-import org.jspecify.annotations.Nullable;
+import io.github.vaultdatasource.event.CredentialsRotatedEvent.Timings;
 
 /**
- * The phases of one rotation as the library reports them in its {@link CredentialsRotatedEvent},
- * placed on the run's time axis (nanoseconds from the load's origin).
+ * The steps of one rotation as the library reports them in its {@link CredentialsRotatedEvent}
+ * ({@link Timings}), placed on the run's time axis (nanoseconds from the load's origin).
  * <p>
- * The protocol has five steps: issue (and validate), surge ready (the new generation's
- * connections are open), evict (the old ones soft-evicted), drained, revoked. Today's event
- * reports surge-ready and evict together as one <em>switch</em> duration, so {@code surgeReady}
- * and {@code evict} stay {@code null}; when the event offers them, fill them in {@link #of} and
- * the report shows them without further changes.
+ * The steps follow each other: issue (Vault answers), validation (the new user's first connection,
+ * and the connections opened ahead of the switch; the pool switches at its end), surge (until the
+ * surge's new connections are open; the old ones are evicted at its end, so <em>evict</em> is a
+ * moment, not a step), drain (until no old connection remains), revoke (Vault revokes the old
+ * lease; the event arrives at its end).
  *
- * @param startNanos when the rotation began
+ * @param startNanos when the rotation began (the event's arrival less the steps' sum)
  * @param endNanos when the event arrived (old lease revoked)
- * @param issue issue and validation of the new credentials
- * @param surgeReady from issued until the surge's connections were open, when reported
- * @param evict from surge ready until the old connections were soft-evicted, when reported
- * @param switched the whole switch (surge wait and evict)
- * @param drain until no old connection remained
- * @param revoke the old lease's revocation
+ * @param issue asking Vault until it answered
+ * @param validation the new credentials' validation and the connections opened ahead, until the
+ * switch
+ * @param surge from the switch until the surge's new connections were open (zero without a surge)
+ * @param drain from the eviction until no old connection remained
+ * @param revoke Vault revoking the old lease
  * @param oldConnectionsLeft old connections still open at the drain deadline
  * @param reason why the library rotated
  */
-record RotationTimings(long startNanos, long endNanos, Duration issue, @Nullable Duration surgeReady,
-		@Nullable Duration evict, Duration switched, Duration drain, Duration revoke, int oldConnectionsLeft,
-		String reason) {
+record RotationTimings(long startNanos, long endNanos, Duration issue, Duration validation, Duration surge,
+		Duration drain, Duration revoke, int oldConnectionsLeft, String reason) {
 
 	static RotationTimings of(CredentialsRotatedEvent event, long arrivedNanos) {
-		long begin = arrivedNanos - event.getTotalDuration().toNanos();
-		return new RotationTimings(begin, arrivedNanos, event.getIssueDuration(), null, null,
-				event.getSwitchDuration(), event.getDrainDuration(), event.getRevokeDuration(),
-				event.getOldConnectionsLeft(), event.getReason().toString());
+		Timings timings = event.getTimings();
+		long begin = arrivedNanos - timings.total().toNanos();
+		return new RotationTimings(begin, arrivedNanos, timings.issue(), timings.validation(), timings.surge(),
+				timings.drain(), timings.revoke(), event.getOldConnectionsLeft(), event.getReason().toString());
 	}
 
 	Duration total() {
-		return this.issue.plus(this.switched).plus(this.drain).plus(this.revoke);
+		return this.issue.plus(this.validation).plus(this.surge).plus(this.drain).plus(this.revoke);
+	}
+
+	/**
+	 * Return when the new credentials were issued (nanoseconds on the run's axis).
+	 * @return the moment
+	 */
+	long issuedNanos() {
+		return this.startNanos + this.issue.toNanos();
+	}
+
+	/**
+	 * Return when the pool switched to the new credentials.
+	 * @return the moment
+	 */
+	long switchedNanos() {
+		return issuedNanos() + this.validation.toNanos();
+	}
+
+	/**
+	 * Return when the surge was ready and the old connections were evicted.
+	 * @return the moment
+	 */
+	long evictedNanos() {
+		return switchedNanos() + this.surge.toNanos();
+	}
+
+	/**
+	 * Return when no old connection remained.
+	 * @return the moment
+	 */
+	long drainedNanos() {
+		return evictedNanos() + this.drain.toNanos();
 	}
 
 	long[] window() {
@@ -55,13 +86,9 @@ record RotationTimings(long startNanos, long endNanos, Duration issue, @Nullable
 		Map<String, Object> phase = new LinkedHashMap<>();
 		phase.put("startSeconds", this.startNanos / 1e9);
 		phase.put("issueMillis", this.issue.toMillis());
-		if (this.surgeReady != null) {
-			phase.put("surgeReadyMillis", this.surgeReady.toMillis());
-		}
-		if (this.evict != null) {
-			phase.put("evictMillis", this.evict.toMillis());
-		}
-		phase.put("switchMillis", this.switched.toMillis());
+		phase.put("validationMillis", this.validation.toMillis());
+		phase.put("surgeMillis", this.surge.toMillis());
+		phase.put("evictAtMillis", (evictedNanos() - this.startNanos) / 1_000_000);
 		phase.put("drainMillis", this.drain.toMillis());
 		phase.put("revokeMillis", this.revoke.toMillis());
 		phase.put("totalMillis", total().toMillis());
