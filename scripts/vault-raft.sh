@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A 3-node OpenBao cluster with integrated Raft storage on loopback (DESIGN.md "Vault HA"), its
+# A 3-node OpenBao cluster with integrated Raft storage on loopback (docs/high-availability.md), its
 # database secrets engine on the worktree's PostgreSQL, and haproxy in front of it, for the
 # failover tests. Static seal (nodes unseal themselves), retry_join, performance_multiplier = 1.
 #
