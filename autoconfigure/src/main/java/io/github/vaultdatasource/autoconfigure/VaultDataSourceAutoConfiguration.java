@@ -81,7 +81,6 @@ public final class VaultDataSourceAutoConfiguration {
 			ObjectProvider<VaultTokenManager> tokenManager, ApplicationEventPublisher events, ManagedLeases leases,
 			Environment environment) {
 		StartupChecks.validate(properties);
-		StartupChecks.requireUri(environment);
 		StartupChecks.warnAboutUnknownProperties(environment);
 		StartupChecks.warnAboutIgnoredCredentials(environment, client.credentialsPath());
 		VaultTokenManager tokens = tokenManager.getIfAvailable();

@@ -62,6 +62,9 @@ public final class LeaseLifecycle {
 
 	private static final Log logger = LogFactory.getLog(LeaseLifecycle.class);
 
+	/** How many first credentials {@link #start(boolean)} asks for when they expire before their check. */
+	private static final int FIRST_ISSUE_ATTEMPTS = 3;
+
 	private static final Duration DATABASE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
 	private static final Duration VAULT_CHECK_INTERVAL = Duration.ofSeconds(10);
@@ -211,22 +214,17 @@ public final class LeaseLifecycle {
 		if (this.phase != Phase.NEW) {
 			throw new IllegalStateException("Lease lifecycle of '" + this.name + "' was started already");
 		}
-		Instant sent = this.clock.instant();
-		CredentialLease issued = this.client.issue();
-		Duration latency = since(sent);
-		this.held.put(issued.leaseId(), issued);
-		this.counters.issued(latency);
-		observeVault(latency);
-		if (validate) {
-			Instant validating = this.clock.instant();
-			try {
-				// The connection that checks the credentials becomes the pool's first one.
-				this.target.prepare(issued.credentials(), validating);
-				this.validationLatency = smooth(this.validationLatency, since(validating));
-			}
-			catch (Exception ex) {
-				revoke(issued, RevocationTrigger.REJECTED);
-				throw new CredentialsValidationException(this.name, issued.username(), ex);
+		CredentialLease issued;
+		Duration latency;
+		for (int attempt = 1;; attempt++) {
+			Instant sent = this.clock.instant();
+			issued = this.client.issue();
+			latency = since(sent);
+			this.held.put(issued.leaseId(), issued);
+			this.counters.issued(latency);
+			observeVault(latency);
+			if (!validate || validateFirst(issued, sent, attempt)) {
+				break;
 			}
 		}
 		this.target.install(issued.credentials());
@@ -239,6 +237,35 @@ public final class LeaseLifecycle {
 				issued.ttl().toSeconds()));
 		planNext();
 		this.calls.schedule(this::checkRoleAndToken, Duration.ZERO);
+	}
+
+	/**
+	 * Check the first credentials with one connection, which becomes the pool's first. A failure
+	 * after the lease's own TTL had run out says nothing about the configuration (on a loaded
+	 * machine a login can outlast a TTL of a few seconds, and Vault then ends the session it is
+	 * opening): such credentials are replaced, up to {@value #FIRST_ISSUE_ATTEMPTS} times in all.
+	 * @return true when the database accepted them, false to try new ones
+	 * @throws CredentialsValidationException when the database does not accept them
+	 */
+	private boolean validateFirst(CredentialLease issued, Instant sent, int attempt) {
+		Instant validating = this.clock.instant();
+		try {
+			this.target.prepare(issued.credentials(), validating);
+			this.validationLatency = smooth(this.validationLatency, since(validating));
+			return true;
+		}
+		catch (Exception ex) {
+			revoke(issued, RevocationTrigger.REJECTED);
+			Instant expired = sent.plus(issued.ttl());
+			if (attempt < FIRST_ISSUE_ATTEMPTS && !this.clock.instant().isBefore(expired)) {
+				logger.warn(String.format("The first credentials of data source '%s' (user '%s') expired after "
+						+ "%s ms, before the database had accepted them: the role's TTL (%ss) is shorter than "
+						+ "issuing and one login take here. Asking Vault for new ones.", this.name,
+						issued.username(), since(sent).toMillis(), issued.ttl().toSeconds()));
+				return false;
+			}
+			throw new CredentialsValidationException(this.name, issued.username(), ex);
+		}
 	}
 
 	/**
@@ -760,6 +787,9 @@ public final class LeaseLifecycle {
 			return;
 		}
 		Instant validating = this.clock.instant();
+		// This strand cannot renew the new lease while its first connections open: when that takes
+		// long (a slow login on a loaded machine), the calls strand renews it at half its TTL.
+		LeaseScheduler.Cancellable keepNext = keepAliveLater(next, next.remaining(validating).dividedBy(2));
 		try {
 			// Dead credentials serve nothing: switch as soon as the new ones are known to work.
 			// Otherwise open the new generation's connections while the old ones still serve.
@@ -767,6 +797,7 @@ public final class LeaseLifecycle {
 					previousDead ? validating : validating.plus(prepareTime(previous, validating)));
 		}
 		catch (Exception ex) {
+			cancel(keepNext);
 			this.counters.rotationFailed(reason);
 			failed(FailureKind.VALIDATION, previous,
 					"database did not accept new user '" + next.username() + "': " + describe(ex), reason, true);
@@ -775,6 +806,9 @@ public final class LeaseLifecycle {
 			retryRotation(reason, previousDead, true);
 			return;
 		}
+		cancel(keepNext);
+		next = keptAlive(next);
+		this.keptAlive.remove(next.leaseId());
 		Duration validation = since(validating);
 		this.validationLatency = smooth(this.validationLatency, validation);
 		if (this.phase != Phase.RUNNING) {
@@ -783,6 +817,16 @@ public final class LeaseLifecycle {
 			return;
 		}
 		Instant now = this.clock.instant();
+		if (!next.expiresAt().isAfter(now)) {
+			// Vault ended the new user while its connections opened: switching to it would fail them.
+			this.counters.rotationFailed(reason);
+			failed(FailureKind.VALIDATION, previous, "new user '" + next.username() + "' expired after "
+					+ validation.toMillis() + " ms of validation, before the pool could use it", reason, true);
+			this.target.discard(next.credentials());
+			revoke(next, RevocationTrigger.REJECTED);
+			retryRotation(reason, previousDead, true);
+			return;
+		}
 		boolean dead = previousDead || !keptAlive(previous).expiresAt().isAfter(now);
 		Retirement retirement;
 		try {
@@ -839,6 +883,25 @@ public final class LeaseLifecycle {
 			.plus(this.validationLatency)
 			.plus(this.target.switchAllowance());
 		return previous.remaining(now).compareTo(switching) < 0;
+	}
+
+	private LeaseScheduler.@Nullable Cancellable keepAliveLater(CredentialLease lease, Duration delay) {
+		if (!lease.renewable()) {
+			return null;
+		}
+		try {
+			return this.calls.schedule(() -> keepAlive(lease), delay);
+		}
+		catch (RejectedExecutionException ex) {
+			// Stopping.
+			return null;
+		}
+	}
+
+	private static void cancel(LeaseScheduler.@Nullable Cancellable task) {
+		if (task != null) {
+			task.cancel();
+		}
 	}
 
 	private void onCalls(Runnable task) {
@@ -899,7 +962,8 @@ public final class LeaseLifecycle {
 	}
 
 	// Calls strand: renew the lease being replaced while the main strand waits for Vault to issue
-	// its successor, when it would otherwise expire before the switch and drain are done.
+	// its successor, when it would otherwise expire before the switch and drain are done; or the new
+	// lease while the main strand still opens its first connections.
 	private void keepAlive(CredentialLease previous) {
 		if (this.phase != Phase.RUNNING || !this.held.containsKey(previous.leaseId())) {
 			return;
@@ -913,7 +977,7 @@ public final class LeaseLifecycle {
 			this.keptAlive.put(previous.leaseId(), renewed);
 			this.counters.renewed(renewal.capped() ? RenewalOutcome.CAPPED : RenewalOutcome.SUCCESS);
 			if (logger.isDebugEnabled()) {
-				logger.debug(String.format("Renewed lease %s of user '%s' while rotating away from it, for %ss",
+				logger.debug(String.format("Renewed lease %s of user '%s' during a rotation, for %ss",
 						previous.shortLeaseId(), previous.username(), renewal.granted().toSeconds()));
 			}
 		}

@@ -58,7 +58,7 @@ class VaultClientConfigurationTests {
 	@Test
 	void emptyUriFailsStartupNamingTheProperty() {
 		this.contextRunner.withPropertyValues("vault.token=t", "vault.uri=")
-			.run((context) -> assertThat(failure(context).getDescription()).contains("vault.uri is empty"));
+			.run((context) -> assertThat(failure(context).getDescription()).contains("vault.uri is set but empty"));
 	}
 
 	@Test

@@ -35,8 +35,9 @@ import org.springframework.context.ApplicationListener;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Failover of a real 3-node OpenBao Raft cluster ({@code scripts/vault-raft.sh}: static seal,
- * retry_join, performance_multiplier = 1) under 16 threads of queries, with 10 s / 60 s leases:
+ * Failover of a real 3-node OpenBao Raft cluster ({@code scripts/vault-raft.sh}: static seal, nodes
+ * joined through sys/storage/raft/join, performance_multiplier = 1) under 16 threads of queries, with
+ * 10 s / 60 s leases:
  * the active node is SIGKILLed during renewals and during a rotation, and restarted 15 s later.
  * The application knows all three addresses ({@code vault.uri}) or only haproxy's. Each test
  * prints what the application saw: the time from the kill to its next successful Vault call,

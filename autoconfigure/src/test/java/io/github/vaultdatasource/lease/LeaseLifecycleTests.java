@@ -158,6 +158,44 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void asksForNewCredentialsWhenTheFirstExpiredBeforeTheDatabaseAcceptedThem() {
+			// A login slower than the 60 s TTL, once: Vault ends the session it was opening.
+			target().failNextValidations(1);
+			target().duringValidation(() -> {
+				if (client().issued().size() == 1) {
+					LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(61));
+				}
+			});
+			start();
+			assertThat(client().issued()).hasSize(2);
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(target().installed()).extracting(DatabaseCredentials::username).containsExactly("v-2");
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void givesUpAfterThreeFirstCredentialsExpiredBeforeTheDatabaseAcceptedThem() {
+			target().failValidationWith(new SQLException("FATAL: terminating connection due to administrator command",
+					"57P01"));
+			target().duringValidation(() -> LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(61)));
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			assertThatExceptionOfType(CredentialsValidationException.class)
+				.isThrownBy(LeaseLifecycleTests.this.lifecycle::start)
+				.satisfies((ex) -> assertThat(ex.getUsername()).isEqualTo("v-3"));
+			assertThat(client().revokedUsernames()).containsExactly("v-1", "v-2", "v-3");
+			assertThat(target().installed()).isEmpty();
+		}
+
+		@Test
+		void aRejectionWithinTheTtlIsNotRetried() {
+			target().failValidationWith(new SQLException("FATAL: password authentication failed", "28P01"));
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			assertThatExceptionOfType(CredentialsValidationException.class)
+				.isThrownBy(LeaseLifecycleTests.this.lifecycle::start);
+			assertThat(client().issued()).hasSize(1);
+		}
+
+		@Test
 		void cannotStartTwice() {
 			start();
 			assertThatExceptionOfType(IllegalStateException.class).isThrownBy(LeaseLifecycleTests.this.lifecycle::start);
@@ -299,6 +337,46 @@ class LeaseLifecycleTests {
 
 	@Nested
 	class Rotation {
+
+		@Test
+		void renewsTheNewLeaseWhileItsFirstConnectionsTakeLongToOpen() {
+			start();
+			advance(Duration.ofSeconds(10));
+			// The new user's first logins take 40 s (a loaded machine): longer than half its TTL.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					LeaseLifecycleTests.this.scheduler.advance(Duration.ofSeconds(40));
+				}
+			});
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().renewed()).extracting(CredentialLease::username).contains("v-2");
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			// Renewed at T0 + 40 s, half way through the 60 s it had when its validation began.
+			assertThat(status().lease().expiresAt()).isEqualTo(T0.plusSeconds(100));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void doesNotSwitchToANewLeaseThatExpiredWhileItsConnectionsOpened() {
+			start();
+			advance(Duration.ofSeconds(10));
+			// The clock jumps past the new lease's TTL with nothing run on the way, as when the whole
+			// process stalls: Vault has ended the new user by the time its connections are open.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(61));
+				}
+			});
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().switches()).isEmpty();
+			assertThat(client().revokedUsernames()).containsExactly("v-2");
+			assertThat(events(LeaseFailureEvent.class))
+				.anySatisfy((event) -> assertThat(event.getMessage()).contains("v-2", "expired"));
+			advance(Duration.ofSeconds(30));
+			assertThat(target().currentUsername()).isEqualTo("v-3");
+		}
 
 		@Test
 		void atMaxTtlValidatesSwitchesDrainsAndRevokesTheOldLease() {
