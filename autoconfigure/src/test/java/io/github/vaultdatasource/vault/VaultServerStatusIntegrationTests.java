@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@link VaultHealthClient#serverStatus()} against real OpenBao servers of its own (the
@@ -102,17 +102,17 @@ class VaultServerStatusIntegrationTests {
 			.start());
 	}
 
-	private static void awaitListening(int port) throws InterruptedException {
-		Instant deadline = Instant.now().plusSeconds(20);
-		while (Instant.now().isBefore(deadline)) {
-			try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-				return;
-			}
-			catch (IOException ex) {
-				Thread.sleep(100);
-			}
-		}
-		throw new IllegalStateException("OpenBao did not listen on port " + port);
+	private static void awaitListening(int port) {
+		await("OpenBao listening on port " + port).atMost(Duration.ofSeconds(20))
+			.pollInterval(Duration.ofMillis(100))
+			.until(() -> {
+				try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+					return true;
+				}
+				catch (IOException ex) {
+					return false;
+				}
+			});
 	}
 
 	private static int freePort() throws IOException {

@@ -2,11 +2,11 @@ package io.github.vaultdatasource.sample;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -79,21 +79,29 @@ class SampleApplicationIntegrationTests {
 	void servesRequestsAsVaultIssuedUsersAcrossRotations(CapturedOutput output) {
 		Set<String> users = new LinkedHashSet<>();
 		List<String> failures = new CopyOnWriteArrayList<>();
-		Instant deadline = Instant.now().plusSeconds(40);
-		int requests = 0;
-		while (users.size() < 2 && Instant.now().isBefore(deadline)) {
-			HttpResponse<String> created = http().post("/api/items", "{\"name\":\"item-" + requests + "\"}");
-			HttpResponse<String> whoami = http().get("/api/whoami");
-			requests += 2;
-			if (created.statusCode() != 201 || whoami.statusCode() != 200) {
-				failures.add(created.statusCode() + " " + whoami.statusCode() + " " + whoami.body());
-				continue;
-			}
-			JsonNode me = http().getJson("/api/whoami");
-			users.add(me.get("databaseUser").asString());
-			assertThat(me.get("actingAs").asString()).isEqualTo("app_owner");
+		AtomicInteger requests = new AtomicInteger();
+		try {
+			await("requests served by two database users").atMost(Duration.ofSeconds(40))
+				.pollInSameThread()
+				.pollInterval(Duration.ofMillis(10))
+				.until(() -> {
+					HttpResponse<String> created = http().post("/api/items",
+							"{\"name\":\"item-" + requests.getAndAdd(2) + "\"}");
+					HttpResponse<String> whoami = http().get("/api/whoami");
+					if (created.statusCode() != 201 || whoami.statusCode() != 200) {
+						failures.add(created.statusCode() + " " + whoami.statusCode() + " " + whoami.body());
+						return false;
+					}
+					JsonNode me = http().getJson("/api/whoami");
+					users.add(me.get("databaseUser").asString());
+					assertThat(me.get("actingAs").asString()).isEqualTo("app_owner");
+					return users.size() >= 2;
+				});
 		}
-		System.out.printf("sample app: %d requests, %d failed, database users %s%n", requests, failures.size(), users);
+		finally {
+			System.out.printf("sample app: %d requests, %d failed, database users %s%n", requests.get(),
+					failures.size(), users);
+		}
 		assertThat(failures).isEmpty();
 		assertThat(users).hasSizeGreaterThanOrEqualTo(2).allSatisfy((user) -> assertThat(user).startsWith("v-token-"));
 		JsonNode items = http().getJson("/api/items");
