@@ -117,7 +117,7 @@ class SampleApplicationIntegrationTests {
 		assertThat(health.at("/components/db/status").asString()).isEqualTo("UP");
 		assertThat(health.at("/components/vaultServer/status").asString()).isEqualTo("UP");
 		assertThat(health.at("/components/vaultLeases/status").asString()).isEqualTo("UP");
-		assertThat(health.at("/components/vaultLeases/details/role").asString()).isEqualTo(ROLE);
+		assertThat(health.at("/components/vaultLeases/components/dataSource/details/role").asString()).isEqualTo(ROLE);
 		assertThat(http().get("/actuator/health/readiness").statusCode()).isEqualTo(200);
 
 		JsonNode before = http().getJson("/actuator/vaultleases").at("/leases/dataSource");
@@ -132,8 +132,13 @@ class SampleApplicationIntegrationTests {
 				"vault_datasource_credentials_issue_seconds_count{datasource=\"dataSource\"}", "hikaricp_connections{");
 
 		long rotationsBefore = before.get("rotations").asLong();
-		await("a rotation").atMost(Duration.ofSeconds(30))
-			.until(() -> http().getJson("/actuator/vaultleases").at("/leases/dataSource/rotations").asLong() > rotationsBefore);
+		long revocationsBefore = before.get("revocations").asLong();
+		// The endpoint counts a rotation from the switch on; the old lease is revoked once its
+		// connections drained.
+		await("a rotation and the revocation of the lease it replaced").atMost(Duration.ofSeconds(30))
+			.until(() -> http().getJson("/actuator/vaultleases").at("/leases/dataSource"),
+					(lease) -> lease.get("rotations").asLong() > rotationsBefore
+							&& lease.get("revocations").asLong() > revocationsBefore);
 
 		JsonNode after = http().getJson("/actuator/vaultleases").at("/leases/dataSource");
 		System.out.println("vaultleases after a rotation: " + after);
@@ -144,8 +149,9 @@ class SampleApplicationIntegrationTests {
 			.at("/measurements/0/value").asDouble()).isGreaterThanOrEqualTo(rotationsBefore + 1);
 		assertThat(successfulRotations(http().get("/actuator/prometheus").body()))
 			.isGreaterThan(successfulRotations(prometheusBefore));
-		assertThat(http().getJson("/actuator/health").at("/components/vaultLeases/details/username").asString())
-			.isEqualTo(after.get("username").asString());
+		assertThat(http().getJson("/actuator/health")
+			.at("/components/vaultLeases/components/dataSource/details/username")
+			.asString()).isEqualTo(after.get("username").asString());
 		assertLogsHoldNoSecret(output, "Rotated data source 'dataSource'");
 	}
 
@@ -172,7 +178,8 @@ class SampleApplicationIntegrationTests {
 			assertThat(body.at("/components/vaultServer/status").asString()).isEqualTo("UNAVAILABLE");
 			assertThat(body.at("/components/vaultServer/details/reachable").asBoolean()).isFalse();
 			assertThat(body.at("/components/vaultLeases/status").asString()).isIn("OUT_OF_SERVICE", "DOWN");
-			assertThat(body.at("/components/vaultLeases/details/consecutiveFailures").asInt()).isPositive();
+			assertThat(body.at("/components/vaultLeases/components/dataSource/details/consecutiveFailures").asInt())
+				.isPositive();
 		}
 		finally {
 			env.run("kill", "-CONT", pid);
