@@ -164,7 +164,7 @@ class SampleApplicationIntegrationTests {
 	@Test
 	@Order(4)
 	void healthTellsAVaultOutageFromExpiredCredentials(CapturedOutput output) {
-		String pid = env.variable("VDS_BAO_PID");
+		String pid = env.currentVariable("VDS_BAO_PID");
 		String during;
 		env.run("kill", "-STOP", pid);
 		try {
