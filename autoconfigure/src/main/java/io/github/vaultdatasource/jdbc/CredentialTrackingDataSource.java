@@ -205,7 +205,7 @@ public final class CredentialTrackingDataSource implements DataSource {
 		}
 	}
 
-	private static void closeQuietly(Connection connection) {
+	static void closeQuietly(Connection connection) {
 		try {
 			connection.close();
 		}

@@ -174,7 +174,7 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 			check(first);
 		}
 		catch (SQLException | RuntimeException ex) {
-			closeQuietly(first);
+			CredentialTrackingDataSource.closeQuietly(first);
 			throw ex;
 		}
 		this.connections.stash(candidate, first, STASH_TIME);
@@ -207,15 +207,6 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		try (Statement statement = connection.createStatement()) {
 			statement.setQueryTimeout((int) Math.max(1, this.settings.validationTimeout().toSeconds()));
 			statement.execute("SELECT 1");
-		}
-	}
-
-	private static void closeQuietly(Connection connection) {
-		try {
-			connection.close();
-		}
-		catch (SQLException ex) {
-			// Going away anyway.
 		}
 	}
 
