@@ -22,7 +22,6 @@ import io.github.vaultdatasource.vault.DatabaseSecretsClient.LeaseRenewal;
 import io.github.vaultdatasource.vault.VaultRequestException.Failure;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.http.client.SimpleClientHttpRequestFactory;
@@ -198,8 +197,6 @@ class VaultDatabaseSecretsClientTests {
 	}
 
 	@Test
-	@Disabled("bug: an error body that mentions \"errors\" but is not valid JSON escapes as Jackson's "
-			+ "StreamReadException (from Spring Vault's VaultResponses.getError) instead of a VaultRequestException")
 	void anErrorBodyThatIsNotValidJsonIsStillClassified() {
 		VaultDatabaseSecretsClient client = answering(500, "{\"errors\":[\"pq: role \"app_owner\" does not exist\"]}");
 		assertFailure(() -> client.renew(LEASE, Duration.ofSeconds(60)), Failure.SERVER_ERROR, 500);
