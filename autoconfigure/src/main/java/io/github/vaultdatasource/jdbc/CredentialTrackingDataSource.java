@@ -250,6 +250,17 @@ public final class CredentialTrackingDataSource implements DataSource {
 	}
 
 	/**
+	 * Return whether {@code connection} is a physical connection opened with {@code credentials}.
+	 * @param credentials the credentials
+	 * @param connection a physical connection, as the pool holds it
+	 * @return whether it was opened with those credentials
+	 */
+	boolean openedWith(DatabaseCredentials credentials, Connection connection) {
+		Generation generation = this.generations.get(credentials);
+		return generation != null && generation.holds(connection);
+	}
+
+	/**
 	 * Return how many logins with {@code credentials} are under way.
 	 * @param credentials the credentials
 	 * @return the logins in flight
@@ -351,6 +362,15 @@ public final class CredentialTrackingDataSource implements DataSource {
 		void add(Connection connection) {
 			this.connections.add(new WeakReference<>(connection));
 			this.lastOpened = System.nanoTime();
+		}
+
+		boolean holds(Connection connection) {
+			for (WeakReference<Connection> reference : this.connections) {
+				if (reference.get() == connection) {
+					return true;
+				}
+			}
+			return false;
 		}
 
 		int open() {

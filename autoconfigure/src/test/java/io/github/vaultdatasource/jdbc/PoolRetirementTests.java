@@ -7,7 +7,6 @@ import java.time.Instant;
 
 import io.github.vaultdatasource.lease.CredentialsTarget.RetirementReport;
 import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import static io.github.vaultdatasource.jdbc.RotatingPool.FIRST;
@@ -88,8 +87,6 @@ class PoolRetirementTests {
 	}
 
 	@Test
-	@Disabled("bug: the eviction is HikariCP's softEvictConnections(), which evicts every pooled connection, so the "
-			+ "surge's new connections are closed with the old ones and the pool logs in again one by one")
 	void theSurgesNewConnectionsServeOnAfterTheOldOnesAreEvicted() throws Exception {
 		this.fixture = new RotatingPool(2, true).start();
 		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, false);
