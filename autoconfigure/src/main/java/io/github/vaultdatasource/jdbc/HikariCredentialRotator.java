@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  * query: it is the pool's {@link HikariCredentialsProvider}, so new logins always read the
  * current credentials in one step. A switch returns a {@link PoolRetirement} that optionally
  * surges the pool so that connections with the new credentials are opened while the old ones
- * still serve, soft-evicts the old connections (in-use ones close when returned), sweeps until
+ * still serve, evicts the old connections (in-use ones close when returned), sweeps until
  * none of them remains, then restores the pool size.
  * <p>
  * When the database refuses a login of the current credentials, the login waits (as long as a
