@@ -292,6 +292,21 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	}
 
 	/**
+	 * The surge's new connections are open and the old ones are being evicted: HikariCP would open
+	 * more new connections to keep the surged minimum idle, only for them to be trimmed at the end.
+	 * The minimum goes back now; the maximum stays surged until the old connections are gone, so
+	 * borrowed old connections and the new ones fit side by side.
+	 */
+	void surgeReady() {
+		synchronized (this.surgeLock) {
+			// Another switch's surge still wants its connections opened ahead.
+			if (this.surges == 1 && !this.pool.isClosed()) {
+				this.pool.getHikariConfigMXBean().setMinimumIdle(this.restoredMinimumIdle);
+			}
+		}
+	}
+
+	/**
 	 * HikariCP fills the pool up to its minimum idle only when a connection closes (or on its
 	 * 30-second housekeeping): retire one idle old connection now, so that the surge opens its new
 	 * connections even when no borrower waits.

@@ -118,6 +118,9 @@ final class PoolRetirement implements Retirement {
 
 	private Duration evict(HikariPoolMXBean pool, long now) {
 		this.evictedAt = now;
+		if (this.surged) {
+			this.rotator.surgeReady();
+		}
 		evictPrevious(pool);
 		this.step = Step.SWEEP;
 		return this.rotator.settings().sweepInterval();
