@@ -13,7 +13,7 @@
 #   scripts/kubernetes.sh status
 #
 # No controller manager runs: namespaces, ServiceAccounts and tokens are made over the REST API
-# (TokenRequest) by the tests. Ports: VDS_K8S_ETCD_PORT (58340), VDS_K8S_API_PORT (58342).
+# (TokenRequest) by the tests. Ports: VDS_K8S_ETCD_PORT (28340), VDS_K8S_API_PORT (28342).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -28,9 +28,9 @@ K8S_BUILD_LOCK="$K8S_CACHE.lock"
 K8S_STATE="$STATE/kubernetes"
 K8S_ENV="$K8S_STATE/env"
 K8S_STARTED="$K8S_STATE/started"
-ETCD_PORT="${VDS_K8S_ETCD_PORT:-58340}"
-ETCD_PEER_PORT="${VDS_K8S_ETCD_PEER_PORT:-58341}"
-API_PORT="${VDS_K8S_API_PORT:-58342}"
+ETCD_PORT="${VDS_K8S_ETCD_PORT:-28340}"
+ETCD_PEER_PORT="${VDS_K8S_ETCD_PEER_PORT:-28341}"
+API_PORT="${VDS_K8S_API_PORT:-28342}"
 API_URL="https://127.0.0.1:$API_PORT"
 
 # The staging modules k8s.io/kubernetes requires at v0.0.0 (its go.mod replaces them with

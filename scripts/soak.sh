@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The soak: hundreds of rotations under load in one run against the real OpenBao and PostgreSQL
-# (leases of 2 s / 5 s, 16 threads of queries), checking that nothing accumulates: no failed query,
+# (leases of 4 s / 10 s, 16 threads of queries), checking that nothing accumulates: no failed query,
 # no database user or lease left after shutdown, heap after GC and live threads flat (sampled at
 # start, middle and end). Not part of scripts/test.sh: it takes several minutes.
 #

@@ -2,7 +2,8 @@
 # Runs every test on a fresh machine: installs and starts the real OpenBao and PostgreSQL the
 # integration tests use (scripts/services.sh), a Docker engine with local images for the
 # Testcontainers tests (scripts/docker.sh), then the Maven build with unit and integration tests,
-# then the CI stages under scripts/ci/ (the alert rules against a real Prometheus).
+# then the CI stages under scripts/ci/ (other Boot and Java versions, AOT, release packaging,
+# workflow lint, the alert rules against a real Prometheus), one line each at the end.
 # What this script started is stopped again at the end; what was already running is left alone.
 # With CI=true a Docker engine that cannot be set up fails the run instead of skipping those tests.
 set -euo pipefail

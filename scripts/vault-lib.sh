@@ -3,7 +3,10 @@
 # scripts/vault-raft.sh): each gets the database secrets engine on the worktree's PostgreSQL
 # (scripts/services.sh up must have run) with a management user of its own, since the dev
 # server's vault_mgmt password is known only to that server.
-# Sourced, not executed. Ports of these servers: 58300-58399.
+# Sourced, not executed. Ports of these servers: 28300-28399, like those of scripts/kubernetes.sh
+# (283xx) and scripts/ci/prometheus.sh (29090+): below Linux's ephemeral range (32768-60999), so a
+# busy client's outgoing connection or a container's published port cannot already hold them when
+# a test starts them half-way through the run (a haproxy here once failed to bind for that reason).
 
 # shellcheck source=scripts/services.sh
 source "$(dirname "${BASH_SOURCE[0]}")/services.sh"

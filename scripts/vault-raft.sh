@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A 3-node OpenBao cluster with integrated Raft storage on loopback (DESIGN.md "Vault HA"), its
 # database secrets engine on the worktree's PostgreSQL, and haproxy in front of it, for the
-# failover tests. Static seal (nodes unseal themselves), retry_join, performance_multiplier = 1.
+# failover tests. Static seal (nodes unseal themselves), performance_multiplier = 1. Nodes 2 and 3
+# join node 1 through sys/storage/raft/join once it is initialised (not retry_join: a background
+# retry loop left a node sealed for good on a loaded CI machine, with nothing in the output to say
+# why); a node restarted later rejoins with its own data.
 #
 #   scripts/vault-raft.sh up                 start what is not running (a new cluster when none
 #                                            is initialised), wait for 3 voters; writes
@@ -15,7 +18,7 @@
 #   scripts/vault-raft.sh wait-healthy       wait until all 3 nodes are unsealed voters with a leader
 #   scripts/vault-raft.sh role NAME TTL MAX  (re)define a database role on the cluster, e.g. ha 10s 60s
 #
-# Ports: API 58311-58313, cluster 58321-58323, haproxy 58330 (VDS_RAFT_PORT_BASE=58310,
+# Ports: API 28311-28313, cluster 28321-28323, haproxy 28330 (VDS_RAFT_PORT_BASE=28310,
 # VDS_RAFT_HAPROXY_PORT).
 set -euo pipefail
 
@@ -25,8 +28,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/vault-lib.sh"
 RAFT_STATE="$STATE/raft"
 RAFT_ENV="$RAFT_STATE/env"
 RAFT_STARTED="$RAFT_STATE/started"
-PORT_BASE="${VDS_RAFT_PORT_BASE:-58310}"
-HAPROXY_PORT="${VDS_RAFT_HAPROXY_PORT:-58330}"
+PORT_BASE="${VDS_RAFT_PORT_BASE:-28310}"
+HAPROXY_PORT="${VDS_RAFT_HAPROXY_PORT:-28330}"
 NODES=(1 2 3)
 
 api_port() { echo $((PORT_BASE + $1)); }
@@ -50,12 +53,6 @@ write_config() {
     echo "  path                   = \"$dir/data\""
     echo "  node_id                = \"node$n\""
     echo "  performance_multiplier = 1"
-    for other in "${NODES[@]}"; do
-      [[ "$other" == "$n" ]] && continue
-      echo "  retry_join {"
-      echo "    leader_api_addr = \"$(api_url "$other")\""
-      echo "  }"
-    done
     echo '}'
     echo 'listener "tcp" {'
     echo "  address         = \"127.0.0.1:$(api_port "$n")\""
@@ -115,13 +112,19 @@ healthy() {
 
 cmd_wait_healthy() {
   VDS_ROOT_TOKEN="$(cat "$RAFT_STATE/root-token")"
-  wait_for "${1:-90}" "3 unsealed voters with a leader" healthy || die "the Raft cluster is not healthy: $(status_line)"
+  wait_for "${1:-90}" "3 unsealed voters with a leader" healthy || {
+    local n
+    for n in "${NODES[@]}"; do
+      [[ "$(node_health "$n")" == 200 || "$(node_health "$n")" == 429 ]] || node_log "$n"
+    done
+    die "the Raft cluster is not healthy: $(status_line)"
+  }
 }
 
 init_cluster() {
   log "initialising a new 3-node Raft cluster"
   BAO_ADDR_URL="$(api_url 1)" VDS_ROOT_TOKEN=""
-  wait_for 20 "node 1 answering" test -n "$(node_health 1)"
+  wait_for 20 "node 1 answering" test_health 1 501
   bao_must PUT sys/init '{"recovery_shares":1,"recovery_threshold":1}'
   python3 -c 'import json,sys; print(json.load(sys.stdin)["root_token"], end="")' <<<"$BAO_BODY" >"$RAFT_STATE/root-token"
   chmod 600 "$RAFT_STATE/root-token"
@@ -130,7 +133,32 @@ init_cluster() {
   # Joined nodes become voters after the stabilisation time (10 s by default): shorten it.
   wait_for 30 "autopilot configurable" bao_api POST sys/storage/raft/autopilot/configuration \
     '{"server_stabilization_time":"2s","cleanup_dead_servers":false}' || die "autopilot: $BAO_BODY"
+  local n
+  for n in "${NODES[@]}"; do
+    [[ "$n" == 1 ]] && continue
+    wait_for 60 "node $n to join node 1" join_node "$n" || { node_log "$n"; die "node $n did not join: $BAO_BODY"; }
+  done
+  BAO_ADDR_URL="$(api_url 1)"
   configure_database vault_mgmt_raft
+}
+
+# Ask node N to join node 1; true once it has joined and unsealed itself (standby, 429).
+join_node() {
+  local n="$1" health
+  health="$(node_health "$n")"
+  [[ "$health" == 429 || "$health" == 200 ]] && return 0
+  if [[ "$health" == 501 ]]; then
+    BAO_ADDR_URL="$(api_url "$n")" bao_api POST sys/storage/raft/join "{\"leader_api_addr\":\"$(api_url 1)\"}" || return 1
+  fi
+  sleep 1
+  health="$(node_health "$n")"
+  [[ "$health" == 429 || "$health" == 200 ]]
+}
+
+# The end of node N's log, to say why it is not healthy.
+node_log() {
+  log "node $1 (health $(node_health "$1")), end of $(node_dir "$1")/bao.log:"
+  tail -n 25 "$(node_dir "$1")/bao.log" >&2 || true
 }
 
 test_health() { [[ "$(node_health "$1")" == "$2" ]]; }

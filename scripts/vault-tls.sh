@@ -2,10 +2,10 @@
 # Two OpenBao servers that speak TLS, for the TLS, mutual-TLS and `cert` login tests
 # (DESIGN.md "TLS to Vault on these machines"), both wired to the worktree's PostgreSQL:
 #
-#   dev TLS:  `bao server -dev -dev-tls` on https://127.0.0.1:$VDS_TLS_PORT (58301; the dev server also takes 58302 for its cluster port); its own CA
+#   dev TLS:  `bao server -dev -dev-tls` on https://127.0.0.1:$VDS_TLS_PORT (28301; the dev server also takes 28302 for its cluster port); its own CA
 #             in $STATE/tls/dev/vault-ca.pem
 #   mTLS:     a non-dev server (file storage, static seal, initialised here) on
-#             https://localhost:$VDS_MTLS_PORT (58304) with a CA of ours, requiring a client
+#             https://localhost:$VDS_MTLS_PORT (28304) with a CA of ours, requiring a client
 #             certificate; the `cert` auth method trusts our client CA. Its server certificate
 #             names only DNS:localhost, so https://127.0.0.1 fails hostname verification.
 #
@@ -21,9 +21,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/vault-lib.sh"
 TLS_STATE="$STATE/tls"
 TLS_ENV="$TLS_STATE/env"
 TLS_STARTED="$TLS_STATE/started"
-DEV_PORT="${VDS_TLS_PORT:-58301}"
-MTLS_PORT="${VDS_MTLS_PORT:-58304}"
-MTLS_CLUSTER_PORT="${VDS_MTLS_CLUSTER_PORT:-58305}"
+DEV_PORT="${VDS_TLS_PORT:-28301}"
+MTLS_PORT="${VDS_MTLS_PORT:-28304}"
+MTLS_CLUSTER_PORT="${VDS_MTLS_CLUSTER_PORT:-28305}"
 DEV_TOKEN="vds-tls-root"
 DEV_DIR="$TLS_STATE/dev"
 MTLS_DIR="$TLS_STATE/mtls"

@@ -10,7 +10,7 @@
 #   scripts/ci/prometheus.sh up|down|status
 #                                      Prometheus, Alertmanager, Pushgateway with the shipped rules, by hand
 #
-# Ports VDS_PROM_PORT_BASE (default 59090) to +6. Uses the services scripts/services.sh runs (starting
+# Ports VDS_PROM_PORT_BASE (default 29090) to +6. Uses the services scripts/services.sh runs (starting
 # them if they are not running, and then stopping them again). Builds the sample app jar if missing;
 # VDS_PROM_SAMPLE_JAR runs another build of it.
 set -euo pipefail

@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 MONITORING = REPO / "docs" / "monitoring"
 STATE = Path(os.environ.get("VDS_STATE_DIR", REPO / ".vds")) / "prometheus"
-BASE_PORT = int(os.environ.get("VDS_PROM_PORT_BASE", "59090"))
+BASE_PORT = int(os.environ.get("VDS_PROM_PORT_BASE", "29090"))
 PORTS = {
     "prometheus": BASE_PORT,
     "pushgateway": BASE_PORT + 1,

@@ -38,6 +38,11 @@ public enum RotationReason {
 	/**
 	 * An operator asked for it.
 	 */
-	FORCED
+	FORCED,
+
+	/**
+	 * Vault rotated the password of a static role: the pool switches to the new one.
+	 */
+	PASSWORD_ROTATED
 
 }

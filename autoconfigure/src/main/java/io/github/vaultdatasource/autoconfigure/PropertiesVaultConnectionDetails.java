@@ -25,9 +25,10 @@ final class PropertiesVaultConnectionDetails implements VaultConnectionDetails {
 	public List<URI> getUris() {
 		List<URI> uris = this.properties.getUri();
 		if (uris == null || uris.isEmpty()) {
-			throw new VaultDataSourceException("vault.uri is empty: it is the address of the Vault or OpenBao server.",
+			throw new VaultDataSourceException("vault.uri is set but empty, so there is no Vault or OpenBao server to ask for credentials.",
 					"Consider the following: set vault.uri, for example vault.uri=https://vault.example.com:8200, or "
-							+ "list the nodes of a cluster: vault.uri=https://vault-0:8200,https://vault-1:8200.",
+							+ "list the nodes of a cluster: vault.uri=https://vault-0:8200,https://vault-1:8200; or remove it "
+							+ "to use http://127.0.0.1:8200.",
 					null);
 		}
 		return uris;

@@ -76,21 +76,6 @@ final class StartupChecks {
 	}
 
 	/**
-	 * Refuse an empty {@code vault.uri}, which would otherwise silently mean the default address.
-	 * @param environment the environment
-	 * @throws VaultDataSourceException when it is set but empty
-	 */
-	static void requireUri(Environment environment) {
-		String uri = environment.getProperty("vault.uri");
-		if (uri != null && !StringUtils.hasText(uri)) {
-			throw new VaultDataSourceException("vault.uri is set but empty.",
-					"Consider the following: set vault.uri to the address of the Vault or OpenBao server, for example "
-							+ "vault.uri=https://vault.example.com:8200, or remove it to use http://127.0.0.1:8200.",
-					null);
-		}
-	}
-
-	/**
 	 * Warn when {@code spring.datasource.username} or {@code password} is set: the pool logs in with
 	 * the credentials Vault issues, so they are ignored.
 	 * @param environment the environment

@@ -22,6 +22,7 @@ import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
+import org.springframework.util.StringUtils;
 import org.springframework.vault.core.VaultTemplate;
 
 /**
@@ -81,9 +82,11 @@ public final class VaultDataSourceAutoConfiguration {
 			ObjectProvider<VaultTokenManager> tokenManager, ApplicationEventPublisher events, ManagedLeases leases,
 			Environment environment) {
 		StartupChecks.validate(properties);
-		StartupChecks.requireUri(environment);
 		StartupChecks.warnAboutUnknownProperties(environment);
-		StartupChecks.warnAboutIgnoredCredentials(environment, client.credentialsPath());
+		// spring.datasource.* configures Boot's dataSource, which Vault serves only under the short form.
+		if (properties.getDatasources().isEmpty() || StringUtils.hasText(connectionDetails.getDatabaseRole())) {
+			StartupChecks.warnAboutIgnoredCredentials(environment, client.credentialsPath());
+		}
 		VaultTokenManager tokens = tokenManager.getIfAvailable();
 		return new VaultDataSourceRegistrar(properties, connectionDetails, client,
 				() -> tokens != null && tokens.invalidate(), events, leases, Clock.systemUTC());

@@ -81,7 +81,9 @@ final class VaultDataSourceConfiguration {
 
 	static VaultTokenManager tokenManager(VaultConnectionDetails connection, VaultDataSourceProperties properties,
 			VaultNodes nodes, @Nullable SslBundles sslBundles, Clock clock) {
-		requireRole(connection);
+		if (properties.getDatasources().isEmpty()) {
+			requireRole(connection);
+		}
 		SslBundle bundle = sslBundle(connection, sslBundles);
 		RestClient restClient = restClientBuilder(connection, properties, nodes, bundle).build();
 		VaultTokenManager tokens = new VaultTokenManager(authentication(connection.getLogin(), restClient, bundle),
@@ -97,7 +99,12 @@ final class VaultDataSourceConfiguration {
 			VaultTokenManager tokens, Clock clock) {
 		RestClientBuilder builder = restClientBuilder(connection, properties, nodes, sslBundle(connection, sslBundles));
 		VaultTemplate template = new VaultTemplate(builder, tokens);
-		return new VaultDatabaseSecretsClient(template, connection.getDatabaseMount(), requireRole(connection), clock);
+		// With only vault.datasources.* set, this client has no role of its own: each data source gets
+		// one for its role from it (forRole), on the same login, nodes and TLS.
+		String role = (properties.getDatasources().isEmpty() || StringUtils.hasText(connection.getDatabaseRole()))
+				? requireRole(connection) : "";
+		return new VaultDatabaseSecretsClient(template, connection.getDatabaseMount(), role,
+				properties.getDatabase().isStaticRole(), clock);
 	}
 
 	static FailoverClientHttpRequestFactory requestFactory(VaultConnectionDetails connection,

@@ -3,7 +3,9 @@ package io.github.vaultdatasource.autoconfigure;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 
@@ -69,6 +71,13 @@ public class VaultDataSourceProperties {
 	private final Kubernetes kubernetes = new Kubernetes();
 
 	private final Database database = new Database();
+
+	/**
+	 * Data sources whose credentials come from Vault, by DataSource bean name, each with its own
+	 * role, mount and kind of role. Pools named neither here nor by vault.database.* keep their own
+	 * credentials.
+	 */
+	private final Map<String, ManagedDataSource> datasources = new LinkedHashMap<>();
 
 	private final Lease lease = new Lease();
 
@@ -164,6 +173,10 @@ public class VaultDataSourceProperties {
 
 	public Database getDatabase() {
 		return this.database;
+	}
+
+	public Map<String, ManagedDataSource> getDatasources() {
+		return this.datasources;
 	}
 
 	public Lease getLease() {
@@ -419,9 +432,17 @@ public class VaultDataSourceProperties {
 		private String mount = "database";
 
 		/**
-		 * Role of the database secrets engine to issue credentials from.
+		 * Role of the database secrets engine to issue credentials from, for the data source
+		 * called dataSource, or for the application's only data source when vault.datasources is
+		 * empty.
 		 */
 		private @Nullable String role;
+
+		/**
+		 * Whether the role is a static role (<mount>/static-creds/<role>): one database user whose
+		 * password Vault rotates, instead of a new user per lease.
+		 */
+		private boolean staticRole;
 
 		/**
 		 * Whether startup checks, with one connection, that the database accepts the first
@@ -445,12 +466,66 @@ public class VaultDataSourceProperties {
 			this.role = role;
 		}
 
+		public boolean isStaticRole() {
+			return this.staticRole;
+		}
+
+		public void setStaticRole(boolean staticRole) {
+			this.staticRole = staticRole;
+		}
+
 		public boolean isValidateOnStartup() {
 			return this.validateOnStartup;
 		}
 
 		public void setValidateOnStartup(boolean validateOnStartup) {
 			this.validateOnStartup = validateOnStartup;
+		}
+
+	}
+
+	/**
+	 * One data source whose credentials come from Vault.
+	 */
+	public static class ManagedDataSource {
+
+		/**
+		 * Mount path of the database secrets engine; vault.database.mount when not set.
+		 */
+		private @Nullable String mount;
+
+		/**
+		 * Role of the database secrets engine to issue this data source's credentials from.
+		 */
+		private @Nullable String role;
+
+		/**
+		 * Whether the role is a static role (<mount>/static-creds/<role>).
+		 */
+		private boolean staticRole;
+
+		public @Nullable String getMount() {
+			return this.mount;
+		}
+
+		public void setMount(@Nullable String mount) {
+			this.mount = mount;
+		}
+
+		public @Nullable String getRole() {
+			return this.role;
+		}
+
+		public void setRole(@Nullable String role) {
+			this.role = role;
+		}
+
+		public boolean isStaticRole() {
+			return this.staticRole;
+		}
+
+		public void setStaticRole(boolean staticRole) {
+			this.staticRole = staticRole;
 		}
 
 	}

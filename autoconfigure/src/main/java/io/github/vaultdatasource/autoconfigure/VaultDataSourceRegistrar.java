@@ -2,8 +2,10 @@ package io.github.vaultdatasource.autoconfigure;
 
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -26,6 +28,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.util.StringUtils;
 
 /**
  * Puts HikariCP pools under Vault management: attaches a credential rotator before the pool
@@ -35,6 +38,19 @@ import org.springframework.context.ApplicationEventPublisher;
  * auto-configuration, not an API.
  */
 final class VaultDataSourceRegistrar implements DisposableBean {
+
+	/**
+	 * The Vault role a data source gets its credentials from.
+	 *
+	 * @param dataSource the data source bean name
+	 * @param mount the mount path of the database secrets engine
+	 * @param role the role
+	 * @param staticRole whether it is a static role
+	 * @param property the property prefix that configured it, for messages
+	 */
+	record ManagedRole(String dataSource, String mount, String role, boolean staticRole, String property) {
+
+	}
 
 	private final VaultDataSourceProperties properties;
 
@@ -67,15 +83,49 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	}
 
 	/**
-	 * Manage a pool that has not started yet.
+	 * Return which Vault role, if any, a pool gets its credentials from: the one named for it in
+	 * {@code vault.datasources.<bean name>}, or {@code vault.database.*} for Boot's own
+	 * {@code dataSource} (or the application's only data source). Next to
+	 * {@code vault.datasources}, the short form applies only when {@code vault.database.role} is
+	 * set. Other pools are left alone.
 	 * @param name the data source bean name
+	 * @param onlyDataSource whether it is the only DataSource bean of the context
+	 * @return the role, empty when the pool is not to be managed
+	 */
+	Optional<ManagedRole> roleFor(String name, boolean onlyDataSource) {
+		VaultDataSourceProperties.ManagedDataSource named = this.properties.getDatasources().get(name);
+		if (named != null) {
+			String property = "vault.datasources." + name;
+			if (!StringUtils.hasText(named.getRole())) {
+				throw new VaultDataSourceException(property + ".role is not set: it is the role of the database "
+						+ "secrets engine that data source '" + name + "' gets its credentials from.",
+						"Consider the following: set " + property + ".role, for example " + property + ".role=reporting.",
+						null);
+			}
+			String mount = StringUtils.hasText(named.getMount()) ? named.getMount() : this.connection.getDatabaseMount();
+			return Optional.of(new ManagedRole(name, mount, named.getRole(), named.isStaticRole(), property));
+		}
+		boolean anyNamed = !this.properties.getDatasources().isEmpty();
+		boolean bootsOwn = "dataSource".equals(name) || (onlyDataSource && !anyNamed);
+		if (!bootsOwn || (anyNamed && !StringUtils.hasText(this.connection.getDatabaseRole()))) {
+			return Optional.empty();
+		}
+		return Optional.of(new ManagedRole(name, this.connection.getDatabaseMount(),
+				VaultDataSourceConfiguration.requireRole(this.connection), this.properties.getDatabase().isStaticRole(),
+				"vault.database"));
+	}
+
+	/**
+	 * Manage a pool that has not started yet.
 	 * @param pool the pool
+	 * @param role the Vault role it gets its credentials from
 	 * @return the lease lifecycle now running for it
 	 */
-	LeaseLifecycle manage(String name, HikariDataSource pool) {
-		String role = VaultDataSourceConfiguration.requireRole(this.connection);
+	LeaseLifecycle manage(HikariDataSource pool, ManagedRole role) {
+		String name = role.dataSource();
 		checkUrl(pool.getJdbcUrl());
 		LeasePolicy policy = policy();
+		DatabaseSecretsClient client = clientFor(role);
 		HikariCredentialRotator rotator;
 		try {
 			rotator = HikariCredentialRotator.attach(pool, rotationSettings());
@@ -86,7 +136,7 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 							+ "classpath and check spring.datasource.url.",
 					ex);
 		}
-		LeaseLifecycle lifecycle = new LeaseLifecycle(name, role, this.client, rotator,
+		LeaseLifecycle lifecycle = new LeaseLifecycle(name, role.role(), client, rotator,
 				LeaseLifecycle.Strands.of(this.executor, name), this.clock, policy, this.events, this.tokens);
 		rotator.onRejection(new RejectionListener() {
 
@@ -105,14 +155,43 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 			lifecycle.start(this.properties.getDatabase().isValidateOnStartup());
 		}
 		catch (VaultRequestException ex) {
-			throw startupFailure(ex);
+			throw startupFailure(ex, client, role);
 		}
 		catch (CredentialsValidationException ex) {
-			throw validationFailure(ex, pool.getJdbcUrl());
+			throw validationFailure(ex, pool.getJdbcUrl(), client);
 		}
 		this.leases.register(lifecycle);
 		this.pools.put(name, pool);
 		return lifecycle;
+	}
+
+	/**
+	 * Fail when {@code vault.database.role} is set for the short form but no pool took it: several
+	 * data sources, none of them called {@code dataSource}, and none named in
+	 * {@code vault.datasources}. Without this, no pool would get credentials from Vault, silently.
+	 * @param dataSources the names of the context's DataSource beans
+	 */
+	void checkShortFormUsed(String[] dataSources) {
+		String role = this.connection.getDatabaseRole();
+		if (dataSources.length < 2 || !this.properties.getDatasources().isEmpty() || !StringUtils.hasText(role)
+				|| !this.pools.isEmpty()) {
+			return;
+		}
+		throw new VaultDataSourceException("vault.database.role=" + role + " is set, but it applies only to the "
+				+ "DataSource bean called 'dataSource' or to an application's only DataSource, and the DataSource "
+				+ "beans are " + Arrays.toString(dataSources) + ": no pool gets credentials from Vault.",
+				"Consider the following: name each pool that is to get credentials from Vault, for example "
+						+ "vault.datasources." + dataSources[0] + ".role=" + role + ".",
+				null);
+	}
+
+	// The short form uses the client bean (which a test or a user may replace); a named data source
+	// gets a client of its own for its role, on the same Vault login.
+	private DatabaseSecretsClient clientFor(ManagedRole role) {
+		if (role.property().equals("vault.database")) {
+			return this.client;
+		}
+		return this.client.forRole(role.mount(), role.role(), role.staticRole());
 	}
 
 	/**
@@ -186,7 +265,8 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 		}
 	}
 
-	private VaultDataSourceException validationFailure(CredentialsValidationException ex, @Nullable String url) {
+	private VaultDataSourceException validationFailure(CredentialsValidationException ex, @Nullable String url,
+			DatabaseSecretsClient client) {
 		String state = ex.getSqlState();
 		String cause = (ex.getCause() != null) ? ex.getCause().getMessage() : ex.getMessage();
 		String hint;
@@ -209,21 +289,22 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 			hint = "check spring.datasource.url and the role's creation_statements";
 		}
 		return new VaultDataSourceException("The database at spring.datasource.url=" + url + " did not accept user '"
-				+ ex.getUsername() + "' that Vault issued from " + this.client.credentialsPath() + ": " + cause
+				+ ex.getUsername() + "' that Vault issued from " + client.credentialsPath() + ": " + cause
 				+ ((state != null) ? " (SQLState " + state + ")" : "") + ". The lease was revoked.",
 				"Consider the following: " + hint + ".", ex);
 	}
 
-	private VaultDataSourceException startupFailure(VaultRequestException ex) {
-		String path = this.client.credentialsPath();
+	private VaultDataSourceException startupFailure(VaultRequestException ex, DatabaseSecretsClient client,
+			ManagedRole role) {
+		String path = client.credentialsPath();
 		String uri = String.valueOf(this.connection.getUri());
 		return switch (ex.getFailure()) {
 			case SERVER_ERROR -> new VaultDataSourceException(
 					"Vault at " + uri + " failed to issue database credentials from " + path + ": " + ex.getMessage(),
 					"Consider the following: Vault answered with an error of its own, often from the database: check "
 							+ "the role's creation_statements and the connection Vault uses ('bao read "
-							+ this.connection.getDatabaseMount() + "/roles/" + this.connection.getDatabaseRole()
-							+ "', '" + this.connection.getDatabaseMount() + "/config/...') and Vault's server log.",
+							+ role.mount() + "/roles/" + role.role() + "', '" + role.mount()
+							+ "/config/...') and Vault's server log.",
 					ex);
 			case UNAVAILABLE -> new VaultDataSourceException(
 					"Vault at " + uri + " could not be reached, or is sealed, while issuing database credentials from "
@@ -236,20 +317,21 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 					"Logging in to Vault at " + uri + " with " + this.connection.getLogin().method() + " failed: "
 							+ ex.getMessage(),
 					loginAction(), ex);
-			case PERMISSION_DENIED -> permissionDenied(ex, path, uri);
+			case PERMISSION_DENIED -> permissionDenied(ex, client, path, uri);
 			case NOT_FOUND, REJECTED, LEASE_GONE, MAX_TTL_REACHED -> new VaultDataSourceException(
 					"Vault could not issue database credentials from " + path + ": " + ex.getMessage(),
-					"Consider the following: check vault.database.role=" + this.connection.getDatabaseRole()
-							+ " and vault.database.mount=" + this.connection.getDatabaseMount()
-							+ "; the role must exist in the database secrets engine ('bao read "
-							+ this.connection.getDatabaseMount() + "/roles/" + this.connection.getDatabaseRole()
-							+ "').",
+					"Consider the following: check " + role.property() + ".role=" + role.role() + " and "
+							+ role.property() + ".mount=" + role.mount() + "; the role must exist in the database "
+							+ "secrets engine ('bao read " + role.mount() + (role.staticRole() ? "/static-roles/"
+									: "/roles/")
+							+ role.role() + "').",
 					ex);
 		};
 	}
 
-	private VaultDataSourceException permissionDenied(VaultRequestException ex, String path, String uri) {
-		boolean tokenAccepted = this.client instanceof VaultDatabaseSecretsClient vault && vault.isTokenAccepted();
+	private VaultDataSourceException permissionDenied(VaultRequestException ex, DatabaseSecretsClient client,
+			String path, String uri) {
+		boolean tokenAccepted = client instanceof VaultDatabaseSecretsClient vault && vault.isTokenAccepted();
 		if (!tokenAccepted && this.connection.getLogin().method() == AuthenticationMethod.TOKEN) {
 			return new VaultDataSourceException(
 					"Vault at " + uri + " rejected the token configured in vault.token (invalid, expired or revoked) "
@@ -264,7 +346,8 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 						+ "    path \"" + path + "\" { capabilities = [\"read\"] }\n"
 						+ "    path \"sys/leases/renew\" { capabilities = [\"update\"] }\n"
 						+ "    path \"sys/leases/revoke\" { capabilities = [\"update\"] }\n"
-						+ "  or check vault.database.role and vault.database.mount.",
+						+ "  or check the role and mount configured for the data source (vault.database.* or "
+						+ "vault.datasources.<name>.*).",
 				ex);
 	}
 

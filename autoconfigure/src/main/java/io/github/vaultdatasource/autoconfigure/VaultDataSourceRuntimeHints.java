@@ -30,7 +30,8 @@ class VaultDataSourceRuntimeHints implements RuntimeHintsRegistrar {
 				VaultDataSourceProperties.Ssl.class, VaultDataSourceProperties.Jwt.class,
 				VaultDataSourceProperties.Cert.class, VaultDataSourceProperties.AppRole.class,
 				VaultDataSourceProperties.Kubernetes.class,
-				VaultDataSourceProperties.Database.class, VaultDataSourceProperties.Lease.class,
+				VaultDataSourceProperties.Database.class, VaultDataSourceProperties.ManagedDataSource.class,
+				VaultDataSourceProperties.Lease.class,
 				VaultDataSourceProperties.Rotation.class, VaultDataSourceProperties.Health.class,
 				VaultDataSourceProperties.Metrics.class, VaultDataSourceProperties.AuthenticationMethod.class);
 		if (ClassUtils.isPresent("org.springframework.boot.actuate.endpoint.annotation.Endpoint", classLoader)

@@ -364,7 +364,13 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 
 	@Override
 	public boolean userExists(String username) {
-		try (Connection connection = this.pool.getConnection();
+		DatabaseCredentials credentials = this.current;
+		if (credentials == null) {
+			return false;
+		}
+		// A connection of its own, with the current credentials: one from the pool can wait behind a
+		// busy application until the answer no longer matters (or the pool has closed).
+		try (Connection connection = this.connections.openDirect(credentials);
 				java.sql.PreparedStatement statement = connection
 					.prepareStatement("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = ?")) {
 			statement.setString(1, username);

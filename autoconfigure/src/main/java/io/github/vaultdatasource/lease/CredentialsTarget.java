@@ -53,7 +53,7 @@ public interface CredentialsTarget {
 	}
 
 	/**
-	 * Return whether a database user still exists, asked through the pool.
+	 * Return whether a database user still exists, asked on a connection of the current credentials.
 	 * @param username the user
 	 * @return whether it exists; {@code false} when that cannot be told
 	 */

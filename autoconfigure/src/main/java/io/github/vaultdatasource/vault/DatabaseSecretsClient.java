@@ -19,7 +19,28 @@ public interface DatabaseSecretsClient {
 	String credentialsPath();
 
 	/**
-	 * Issue new credentials from the role. The lease's times count from when the request was sent,
+	 * Whether this is a static role: one database user whose password Vault rotates on a schedule,
+	 * read from {@code <mount>/static-creds/<role>}; it has no lease to renew or revoke.
+	 * @return whether the role is static
+	 */
+	default boolean isStatic() {
+		return false;
+	}
+
+	/**
+	 * Return a client for another role on the same Vault, with the same login.
+	 * @param mount the mount path of the database secrets engine
+	 * @param role the role
+	 * @param staticRole whether it is a static role
+	 * @return the client
+	 */
+	default DatabaseSecretsClient forRole(String mount, String role, boolean staticRole) {
+		throw new UnsupportedOperationException(getClass().getName() + " serves one role only");
+	}
+
+	/**
+	 * Issue new credentials from the role (for a static role: read its current password, the lease
+	 * ending when Vault rotates it next). The lease's times count from when the request was sent,
 	 * never later than Vault counts them.
 	 * @return the credentials and their lease
 	 * @throws VaultRequestException when Vault refuses or cannot be reached

@@ -31,7 +31,9 @@ import org.springframework.web.client.RestClientException;
 
 /**
  * {@link DatabaseSecretsClient} on Spring Vault's {@link VaultOperations}, using the
- * {@code sys/leases/*} endpoints that both Vault and OpenBao (2.5.4+ has no other) serve.
+ * {@code sys/leases/*} endpoints that both Vault and OpenBao (2.5.4+ has no other) serve. For a
+ * static role it reads {@code <mount>/static-creds/<role>}: the password Vault manages and the time
+ * until Vault rotates it (the "lease" then ends), with nothing to renew or revoke.
  */
 public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
@@ -45,13 +47,31 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	private final String rolePath;
 
+	private final boolean staticRole;
+
 	private final Clock clock;
 
 	public VaultDatabaseSecretsClient(VaultOperations vault, String mount, String role, Clock clock) {
+		this(vault, mount, role, false, clock);
+	}
+
+	public VaultDatabaseSecretsClient(VaultOperations vault, String mount, String role, boolean staticRole,
+			Clock clock) {
 		this.vault = vault;
-		this.credentialsPath = trimSlashes(mount) + "/creds/" + role;
-		this.rolePath = trimSlashes(mount) + "/roles/" + role;
+		this.staticRole = staticRole;
+		this.credentialsPath = trimSlashes(mount) + (staticRole ? "/static-creds/" : "/creds/") + role;
+		this.rolePath = trimSlashes(mount) + (staticRole ? "/static-roles/" : "/roles/") + role;
 		this.clock = clock;
+	}
+
+	@Override
+	public boolean isStatic() {
+		return this.staticRole;
+	}
+
+	@Override
+	public DatabaseSecretsClient forRole(String mount, String role, boolean staticRole) {
+		return new VaultDatabaseSecretsClient(this.vault, mount, role, staticRole, this.clock);
 	}
 
 	@Override
@@ -61,6 +81,9 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	@Override
 	public CredentialLease issue() {
+		if (this.staticRole) {
+			return readStatic();
+		}
 		// Vault counts the lease from when it handled the request, never before it was sent.
 		Instant sent = this.clock.instant();
 		VaultResponse response = exchange(this.credentialsPath, HttpMethod.GET, null, null);
@@ -81,8 +104,31 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 				response.isRenewable(), sent, Duration.ofSeconds(response.getLeaseDuration()));
 	}
 
+	private CredentialLease readStatic() {
+		Instant sent = this.clock.instant();
+		VaultResponse response = exchange(this.credentialsPath, HttpMethod.GET, null, null);
+		Map<String, Object> data = (response != null) ? response.getData() : null;
+		Object username = (data != null) ? data.get("username") : null;
+		Object password = (data != null) ? data.get("password") : null;
+		Object ttl = (data != null) ? data.get("ttl") : null;
+		if (!(username instanceof String user) || !(password instanceof String pass) || !(ttl instanceof Number left)) {
+			throw new VaultRequestException(Failure.REJECTED, this.credentialsPath, 200,
+					"Vault answered " + this.credentialsPath + " without a username, password and ttl; is '"
+							+ this.credentialsPath + "' a static role of the database secrets engine?",
+					null);
+		}
+		// No lease: the "lease" is the password's validity, identified by when Vault last rotated it.
+		Object rotated = data.get("last_vault_rotation");
+		String generation = (rotated != null) ? rotated.toString().replaceAll("[^0-9]", "") : "0";
+		return CredentialLease.issued(new DatabaseCredentials(user, pass), this.credentialsPath + "/" + generation,
+				false, sent, Duration.ofSeconds(left.longValue()));
+	}
+
 	@Override
 	public Optional<Duration> roleMaxTtl() {
+		if (this.staticRole) {
+			return Optional.empty();
+		}
 		try {
 			VaultResponse response = this.vault.doWithSession((operations) -> operations
 				.exchange(this.rolePath, HttpMethod.GET, HttpEntity.EMPTY, VaultResponse.class)
@@ -104,8 +150,10 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 	public List<String> missingPermissions() {
 		Map<String, String> needed = new LinkedHashMap<>();
 		needed.put(this.credentialsPath, "read");
-		needed.put(RENEW_PATH, "update");
-		needed.put(REVOKE_PATH, "update");
+		if (!this.staticRole) {
+			needed.put(RENEW_PATH, "update");
+			needed.put(REVOKE_PATH, "update");
+		}
 		Map<String, Object> data;
 		try {
 			VaultResponse response = this.vault.doWithSession((operations) -> operations
@@ -133,6 +181,10 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	@Override
 	public LeaseRenewal renew(CredentialLease lease, Duration increment) {
+		if (this.staticRole) {
+			throw new VaultRequestException(Failure.REJECTED, RENEW_PATH, 0,
+					"A static role's password has no lease to renew: " + this.credentialsPath, null);
+		}
 		Map<String, Object> body = new LinkedHashMap<>();
 		body.put("lease_id", lease.leaseId());
 		body.put("increment", increment.toSeconds());
@@ -148,6 +200,10 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	@Override
 	public void revoke(CredentialLease lease) {
+		if (this.staticRole) {
+			// The user is the role's own; Vault keeps it and rotates its password.
+			return;
+		}
 		Map<String, Object> body = new LinkedHashMap<>();
 		body.put("lease_id", lease.leaseId());
 		body.put("sync", true);

@@ -3,15 +3,19 @@ package io.github.vaultdatasource.autoconfigure;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariDataSource;
 import io.github.vaultdatasource.vault.TokenFileAuthentication;
 import io.github.vaultdatasource.vault.VaultNodes;
 import io.github.vaultdatasource.vault.VaultTokenManager;
@@ -29,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Tests for the Vault client settings of {@link VaultDataSourceAutoConfiguration}: the address
- * list, the SSL bundle, and the token-file, JWT and cert logins. Nothing here contacts Vault.
+ * list, the SSL bundle, and the token-file, JWT and cert logins. Nothing here contacts a real Vault.
  */
 class VaultClientConfigurationTests {
 
@@ -58,7 +62,7 @@ class VaultClientConfigurationTests {
 	@Test
 	void emptyUriFailsStartupNamingTheProperty() {
 		this.contextRunner.withPropertyValues("vault.token=t", "vault.uri=")
-			.run((context) -> assertThat(failure(context).getDescription()).contains("vault.uri is empty"));
+			.run((context) -> assertThat(failure(context).getDescription()).contains("vault.uri is set but empty"));
 	}
 
 	@Test
@@ -135,6 +139,54 @@ class VaultClientConfigurationTests {
 		}
 		finally {
 			tokens.destroy();
+			vault.stop(0);
+		}
+	}
+
+	@Test
+	void aNamedDataSourceGetsItsCredentialsThroughTheNodesOfACluster() throws IOException {
+		// The first node refuses connections; the second answers everything and records the paths.
+		int refusing;
+		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			refusing = socket.getLocalPort();
+		}
+		List<String> paths = new CopyOnWriteArrayList<>();
+		HttpServer vault = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+		vault.createContext("/", (exchange) -> {
+			String path = exchange.getRequestURI().getPath();
+			paths.add(exchange.getRequestMethod() + " " + path);
+			byte[] body = (path.equals("/v1/reporting/creds/reports")
+					? "{\"lease_id\":\"reporting/creds/reports/AbCdEfGh0001\",\"lease_duration\":3600,"
+							+ "\"renewable\":true,\"data\":{\"username\":\"v-reports-1\",\"password\":\"pw\"}}"
+					: "{\"data\":{}}")
+				.getBytes();
+			exchange.getResponseHeaders().add("Content-Type", "application/json");
+			exchange.sendResponseHeaders(200, body.length);
+			exchange.getResponseBody().write(body);
+			exchange.close();
+		});
+		vault.start();
+		try {
+			new ApplicationContextRunner()
+				.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class,
+						VaultDataSourceAutoConfiguration.class))
+				.withPropertyValues("vault.token=t",
+						"vault.uri=http://127.0.0.1:" + refusing + ",http://127.0.0.1:" + vault.getAddress().getPort(),
+						"vault.datasources.reports.role=reports", "vault.datasources.reports.mount=reporting",
+						"vault.database.validate-on-startup=false")
+				.withBean("reports", HikariDataSource.class, () -> {
+					HikariDataSource pool = new HikariDataSource();
+					pool.setJdbcUrl("jdbc:postgresql://db.example.com:5432/reports");
+					return pool;
+				})
+				.run((context) -> {
+					assertThat(context).hasNotFailed();
+					assertThat(context.getBean(HikariDataSource.class).getCredentialsProvider().getCredentials()
+						.getUsername()).isEqualTo("v-reports-1");
+				});
+			assertThat(paths).contains("GET /v1/reporting/creds/reports");
+		}
+		finally {
 			vault.stop(0);
 		}
 	}

@@ -11,11 +11,15 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.sql.DataSource;
+
 import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.vaultdatasource.CredentialLease;
 import io.github.vaultdatasource.DatabaseCredentials;
 import io.github.vaultdatasource.event.CredentialsIssuedEvent;
+import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.LeaseStatus;
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.vault.DatabaseSecretsClient;
@@ -24,6 +28,7 @@ import io.github.vaultdatasource.vault.VaultTokenManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -31,7 +36,10 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationListener;
+import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 import org.springframework.vault.core.VaultTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,11 +48,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Tests for {@link VaultDataSourceAutoConfiguration}. Vault is a local HTTP server that counts the
  * requests it gets: none is expected, since creating the beans must not contact Vault.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class VaultDataSourceAutoConfigurationTests {
 
 	private static final String TOKEN = "hvs.TopSecretTokenValue42";
 
 	private static final String SECRET_ID = "secret-id-Xk29fQ";
+
+	private static final String LEGACY_PASSWORD = "Legacy-Pw-8Hq";
 
 	// No database runs here: the first credentials are not checked with a connection.
 	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
@@ -55,11 +66,14 @@ class VaultDataSourceAutoConfigurationTests {
 
 	private final AtomicInteger vaultRequests = new AtomicInteger();
 
+	private final List<String> vaultPaths = new CopyOnWriteArrayList<>();
+
 	@BeforeEach
 	void startVault() throws IOException {
 		this.vault = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
 		this.vault.createContext("/", (exchange) -> {
 			this.vaultRequests.incrementAndGet();
+			this.vaultPaths.add(exchange.getRequestURI().getPath());
 			exchange.sendResponseHeaders(503, -1);
 			exchange.close();
 		});
@@ -319,6 +333,204 @@ class VaultDataSourceAutoConfigurationTests {
 				.doesNotHaveBean(VaultTokenManager.class));
 	}
 
+	@Test
+	void ofTwoPoolsOnlyTheNamedOneIsManagedAndTheOtherKeepsItsCredentials() {
+		RecordingSecretsClient client = new RecordingSecretsClient();
+		this.contextRunner.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.reports.role=reporting")
+			.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("reports", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.withBean("legacy", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::fixedCredentialsPool)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				HikariDataSource reports = context.getBean("reports", HikariDataSource.class);
+				assertThat(reports.getCredentialsProvider().getCredentials().getUsername()).isEqualTo("v-reporting-1");
+				HikariDataSource legacy = context.getBean("legacy", HikariDataSource.class);
+				assertThat(legacy.getUsername()).isEqualTo("legacy_user");
+				assertThat(legacy.getPassword()).isEqualTo(LEGACY_PASSWORD);
+				assertThat(legacy.getCredentialsProvider()).isNull();
+				assertThat(legacy.getDataSource()).isNull();
+				ManagedLeases leases = context.getBean(ManagedLeases.class);
+				assertThat(leases.all()).extracting(LeaseLifecycle::name).containsExactly("reports");
+				assertThat(leases.get("reports").orElseThrow().status().role()).isEqualTo("reporting");
+				assertThat(client.roles).containsExactly("database/reporting/false");
+			});
+		assertThat(client.revoked).containsExactly("v-reporting-1");
+		assertThat(this.vaultRequests).hasValue(0);
+	}
+
+	@Test
+	void bootsOwnDataSourceTakesTheShortFormAndANamedPoolItsOwnRole() {
+		RecordingSecretsClient client = new RecordingSecretsClient();
+		this.contextRunner
+			.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.database.role=app",
+					"vault.datasources.reports.role=reporting", "vault.datasources.reports.mount=warehouse",
+					"vault.datasources.reports.static-role=true")
+			.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.withBean("reports", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.withBean("legacy", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::fixedCredentialsPool)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				ManagedLeases leases = context.getBean(ManagedLeases.class);
+				assertThat(leases.all()).extracting(LeaseLifecycle::name).containsExactlyInAnyOrder("dataSource",
+						"reports");
+				assertThat(leases.get("dataSource").orElseThrow().status().role()).isEqualTo("app");
+				assertThat(leases.get("reports").orElseThrow().status().role()).isEqualTo("reporting");
+				assertThat(client.roles).containsExactly("warehouse/reporting/true");
+				assertThat(context.getBean("legacy", HikariDataSource.class).getUsername()).isEqualTo("legacy_user");
+			});
+	}
+
+	@Test
+	void nextToNamedPoolsBootsOwnDataSourceIsLeftAloneWithoutTheShortFormsRole() {
+		RecordingSecretsClient client = new RecordingSecretsClient();
+		this.contextRunner.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.reports.role=reporting")
+			.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::fixedCredentialsPool)
+			.withBean("reports", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(ManagedLeases.class).all()).extracting(LeaseLifecycle::name)
+					.containsExactly("reports");
+				HikariDataSource own = context.getBean("dataSource", HikariDataSource.class);
+				assertThat(own.getUsername()).isEqualTo("legacy_user");
+				assertThat(own.getPassword()).isEqualTo(LEGACY_PASSWORD);
+				assertThat(own.getCredentialsProvider()).isNull();
+			});
+	}
+
+	@Test
+	void springDatasourceCredentialsOfAnUnmanagedDataSourceAreNotReportedAsIgnored(CapturedOutput output) {
+		this.contextRunner
+			.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.reports.role=reporting",
+					"spring.datasource.username=legacy_user", "spring.datasource.password=" + LEGACY_PASSWORD)
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("dataSource", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::fixedCredentialsPool)
+			.withBean("reports", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output).doesNotContain("are ignored");
+		this.contextRunner
+			.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.database.role=app",
+					"spring.datasource.username=legacy_user", "spring.datasource.password=" + LEGACY_PASSWORD)
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("dataSource", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(output).contains("spring.datasource.username and spring.datasource.password are ignored")
+			.doesNotContain(LEGACY_PASSWORD);
+	}
+
+	@Test
+	void aSinglePoolWithAnotherBeanNameIsManagedByTheShortForm() {
+		RecordingSecretsClient client = new RecordingSecretsClient();
+		this.contextRunner.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.database.role=app")
+			.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("ordersPool", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				LeaseLifecycle lease = context.getBean(ManagedLeases.class).get("ordersPool").orElseThrow();
+				assertThat(lease.status().role()).isEqualTo("app");
+				assertThat(context.getBean(HikariDataSource.class).getCredentialsProvider().getCredentials().getUsername())
+					.isEqualTo("v-1");
+			});
+		assertThat(client.revoked).containsExactly("v-1");
+	}
+
+	@Test
+	void aNamedBeanThatDoesNotExistFailsStartupListingTheDataSources() {
+		this.contextRunner
+			.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.missing.role=x",
+					"vault.datasources.reports.role=reporting")
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("reports", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.withBean("legacy", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::fixedCredentialsPool)
+			.run((context) -> {
+				VaultDataSourceException failure = vaultFailure(context);
+				assertThat(failure.getDescription()).contains("vault.datasources.missing")
+					.contains("[reports, legacy]");
+				assertThat(failure.getAction()).contains("vault.datasources.reports.role=");
+			});
+	}
+
+	@Test
+	void aNamedBeanThatIsNoDataSourceFailsStartup() {
+		this.contextRunner.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.clock.role=x")
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("clock", java.time.Clock.class, java.time.Clock::systemUTC)
+			.withBean("reports", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> assertThat(vaultFailure(context).getDescription())
+				.contains("vault.datasources.clock names no DataSource bean").contains("[reports]"));
+	}
+
+	@Test
+	void aNamedBeanThatIsNotAHikariPoolFailsStartupNamingTheProperty() {
+		this.contextRunner.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.reports.role=x")
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("reports", DataSource.class,
+					() -> new SimpleDriverDataSource(new org.postgresql.Driver(), "jdbc:postgresql://db.example.com/app"))
+			.run((context) -> {
+				VaultDataSourceException failure = vaultFailure(context);
+				assertThat(failure.getDescription()).contains("vault.datasources.reports")
+					.contains(SimpleDriverDataSource.class.getName())
+					.contains("not a HikariCP pool");
+				assertThat(failure.getAction()).contains("HikariDataSource");
+			});
+	}
+
+	@Test
+	void aNamedPoolWithoutARoleFailsStartupNamingTheProperty() {
+		this.contextRunner.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.x.mount=warehouse")
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("x", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> {
+				VaultDataSourceException failure = vaultFailure(context);
+				assertThat(failure.getDescription()).contains("vault.datasources.x.role is not set");
+				assertThat(failure.getAction()).contains("vault.datasources.x.role=");
+			});
+	}
+
+	@Test
+	void aNamedPoolStartedBeforeItCouldBeManagedFailsStartup() {
+		this.contextRunner.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.reports.role=x")
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("reports", HikariDataSource.class, () -> {
+				HikariConfig config = new HikariConfig();
+				config.setJdbcUrl("jdbc:postgresql://127.0.0.1:1/app");
+				// Starts the pool at once, without waiting for a connection.
+				config.setInitializationFailTimeout(-1);
+				return new HikariDataSource(config);
+			})
+			.run((context) -> assertThat(vaultFailure(context).getDescription()).contains("vault.datasources.reports")
+				.contains("already started"));
+	}
+
+	@Test
+	void theShortFormsRoleWithSeveralPoolsNoneCalledDataSourceFailsStartup() {
+		this.contextRunner.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.database.role=app")
+			.withBean(DatabaseSecretsClient.class, RecordingSecretsClient::new)
+			.withBean("orders", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.withBean("reports", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> {
+				VaultDataSourceException failure = vaultFailure(context);
+				assertThat(failure.getDescription()).contains("vault.database.role=app").contains("[orders, reports]");
+				assertThat(failure.getAction()).contains("vault.datasources.orders.role=app");
+			});
+	}
+
+	@Test
+	void withOnlyNamedPoolsNoShortFormRoleIsNeededAndEachPoolReadsItsOwnPath() {
+		this.contextRunner
+			.withPropertyValues(vaultUri(), "vault.token=" + TOKEN, "vault.datasources.reports.role=reporting",
+					"vault.datasources.reports.static-role=true")
+			.withBean("reports", HikariDataSource.class, VaultDataSourceAutoConfigurationTests::pool)
+			.run((context) -> {
+				// This Vault answers 503 to everything: startup stops at the pool's first read.
+				VaultDataSourceException failure = vaultFailure(context);
+				assertThat(failure.getDescription()).contains("database/static-creds/reporting")
+					.doesNotContain("vault.database.role");
+			});
+		assertThat(this.vaultPaths).contains("/v1/database/static-creds/reporting");
+	}
+
 	private String vaultUri() {
 		return "vault.uri=http://127.0.0.1:" + this.vault.getAddress().getPort();
 	}
@@ -326,6 +538,13 @@ class VaultDataSourceAutoConfigurationTests {
 	private static HikariDataSource pool() {
 		HikariDataSource pool = new HikariDataSource();
 		pool.setJdbcUrl("jdbc:postgresql://db.example.com:5432/app");
+		return pool;
+	}
+
+	private static HikariDataSource fixedCredentialsPool() {
+		HikariDataSource pool = pool();
+		pool.setUsername("legacy_user");
+		pool.setPassword(LEGACY_PASSWORD);
 		return pool;
 	}
 
@@ -371,24 +590,56 @@ class VaultDataSourceAutoConfigurationTests {
 
 	}
 
+	/**
+	 * Issues {@code v-1}, {@code v-2}, … for the configured role and, through {@link #forRole},
+	 * {@code v-<role>-1}, … for other roles, recording what it was asked; never calls Vault.
+	 */
 	static final class RecordingSecretsClient implements DatabaseSecretsClient {
 
 		static final String PASSWORD = "pw-From-Vault-7Qx";
 
-		final AtomicInteger issued = new AtomicInteger();
+		final AtomicInteger issued;
 
-		final List<String> revoked = new CopyOnWriteArrayList<>();
+		final List<String> revoked;
+
+		// mount/role/static of each client made for a named data source
+		final List<String> roles;
+
+		private final String path;
+
+		private final String prefix;
+
+		RecordingSecretsClient() {
+			this(new AtomicInteger(), new CopyOnWriteArrayList<>(), new CopyOnWriteArrayList<>(), "database/creds/app",
+					"v-");
+		}
+
+		private RecordingSecretsClient(AtomicInteger issued, List<String> revoked, List<String> roles, String path,
+				String prefix) {
+			this.issued = issued;
+			this.revoked = revoked;
+			this.roles = roles;
+			this.path = path;
+			this.prefix = prefix;
+		}
+
+		@Override
+		public DatabaseSecretsClient forRole(String mount, String role, boolean staticRole) {
+			this.roles.add(mount + "/" + role + "/" + staticRole);
+			return new RecordingSecretsClient(new AtomicInteger(), this.revoked, this.roles,
+					mount + (staticRole ? "/static-creds/" : "/creds/") + role, "v-" + role + "-");
+		}
 
 		@Override
 		public String credentialsPath() {
-			return "database/creds/app";
+			return this.path;
 		}
 
 		@Override
 		public CredentialLease issue() {
 			int number = this.issued.incrementAndGet();
-			return CredentialLease.issued(new DatabaseCredentials("v-" + number, PASSWORD),
-					"database/creds/app/AbCdEfGh000" + number, true, Instant.now(), Duration.ofHours(1));
+			return CredentialLease.issued(new DatabaseCredentials(this.prefix + number, PASSWORD),
+					this.path + "/AbCdEfGh000" + number, true, Instant.now(), Duration.ofHours(1));
 		}
 
 		@Override

@@ -49,6 +49,24 @@ class VaultDataSourceRuntimeHintsTests {
 	}
 
 	@Test
+	void namedDataSourcesCanBeBoundByAccessors() throws NoSuchMethodException {
+		assertThat(RuntimeHintsPredicates.reflection()
+			.onMethodInvocation(VaultDataSourceProperties.class.getMethod("getDatasources"))).accepts(this.hints);
+		for (String accessor : new String[] { "setRole", "setMount" }) {
+			assertThat(RuntimeHintsPredicates.reflection()
+				.onMethodInvocation(VaultDataSourceProperties.ManagedDataSource.class.getMethod(accessor, String.class)))
+				.accepts(this.hints);
+		}
+		assertThat(RuntimeHintsPredicates.reflection()
+			.onMethodInvocation(
+					VaultDataSourceProperties.ManagedDataSource.class.getMethod("setStaticRole", boolean.class)))
+			.accepts(this.hints);
+		assertThat(RuntimeHintsPredicates.reflection()
+			.onMethodInvocation(VaultDataSourceProperties.Database.class.getMethod("setStaticRole", boolean.class)))
+			.accepts(this.hints);
+	}
+
+	@Test
 	void endpointDescriptorsCanBeWrittenAsJson() throws NoSuchMethodException {
 		assertThat(RuntimeHintsPredicates.reflection()
 			.onMethodInvocation(VaultLeasesEndpoint.LeaseDescriptor.class.getMethod("username"))).accepts(this.hints);

@@ -24,6 +24,10 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	static final String PATH = "database/creds/app";
 
+	static final String STATIC_PATH = "database/static-creds/app";
+
+	static final String STATIC_USER = "app_static";
+
 	private static final String LEASE_RANDOM = "Zq8Kd3Lp0Wx7RtMa";
 
 	private final MutableClock clock;
@@ -68,6 +72,15 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	private Failure renewFailsAlways;
 
+	// A static role: one user whose password "Vault" rotates every period, a lag after it is due.
+	private Duration rotationPeriod;
+
+	private Duration rotationLag = Duration.ZERO;
+
+	private Instant nextRotation;
+
+	private int passwordVersion = 1;
+
 	FakeDatabaseSecretsClient(MutableClock clock, List<String> log) {
 		this.clock = clock;
 		this.log = log;
@@ -83,6 +96,58 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	static String leaseRandom(int number) {
 		return LEASE_RANDOM + String.format("%04d", number);
+	}
+
+	/**
+	 * Act as a static role: every read returns user {@code app_static} with the password of the
+	 * current version ({@link #password(int)}), rotated every {@code period} from now, and the
+	 * time until the next rotation as the TTL.
+	 * @param period the rotation period
+	 * @return this client
+	 */
+	FakeDatabaseSecretsClient staticRole(Duration period) {
+		this.rotationPeriod = period;
+		this.nextRotation = this.clock.instant().plus(period);
+		return this;
+	}
+
+	/**
+	 * Rotate a static role's password only this long after it is due, as Vault's rotation queue,
+	 * which looks every few seconds, does; reads in between return the old password and a TTL of 0.
+	 * @param lag the lag
+	 * @return this client
+	 */
+	FakeDatabaseSecretsClient rotationLag(Duration lag) {
+		this.rotationLag = lag;
+		return this;
+	}
+
+	/**
+	 * Rotate a static role's password now, as {@code bao write -f database/rotate-role/<role>} does;
+	 * the next scheduled rotation is then a period away.
+	 */
+	void rotateFromOutside() {
+		catchUpRotations();
+		this.passwordVersion++;
+		this.nextRotation = this.clock.instant().plus(this.rotationPeriod);
+		this.log.add("vault rotated password " + this.passwordVersion);
+	}
+
+	/**
+	 * Return the credentials of a static role's current password.
+	 * @return the credentials
+	 */
+	DatabaseCredentials staticCredentials() {
+		catchUpRotations();
+		return new DatabaseCredentials(STATIC_USER, password(this.passwordVersion));
+	}
+
+	private void catchUpRotations() {
+		while (!this.clock.instant().isBefore(this.nextRotation.plus(this.rotationLag))) {
+			this.passwordVersion++;
+			this.nextRotation = this.nextRotation.plus(this.rotationPeriod);
+			this.log.add("vault rotated password " + this.passwordVersion);
+		}
 	}
 
 	FakeDatabaseSecretsClient ttl(Duration ttl) {
@@ -199,8 +264,13 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 	}
 
 	@Override
+	public boolean isStatic() {
+		return this.rotationPeriod != null;
+	}
+
+	@Override
 	public String credentialsPath() {
-		return PATH;
+		return isStatic() ? STATIC_PATH : PATH;
 	}
 
 	@Override
@@ -221,6 +291,16 @@ final class FakeDatabaseSecretsClient implements DatabaseSecretsClient {
 		if (failure != null) {
 			this.log.add("issue failed " + failure);
 			throw failure(failure, PATH);
+		}
+		if (isStatic()) {
+			DatabaseCredentials credentials = staticCredentials();
+			Duration ttl = Duration.between(sent, this.nextRotation);
+			CredentialLease lease = CredentialLease.issued(credentials,
+					STATIC_PATH + "/2025010110000" + this.passwordVersion, false, sent,
+					ttl.isNegative() ? Duration.ZERO : ttl);
+			this.issued.add(lease);
+			this.log.add("read password " + this.passwordVersion);
+			return lease;
 		}
 		int number = this.issued.size() + 1;
 		CredentialLease lease = CredentialLease.issued(new DatabaseCredentials("v-" + number, password(number)),

@@ -158,6 +158,44 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void asksForNewCredentialsWhenTheFirstExpiredBeforeTheDatabaseAcceptedThem() {
+			// A login slower than the 60 s TTL, once: Vault ends the session it was opening.
+			target().failNextValidations(1);
+			target().duringValidation(() -> {
+				if (client().issued().size() == 1) {
+					LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(61));
+				}
+			});
+			start();
+			assertThat(client().issued()).hasSize(2);
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(target().installed()).extracting(DatabaseCredentials::username).containsExactly("v-2");
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void givesUpAfterThreeFirstCredentialsExpiredBeforeTheDatabaseAcceptedThem() {
+			target().failValidationWith(new SQLException("FATAL: terminating connection due to administrator command",
+					"57P01"));
+			target().duringValidation(() -> LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(61)));
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			assertThatExceptionOfType(CredentialsValidationException.class)
+				.isThrownBy(LeaseLifecycleTests.this.lifecycle::start)
+				.satisfies((ex) -> assertThat(ex.getUsername()).isEqualTo("v-3"));
+			assertThat(client().revokedUsernames()).containsExactly("v-1", "v-2", "v-3");
+			assertThat(target().installed()).isEmpty();
+		}
+
+		@Test
+		void aRejectionWithinTheTtlIsNotRetried() {
+			target().failValidationWith(new SQLException("FATAL: password authentication failed", "28P01"));
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			assertThatExceptionOfType(CredentialsValidationException.class)
+				.isThrownBy(LeaseLifecycleTests.this.lifecycle::start);
+			assertThat(client().issued()).hasSize(1);
+		}
+
+		@Test
 		void cannotStartTwice() {
 			start();
 			assertThatExceptionOfType(IllegalStateException.class).isThrownBy(LeaseLifecycleTests.this.lifecycle::start);
@@ -299,6 +337,46 @@ class LeaseLifecycleTests {
 
 	@Nested
 	class Rotation {
+
+		@Test
+		void renewsTheNewLeaseWhileItsFirstConnectionsTakeLongToOpen() {
+			start();
+			advance(Duration.ofSeconds(10));
+			// The new user's first logins take 40 s (a loaded machine): longer than half its TTL.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					LeaseLifecycleTests.this.scheduler.advance(Duration.ofSeconds(40));
+				}
+			});
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().renewed()).extracting(CredentialLease::username).contains("v-2");
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			// Renewed at T0 + 40 s, half way through the 60 s it had when its validation began.
+			assertThat(status().lease().expiresAt()).isEqualTo(T0.plusSeconds(100));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void doesNotSwitchToANewLeaseThatExpiredWhileItsConnectionsOpened() {
+			start();
+			advance(Duration.ofSeconds(10));
+			// The clock jumps past the new lease's TTL with nothing run on the way, as when the whole
+			// process stalls: Vault has ended the new user by the time its connections are open.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(61));
+				}
+			});
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().switches()).isEmpty();
+			assertThat(client().revokedUsernames()).containsExactly("v-2");
+			assertThat(events(LeaseFailureEvent.class))
+				.anySatisfy((event) -> assertThat(event.getMessage()).contains("v-2", "expired"));
+			advance(Duration.ofSeconds(30));
+			assertThat(target().currentUsername()).isEqualTo("v-3");
+		}
 
 		@Test
 		void atMaxTtlValidatesSwitchesDrainsAndRevokesTheOldLease() {
@@ -806,6 +884,162 @@ class LeaseLifecycleTests {
 			assertThat(target().validated()).hasSize(3);
 			// Vault is asked at most every 10 s.
 			assertThat(client().renewed()).hasSize(1);
+		}
+
+	}
+
+	/**
+	 * A static role: one database user whose password Vault rotates every 10 s here. The password
+	 * is read again 1 s after Vault's rotation is due; nothing is renewed or revoked.
+	 */
+	@Nested
+	class StaticRole {
+
+		@Test
+		void readsThePasswordAgainJustAfterVaultRotatesItAndSwitchesThePool() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(11)));
+			advance(Duration.ofMillis(10_999));
+			assertThat(client().issued()).hasSize(1);
+			advance(Duration.ofMillis(1));
+			assertThat(target().switches()).singleElement().satisfies((change) -> {
+				assertThat(change.previous()).isEqualTo(staticCredentials(1));
+				assertThat(change.next()).isEqualTo(staticCredentials(2));
+				// The old password's sessions keep working: no hurry to evict them.
+				assertThat(change.previousDead()).isFalse();
+			});
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getReason()).isEqualTo(RotationReason.PASSWORD_ROTATED);
+				assertThat(event.getUsername()).isEqualTo(FakeDatabaseSecretsClient.STATIC_USER);
+				assertThat(event.getPreviousUsername()).isEqualTo(FakeDatabaseSecretsClient.STATIC_USER);
+			});
+			assertThat(target().installed()).containsExactly(staticCredentials(1));
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().rotations(RotationReason.PASSWORD_ROTATED))
+				.isEqualTo(1);
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(21)));
+			advance(Duration.ofSeconds(30));
+			assertThat(target().switches()).extracting((change) -> change.next())
+				.containsExactly(staticCredentials(2), staticCredentials(3), staticCredentials(4),
+						staticCredentials(5));
+			assertThat(client().renewed()).isEmpty();
+			assertThat(events(LeaseFailureEvent.class)).isEmpty();
+		}
+
+		@Test
+		void drainsTheOldPasswordsConnectionsWithinTheDrainBudgetNotAtOnce() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			advance(Duration.ofSeconds(11));
+			// Switched at 11 s, 9 s before Vault's next rotation: 0.4 of that is kept for draining.
+			assertThat(target().retirements()).singleElement()
+				.satisfies((retirement) -> assertThat(retirement.deadlines()).containsExactly(T0.plusMillis(14_600)));
+		}
+
+		@Test
+		void anUnchangedPasswordIsKeptAndReadAgainUntilVaultHasRotatedIt() {
+			client().staticRole(Duration.ofSeconds(10)).rotationLag(Duration.ofMillis(2500));
+			start();
+			advance(Duration.ofSeconds(11));
+			assertThat(target().switches()).isEmpty();
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(12)));
+			LeaseLifecycleTests.this.clock.advance(Duration.ofMillis(500));
+			// Past the time Vault gave: the password is still the one in use, not expired.
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			advance(Duration.ofMillis(500));
+			assertThat(client().issued()).hasSize(3);
+			assertThat(target().switches()).isEmpty();
+			assertThat(status().counts().rotations()).isZero();
+			advance(Duration.ofSeconds(1));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.next()).isEqualTo(staticCredentials(2)));
+			assertThat(events(LeaseFailureEvent.class)).isEmpty();
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void switchesToANewPasswordEvenWhenItsFirstConnectionsOutlastTheTimeUntilVaultsNextRotation() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			// The new password's first logins take 12 s (a stalled process): past the 9 s Vault gave
+			// until its next rotation. Unlike an expired dynamic user, the password works until Vault
+			// changes it, and the sessions opened with it outlive that; a login refused after the
+			// change makes the pool read the next one at once.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(12));
+				}
+			});
+			advance(Duration.ofSeconds(11));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.next()).isEqualTo(staticCredentials(2)));
+			assertThat(events(LeaseFailureEvent.class)).isEmpty();
+		}
+
+		@Test
+		void aRefusedLoginReadsThePasswordAtOnceWhenItWasRotatedFromOutside() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(4));
+			client().rotateFromOutside();
+			LeaseLifecycleTests.this.lifecycle.loginRejected(staticCredentials(1), "28P01");
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().switches()).singleElement().satisfies((change) -> {
+				assertThat(change.next()).isEqualTo(staticCredentials(2));
+				assertThat(change.previousDead()).isFalse();
+			});
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.PASSWORD_ROTATED));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+			// Vault's next rotation is a period after the forced one.
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(15)));
+		}
+
+		@Test
+		void aForcedRotationOnlyReadsThePasswordAgain() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			forceRotationAt(Duration.ofSeconds(3));
+			assertThat(client().issued()).hasSize(2);
+			assertThat(target().switches()).isEmpty();
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(11)));
+		}
+
+		@Test
+		void whileVaultIsAwayPastTheRotationTimeTheLeaseIsFailingNotExpired() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			client().failIssueAlways(Failure.UNAVAILABLE);
+			advance(Duration.ofSeconds(15));
+			LeaseStatus status = status();
+			assertThat(status.state()).isEqualTo(State.FAILING);
+			assertThat(status.failures().consecutive()).isPositive();
+			assertThat(status.username()).isEqualTo(FakeDatabaseSecretsClient.STATIC_USER);
+			assertThat(target().switches()).isEmpty();
+			client().failIssueAlways(null);
+			advance(Duration.ofSeconds(5));
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.next()).isEqualTo(staticCredentials(2)));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void stoppingRevokesNothing() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			advance(Duration.ofSeconds(25));
+			assertThat(target().switches()).hasSize(2);
+			stop(true);
+			assertThat(client().revoked()).isEmpty();
+			assertThat(log()).contains("close pool").noneMatch((line) -> line.startsWith("revoke"));
+			assertThat(events(LeaseRevokedEvent.class)).isEmpty();
+			assertThat(status().counts().revocations()).isZero();
+			assertThat(status().state()).isEqualTo(State.STOPPED);
+		}
+
+		private DatabaseCredentials staticCredentials(int version) {
+			return new DatabaseCredentials(FakeDatabaseSecretsClient.STATIC_USER,
+					FakeDatabaseSecretsClient.password(version));
 		}
 
 	}

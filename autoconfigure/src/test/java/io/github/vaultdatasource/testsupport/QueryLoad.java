@@ -8,15 +8,20 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 import javax.sql.DataSource;
 
 /**
  * Runs queries continuously on several threads through a data source and records, for each
- * query, when it ran, which database user served it, and how it failed if it did.
+ * query, when it ran, which database user served it, and how it failed if it did. A counting load
+ * ({@link #startCounting}) keeps only the failures and counts the rest, for runs long enough that a
+ * record per query would fill the heap a soak measures.
  */
 public final class QueryLoad implements AutoCloseable {
 
@@ -28,10 +33,17 @@ public final class QueryLoad implements AutoCloseable {
 
 	private final ConcurrentLinkedQueue<Result> results = new ConcurrentLinkedQueue<>();
 
+	private final boolean keepSuccesses;
+
+	private final LongAdder succeeded = new LongAdder();
+
+	private final Set<String> users = ConcurrentHashMap.newKeySet();
+
 	private volatile boolean running = true;
 
-	private QueryLoad(DataSource dataSource) {
+	private QueryLoad(DataSource dataSource, boolean keepSuccesses) {
 		this.dataSource = dataSource;
+		this.keepSuccesses = keepSuccesses;
 	}
 
 	/**
@@ -41,7 +53,22 @@ public final class QueryLoad implements AutoCloseable {
 	 * @return the running load
 	 */
 	public static QueryLoad start(DataSource dataSource, int threadCount) {
-		QueryLoad load = new QueryLoad(dataSource);
+		return start(dataSource, threadCount, true);
+	}
+
+	/**
+	 * Start a load that records only its failures: {@link #stop()} returns those, and
+	 * {@link #succeeded()} and {@link #users()} tell the rest.
+	 * @param dataSource where to run queries
+	 * @param threadCount how many threads run queries
+	 * @return the running load
+	 */
+	public static QueryLoad startCounting(DataSource dataSource, int threadCount) {
+		return start(dataSource, threadCount, false);
+	}
+
+	private static QueryLoad start(DataSource dataSource, int threadCount, boolean keepSuccesses) {
+		QueryLoad load = new QueryLoad(dataSource, keepSuccesses);
 		for (int i = 0; i < threadCount; i++) {
 			Thread thread = new Thread(load::loop, "query-load-" + i);
 			thread.setDaemon(true);
@@ -58,7 +85,12 @@ public final class QueryLoad implements AutoCloseable {
 					Statement statement = connection.createStatement();
 					ResultSet rows = statement.executeQuery(QUERY)) {
 				rows.next();
-				this.results.add(new Result(started, System.nanoTime(), rows.getString(1), null, null));
+				String user = rows.getString(1);
+				this.succeeded.increment();
+				this.users.add(user);
+				if (this.keepSuccesses) {
+					this.results.add(new Result(started, System.nanoTime(), user, null, null));
+				}
 			}
 			catch (SQLException ex) {
 				this.results.add(new Result(started, System.nanoTime(), null, ex.getSQLState(), ex.getMessage()));
@@ -67,7 +99,7 @@ public final class QueryLoad implements AutoCloseable {
 	}
 
 	/**
-	 * Stop the load and return every result, in start order.
+	 * Stop the load and return every result (only the failures of a counting load), in start order.
 	 * @return the results
 	 */
 	public List<Result> stop() {
@@ -91,6 +123,22 @@ public final class QueryLoad implements AutoCloseable {
 	 */
 	public List<Result> snapshot() {
 		return new ArrayList<>(this.results);
+	}
+
+	/**
+	 * Return how many queries succeeded so far.
+	 * @return the count
+	 */
+	public long succeeded() {
+		return this.succeeded.sum();
+	}
+
+	/**
+	 * Return the database users that served queries so far.
+	 * @return the users
+	 */
+	public Set<String> users() {
+		return Set.copyOf(this.users);
 	}
 
 	@Override

@@ -69,8 +69,16 @@ public final class VaultTestEnvironment {
 					throw new IllegalStateException(ex);
 				}
 			}
+			Map<String, String> fromFile = Map.copyOf(values);
 			System.getenv().forEach((key, value) -> {
 				if (key.startsWith("VDS_") || key.startsWith("VAULT_")) {
+					values.put(key, value);
+				}
+			});
+			// A server restarted by an earlier test (another module's JVM) has a new process id: the
+			// file has it, the environment Maven was started with has the old one.
+			fromFile.forEach((key, value) -> {
+				if (key.endsWith("_PID")) {
 					values.put(key, value);
 				}
 			});

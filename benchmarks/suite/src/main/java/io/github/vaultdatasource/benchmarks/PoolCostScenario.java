@@ -159,7 +159,10 @@ final class PoolCostScenario {
 		ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
 		if (vault) {
 			command.add("--vault.uri=" + env.vaultAddress());
-			command.add("--vault.database.role=bench-cost");
+			// Only pools named in vault.datasources get Vault credentials (none of these is 'dataSource').
+			for (int i = 0; i < pools; i++) {
+				command.add("--vault.datasources.pool" + i + ".role=bench-cost");
+			}
 			builder.environment().put("VAULT_TOKEN", env.rootToken());
 		}
 		else {
