@@ -13,7 +13,7 @@ import io.github.vaultdatasource.RotationReason;
 
 /**
  * TRIAL COPY of the library's {@code io.github.vaultdatasource.lease.LeaseCounters} at commit
- * 7036928 (its writers are package-private), for {@link TrialLeaseLifecycle}; unchanged.
+ * b7c036d (its writers are package-private), for {@link TrialLeaseLifecycle}; unchanged.
  * <p>
  * The running totals of one managed lease: the one set of books that status, the actuator
  * endpoint and the metrics all read. Written by the lease lifecycle, read from any thread.

@@ -49,7 +49,7 @@ import org.springframework.context.ApplicationEventPublisher;
 
 /**
  * TRIAL COPY of the library's {@code io.github.vaultdatasource.lease.LeaseLifecycle} at commit
- * 7036928, for the fleet simulation only: what the library would do with the changes proposed for
+ * b7c036d, for the fleet simulation only: what the library would do with the changes proposed for
  * the fleet targets of issue 15. Every change is marked {@code // Trial:}; the rest is the
  * library's code with the class names changed (and the status's counts left out: they are
  * package-private there). Delete it once the library decides.
@@ -74,6 +74,9 @@ public final class TrialLeaseLifecycle {
 
 	private static final Log logger = LogFactory.getLog(TrialLeaseLifecycle.class);
 
+	/** How many first credentials {@link #start(boolean)} asks for when they expire before their check. */
+	private static final int FIRST_ISSUE_ATTEMPTS = 3;
+
 	private static final Duration DATABASE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
 	private static final Duration VAULT_CHECK_INTERVAL = Duration.ofSeconds(10);
@@ -85,6 +88,8 @@ public final class TrialLeaseLifecycle {
 	private static final Duration LEAST_MARGIN = Duration.ofMillis(50);
 
 	private static final Duration ORPHAN_CHECK_DELAY = Duration.ofSeconds(2);
+
+	private static final Duration STATIC_REREAD_DELAY = Duration.ofSeconds(1);
 
 	private static final Duration LONGEST_MARGIN = Duration.ofSeconds(1);
 
@@ -113,6 +118,10 @@ public final class TrialLeaseLifecycle {
 	private final ApplicationEventPublisher events;
 
 	private final TokenSupport tokens;
+
+	// A static role: one user whose password Vault rotates; nothing to renew or revoke, and the
+	// sessions of the old password keep working after a rotation.
+	private final boolean staticRole;
 
 	private final TrialLeaseCounters counters = new TrialLeaseCounters();
 
@@ -202,6 +211,7 @@ public final class TrialLeaseLifecycle {
 		this.policy = policy;
 		this.events = events;
 		this.tokens = tokens;
+		this.staticRole = client.isStatic();
 	}
 
 	/**
@@ -226,22 +236,17 @@ public final class TrialLeaseLifecycle {
 		if (this.phase != Phase.NEW) {
 			throw new IllegalStateException("Lease lifecycle of '" + this.name + "' was started already");
 		}
-		Instant sent = this.clock.instant();
-		CredentialLease issued = this.client.issue();
-		Duration latency = since(sent);
-		this.held.put(issued.leaseId(), issued);
-		this.counters.issued(latency);
-		observeVault(latency);
-		if (validate) {
-			Instant validating = this.clock.instant();
-			try {
-				// The connection that checks the credentials becomes the pool's first one.
-				this.target.prepare(issued.credentials(), validating);
-				this.validationLatency = smooth(this.validationLatency, since(validating));
-			}
-			catch (Exception ex) {
-				revoke(issued, RevocationTrigger.REJECTED);
-				throw new CredentialsValidationException(this.name, issued.username(), ex);
+		CredentialLease issued;
+		Duration latency;
+		for (int attempt = 1;; attempt++) {
+			Instant sent = this.clock.instant();
+			issued = this.client.issue();
+			latency = since(sent);
+			hold(issued);
+			this.counters.issued(latency);
+			observeVault(latency);
+			if (!validate || validateFirst(issued, sent, attempt)) {
+				break;
 			}
 		}
 		this.target.install(issued.credentials());
@@ -254,6 +259,35 @@ public final class TrialLeaseLifecycle {
 				issued.ttl().toSeconds()));
 		planNext();
 		this.calls.schedule(this::checkRoleAndToken, Duration.ZERO);
+	}
+
+	/**
+	 * Check the first credentials with one connection, which becomes the pool's first. A failure
+	 * after the lease's own TTL had run out says nothing about the configuration (on a loaded
+	 * machine a login can outlast a TTL of a few seconds, and Vault then ends the session it is
+	 * opening): such credentials are replaced, up to {@value #FIRST_ISSUE_ATTEMPTS} times in all.
+	 * @return true when the database accepted them, false to try new ones
+	 * @throws CredentialsValidationException when the database does not accept them
+	 */
+	private boolean validateFirst(CredentialLease issued, Instant sent, int attempt) {
+		Instant validating = this.clock.instant();
+		try {
+			this.target.prepare(issued.credentials(), validating);
+			this.validationLatency = smooth(this.validationLatency, since(validating));
+			return true;
+		}
+		catch (Exception ex) {
+			revoke(issued, RevocationTrigger.REJECTED);
+			Instant expired = sent.plus(issued.ttl());
+			if (attempt < FIRST_ISSUE_ATTEMPTS && !this.clock.instant().isBefore(expired)) {
+				logger.warn(String.format("The first credentials of data source '%s' (user '%s') expired after "
+						+ "%s ms, before the database had accepted them: the role's TTL (%ss) is shorter than "
+						+ "issuing and one login take here. Asking Vault for new ones.", this.name,
+						issued.username(), since(sent).toMillis(), issued.ttl().toSeconds()));
+				return false;
+			}
+			throw new CredentialsValidationException(this.name, issued.username(), ex);
+		}
 	}
 
 	/**
@@ -295,15 +329,18 @@ public final class TrialLeaseLifecycle {
 			onMain("login rejected", () -> {
 				CredentialLease now = this.lease;
 				if (now != null && now.leaseId().equals(current.leaseId())) {
-					rotate(RotationReason.CREDENTIALS_REJECTED, true);
+					rotate(this.staticRole ? RotationReason.PASSWORD_ROTATED : RotationReason.CREDENTIALS_REJECTED,
+							true);
 				}
 			});
 			return;
 		}
-		this.retiring.values()
-			.stream()
-			.filter((retiring) -> retiring.previous.credentials().equals(credentials))
-			.forEach((retiring) -> retiring.retirement.previousDead());
+		if (!this.staticRole) {
+			this.retiring.values()
+				.stream()
+				.filter((retiring) -> retiring.previous.credentials().equals(credentials))
+				.forEach((retiring) -> retiring.retirement.previousDead());
+		}
 	}
 
 	/**
@@ -395,7 +432,8 @@ public final class TrialLeaseLifecycle {
 		else if (this.currentDead) {
 			state = State.REVOKED;
 		}
-		else if (!current.expiresAt().isAfter(now)) {
+		else if (!this.staticRole && !current.expiresAt().isAfter(now)) {
+			// A static role's password outlives its "expiry" (Vault's next rotation) until it is read again.
 			state = State.EXPIRED;
 		}
 		else if (failures > 0) {
@@ -410,7 +448,7 @@ public final class TrialLeaseLifecycle {
 		String failure = (this.engineFailure != null) ? "INTERNAL: " + this.engineFailure : this.lastFailure;
 		return new LeaseStatus(this.name, this.role, state, described,
 				new LeaseStatus.Next(this.nextAction, this.nextActionAt), new LeaseStatus.Failures(failures, failure),
-				new LeaseStatus.History(this.lastRenewal, this.lastRotation), null); // trial: the counts are package-private
+				new LeaseStatus.History(this.lastRenewal, this.lastRotation), null); // Trial: the counts are package-private
 	}
 
 	/**
@@ -481,6 +519,15 @@ public final class TrialLeaseLifecycle {
 
 	private void plan(CredentialLease current) {
 		Instant now = this.clock.instant();
+		if (this.staticRole) {
+			// Read the password again just after Vault rotates it; until then the current one works.
+			Duration delay = this.vaultLatency.multipliedBy(2);
+			if (delay.compareTo(STATIC_REREAD_DELAY) < 0) {
+				delay = STATIC_REREAD_DELAY;
+			}
+			scheduleRotation(latest(current.expiresAt().plus(delay), now), RotationReason.PASSWORD_ROTATED, false);
+			return;
+		}
 		Duration cost = rotationCostEstimate();
 		Instant end = this.endsAt;
 		Instant rotateAt = null;
@@ -714,6 +761,10 @@ public final class TrialLeaseLifecycle {
 		if (current == null || this.phase != Phase.RUNNING) {
 			return;
 		}
+		if (this.staticRole) {
+			retryRotation(RotationReason.PASSWORD_ROTATED, false, false);
+			return;
+		}
 		Instant now = this.clock.instant();
 		Duration remaining = current.remaining(now);
 		boolean urgent = remaining.compareTo(this.policy.rotationLead(this.issuedTtl, rotationCostEstimate())) < 0;
@@ -737,11 +788,13 @@ public final class TrialLeaseLifecycle {
 
 	// --- rotation (main strand, then the retire strand) ------------------------------------------
 
-	private void rotate(RotationReason reason, boolean previousDead) {
+	private void rotate(RotationReason reason, boolean deadCredentials) {
 		CredentialLease previous = this.lease;
 		if (previous == null || this.phase != Phase.RUNNING) {
 			return;
 		}
+		// The sessions of a static role's old password keep working: never evict them in a hurry.
+		boolean previousDead = deadCredentials && !this.staticRole;
 		cancelPending();
 		this.nextAction = NextAction.ROTATE;
 		this.nextActionAt = this.clock.instant();
@@ -774,13 +827,24 @@ public final class TrialLeaseLifecycle {
 		}
 		Duration issueTime = since(sent);
 		observeVault(issueTime);
-		this.held.put(next.leaseId(), next);
+		if (this.staticRole && next.credentials().equals(previous.credentials())) {
+			// Vault has not rotated the password yet: keep it, learn when it will.
+			this.lease = next;
+			this.endsAt = next.expiresAt();
+			succeeded();
+			planNext();
+			return;
+		}
+		hold(next);
 		this.counters.issued(issueTime);
 		if (this.phase != Phase.RUNNING) {
 			revoke(next, RevocationTrigger.SHUTDOWN);
 			return;
 		}
 		Instant validating = this.clock.instant();
+		// This strand cannot renew the new lease while its first connections open: when that takes
+		// long (a slow login on a loaded machine), the calls strand renews it at half its TTL.
+		LeaseScheduler.Cancellable keepNext = keepAliveLater(next, next.remaining(validating).dividedBy(2));
 		try {
 			// Dead credentials serve nothing: switch as soon as the new ones are known to work.
 			// Otherwise open the new generation's connections while the old ones still serve.
@@ -788,6 +852,7 @@ public final class TrialLeaseLifecycle {
 					previousDead ? validating : validating.plus(prepareTime(previous, validating)));
 		}
 		catch (Exception ex) {
+			cancel(keepNext);
 			this.counters.rotationFailed(reason);
 			failed(FailureKind.VALIDATION, previous,
 					"database did not accept new user '" + next.username() + "': " + describe(ex), reason, true);
@@ -796,6 +861,9 @@ public final class TrialLeaseLifecycle {
 			retryRotation(reason, previousDead, true);
 			return;
 		}
+		cancel(keepNext);
+		next = keptAlive(next);
+		this.keptAlive.remove(next.leaseId());
 		Duration validation = since(validating);
 		this.validationLatency = smooth(this.validationLatency, validation);
 		if (this.phase != Phase.RUNNING) {
@@ -804,7 +872,18 @@ public final class TrialLeaseLifecycle {
 			return;
 		}
 		Instant now = this.clock.instant();
-		boolean dead = previousDead || !keptAlive(previous).expiresAt().isAfter(now);
+		// A static role's "expiry" is Vault's next rotation: its password works until Vault changes it.
+		if (!this.staticRole && !next.expiresAt().isAfter(now)) {
+			// Vault ended the new user while its connections opened: switching to it would fail them.
+			this.counters.rotationFailed(reason);
+			failed(FailureKind.VALIDATION, previous, "new user '" + next.username() + "' expired after "
+					+ validation.toMillis() + " ms of validation, before the pool could use it", reason, true);
+			this.target.discard(next.credentials());
+			revoke(next, RevocationTrigger.REJECTED);
+			retryRotation(reason, previousDead, true);
+			return;
+		}
+		boolean dead = previousDead || (!this.staticRole && !keptAlive(previous).expiresAt().isAfter(now));
 		Retirement retirement;
 		try {
 			retirement = this.target.switchTo(next.credentials(), previous.credentials(), dead);
@@ -862,6 +941,25 @@ public final class TrialLeaseLifecycle {
 		return previous.remaining(now).compareTo(switching) < 0;
 	}
 
+	private LeaseScheduler.@Nullable Cancellable keepAliveLater(CredentialLease lease, Duration delay) {
+		if (!lease.renewable()) {
+			return null;
+		}
+		try {
+			return this.calls.schedule(() -> keepAlive(lease), delay);
+		}
+		catch (RejectedExecutionException ex) {
+			// Stopping.
+			return null;
+		}
+	}
+
+	private static void cancel(LeaseScheduler.@Nullable Cancellable task) {
+		if (task != null) {
+			task.cancel();
+		}
+	}
+
 	private void onCalls(Runnable task) {
 		try {
 			this.calls.schedule(task, Duration.ZERO);
@@ -898,6 +996,12 @@ public final class TrialLeaseLifecycle {
 		if (retiring.dead) {
 			return retiring.switchedAt.plus(DEAD_DRAIN_BUDGET);
 		}
+		if (this.staticRole) {
+			// The old password's sessions outlive its rotation: no end to drain before, only the
+			// drain budget, as a dynamic lease of the time until Vault's next rotation would get.
+			Duration budget = this.policy.drainBudget(retiring.next.ttl());
+			return retiring.switchedAt.plus((budget.compareTo(LEAST_DRAIN) < 0) ? LEAST_DRAIN : budget);
+		}
 		// When the lease ends, Vault's own revocation ends the old sessions, whoever revokes it: the
 		// old connections must be gone by then, the revocation itself may come a little later.
 		Instant expiresAt = keptAlive(retiring.previous).expiresAt();
@@ -920,7 +1024,8 @@ public final class TrialLeaseLifecycle {
 	}
 
 	// Calls strand: renew the lease being replaced while the main strand waits for Vault to issue
-	// its successor, when it would otherwise expire before the switch and drain are done.
+	// its successor, when it would otherwise expire before the switch and drain are done; or the new
+	// lease while the main strand still opens its first connections.
 	private void keepAlive(CredentialLease previous) {
 		if (this.phase != Phase.RUNNING || !this.held.containsKey(previous.leaseId())) {
 			return;
@@ -934,7 +1039,7 @@ public final class TrialLeaseLifecycle {
 			this.keptAlive.put(previous.leaseId(), renewed);
 			this.counters.renewed(renewal.capped() ? RenewalOutcome.CAPPED : RenewalOutcome.SUCCESS);
 			if (logger.isDebugEnabled()) {
-				logger.debug(String.format("Renewed lease %s of user '%s' while rotating away from it, for %ss",
+				logger.debug(String.format("Renewed lease %s of user '%s' during a rotation, for %ss",
 						previous.shortLeaseId(), previous.username(), renewal.granted().toSeconds()));
 			}
 		}
@@ -986,7 +1091,8 @@ public final class TrialLeaseLifecycle {
 		Instant revoking = this.clock.instant();
 		Revocation revocation = (this.phase == Phase.RUNNING)
 				? revokeLease(retiring.previous, RevocationTrigger.ROTATION) : Revocation.CLAIMED;
-		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT;
+		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT
+				|| revocation == Revocation.NOT_NEEDED;
 		Duration revokeTime = since(revoking);
 		this.retiring.remove(retiring.previous.leaseId());
 		this.keptAlive.remove(retiring.previous.leaseId());
@@ -1004,7 +1110,13 @@ public final class TrialLeaseLifecycle {
 		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), revokeTime);
 		this.counters.rotationFinished(timings.total());
 		observeRotationCost(timings.total());
-		if (report.oldConnectionsLeft() > 0) {
+		if (report.oldConnectionsLeft() > 0 && this.staticRole) {
+			// Harmless: PostgreSQL keeps the sessions of a user whose password changed.
+			logger.info(String.format("Data source '%s': %d connection(s) logged in with the previous password of "
+					+ "user '%s' were still in use at the drain deadline; they keep working and close when returned",
+					this.name, report.oldConnectionsLeft(), retiring.previous.username()));
+		}
+		else if (report.oldConnectionsLeft() > 0) {
 			logger.warn(String.format("Data source '%s': %d connection(s) of old user '%s' were still open at the "
 					+ "drain deadline", this.name, report.oldConnectionsLeft(), retiring.previous.username()));
 		}
@@ -1046,7 +1158,10 @@ public final class TrialLeaseLifecycle {
 		if (refused(current.credentials())) {
 			logger.warn(String.format("Database no longer accepts user '%s' of data source '%s'; rotating lease %s at "
 					+ "once", current.username(), this.name, current.shortLeaseId()));
-			rotate(RotationReason.CREDENTIALS_REJECTED, true);
+			rotate(this.staticRole ? RotationReason.PASSWORD_ROTATED : RotationReason.CREDENTIALS_REJECTED, true);
+			return;
+		}
+		if (this.staticRole) {
 			return;
 		}
 		Instant now = this.clock.instant();
@@ -1159,6 +1274,9 @@ public final class TrialLeaseLifecycle {
 	}
 
 	private Revocation revokeLease(CredentialLease revoked, RevocationTrigger trigger) {
+		if (this.staticRole) {
+			return Revocation.NOT_NEEDED;
+		}
 		if (this.held.remove(revoked.leaseId()) == null) {
 			return Revocation.CLAIMED;
 		}
@@ -1185,6 +1303,13 @@ public final class TrialLeaseLifecycle {
 	private void revocationFailed(CredentialLease revoked, RevocationTrigger trigger, String message) {
 		this.counters.revocationFailed(trigger, revoked.shortLeaseId(), revoked.expiresAt());
 		failed(FailureKind.REVOCATION, revoked, message, null, false);
+	}
+
+	// Static roles hold nothing to revoke: their user is the role's own.
+	private void hold(CredentialLease lease) {
+		if (!this.staticRole) {
+			this.held.put(lease.leaseId(), lease);
+		}
 	}
 
 	private void leaveToExpire(CredentialLease previous) {
@@ -1306,7 +1431,7 @@ public final class TrialLeaseLifecycle {
 
 	private enum Revocation {
 
-		REVOKED, UNKNOWN_TO_VAULT, FAILED, CLAIMED
+		REVOKED, UNKNOWN_TO_VAULT, FAILED, CLAIMED, NOT_NEEDED
 
 	}
 

@@ -6,7 +6,7 @@ import java.util.random.RandomGenerator;
 
 /**
  * TRIAL COPY of the library's {@code io.github.vaultdatasource.lease.LeasePolicy} at commit
- * 7036928, for the fleet simulation only, with the changes proposed for the fleet targets of issue
+ * b7c036d, for the fleet simulation only, with the changes proposed for the fleet targets of issue
  * 15, each switched by {@link Changes} and marked {@code // Trial:}.
  * <p>
  * The timing decisions of the lease lifecycle, free of I/O so they can be tested exactly: when to
