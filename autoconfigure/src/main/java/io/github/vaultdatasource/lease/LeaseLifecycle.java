@@ -755,9 +755,10 @@ public final class LeaseLifecycle {
 		Instant now = this.clock.instant();
 		Duration remaining = current.remaining(now);
 		Duration cost = rotationCostEstimate();
-		// A retry lands at the lead time at the latest (retryDelay): from there on, the lease is urgent.
-		boolean urgent = remaining.compareTo(this.policy.rotationLead(this.issuedTtl, cost)) <= 0;
-		Instant at = now.plus(this.policy.retryDelay(remaining, this.issuedTtl, cost));
+		Duration lead = this.policy.rotationLead(this.issuedTtl, cost);
+		// A retry after another error lands at the lead time at the latest: urgent from there on.
+		boolean urgent = remaining.compareTo(lead) <= 0;
+		Instant at = now.plus(this.policy.retryDelay(remaining, cost));
 		Instant planned = this.plannedRotation;
 		if (!at.isBefore(current.expiresAt())) {
 			// Expired by then: Vault revokes it as soon as it can, so new credentials are the way out.
@@ -766,9 +767,13 @@ public final class LeaseLifecycle {
 		else if (planned != null && !at.isBefore(planned)) {
 			scheduleRotation(at, current.renewable() ? RotationReason.MAX_TTL : RotationReason.NOT_RENEWABLE, false);
 		}
-		else if (failure == Failure.UNAVAILABLE || !urgent) {
+		else if (failure == Failure.UNAVAILABLE) {
 			// Vault is away (a failover, a restart): renew the same lease as soon as it answers.
 			scheduleRenewal(at);
+		}
+		else if (!urgent) {
+			// Another error may persist: retry before the lead, so a rotation still gets all of it.
+			scheduleRenewal(earliest(at, current.expiresAt().minus(lead)));
 		}
 		else {
 			// Within the lead time a rotation started later only leaves old connections less to drain.
@@ -976,8 +981,7 @@ public final class LeaseLifecycle {
 		Duration remaining = current.remaining(now);
 		int attempt = Math.max(1, this.consecutiveFailures.get());
 		Duration delay = validationFailed ? this.policy.validationRetryDelay(attempt, remaining)
-				: this.policy.retryDelay(previousDead ? Duration.ZERO : remaining, this.issuedTtl,
-						rotationCostEstimate());
+				: this.policy.retryDelay(previousDead ? Duration.ZERO : remaining, rotationCostEstimate());
 		Instant at = now.plus(delay);
 		scheduleRotation(at, reason, previousDead || !at.isBefore(current.expiresAt()));
 	}

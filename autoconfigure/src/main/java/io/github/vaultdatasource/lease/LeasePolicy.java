@@ -208,24 +208,21 @@ public final class LeasePolicy {
 	 * whose calls all failed in the same outage comes back spread over about as long as its
 	 * leases can wait, instead of in Vault's first second back, while an instance still tries
 	 * ever more often as its lease nears its end. Never later than the last moment a rotation can
-	 * still start in time: the rotation lead before the lease's expiry while the lease is outside
-	 * it, what a rotation costs before the expiry once inside. At most ten minutes, at most a
-	 * second once expired, at least 200 ms. Without jitter, all of that share, not a random part.
+	 * still be done in time: what a rotation costs before the lease's expiry. At most ten
+	 * minutes, at most a second once expired, at least 200 ms. Without jitter, all of that share,
+	 * not a random part.
 	 * @param remaining the lease's remaining validity, negative once expired
-	 * @param issuedTtl the lease duration granted on issue
 	 * @param rotationCost what a rotation takes lately
 	 * @return the delay
 	 */
-	public Duration retryDelay(Duration remaining, Duration issuedTtl, Duration rotationCost) {
+	public Duration retryDelay(Duration remaining, Duration rotationCost) {
 		long delay;
 		if (remaining.isNegative() || remaining.isZero()) {
 			delay = EXPIRED_RETRY_DELAY.toMillis();
 		}
 		else {
 			delay = Math.min(remaining.toMillis() / 2, LONGEST_RETRY_DELAY.toMillis());
-			Duration lead = rotationLead(issuedTtl, rotationCost);
-			Duration needed = (remaining.compareTo(lead) > 0) ? lead : rotationCost;
-			long latest = remaining.minus(needed).toMillis();
+			long latest = remaining.minus(rotationCost).toMillis();
 			if (latest > 0) {
 				delay = Math.min(delay, latest);
 			}

@@ -541,7 +541,7 @@ class LeaseLifecycleTests {
 				.satisfies((event) -> assertThat(event.getKind()).isEqualTo(FailureKind.ISSUE));
 			assertThat(target().currentUsername()).isEqualTo("v-1");
 			assertThat(status().next().action()).isEqualTo(NextAction.ROTATE);
-			// Half of the 50 s left, but no later than the 24 s lead before the lease's expiry.
+			// Half of the 50 s left.
 			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(35));
 			advance(Duration.ofSeconds(25));
 			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
@@ -606,7 +606,7 @@ class LeaseLifecycleTests {
 	class VaultUnavailable {
 
 		@Test
-		void keepsTheCredentialsAndRetriesTheRenewalBeforeTheRotationLead() {
+		void keepsTheCredentialsAndRetriesTheRenewalAfterHalfOfWhatIsLeft() {
 			client().failRenewal(Failure.UNAVAILABLE);
 			start();
 			advance(Duration.ofSeconds(30));
@@ -620,27 +620,27 @@ class LeaseLifecycleTests {
 			assertThat(failing.state()).isEqualTo(State.FAILING);
 			assertThat(failing.failures().consecutive()).isEqualTo(1);
 			assertThat(failing.failures().last()).startsWith("RENEWAL").contains("503");
-			// Half of the 30 s left would be 15 s, but the rotation lead (24 s) starts 6 s from now.
-			assertThat(failing.next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(36)));
-			advance(Duration.ofSeconds(6));
+			// Half of the 30 s left: Vault is away, the same lease is renewed once it answers.
+			assertThat(failing.next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(45)));
+			advance(Duration.ofSeconds(15));
 			LeaseStatus recovered = status();
 			assertThat(recovered.state()).isEqualTo(State.ACTIVE);
 			assertThat(recovered.failures()).isEqualTo(new LeaseStatus.Failures(0, null));
 			assertThat(LeaseLifecycleTests.this.lifecycle.counters().renewals(RenewalOutcome.FAILURE)).isEqualTo(1);
-			assertThat(recovered.next().at()).isEqualTo(T0.plusSeconds(66));
+			assertThat(recovered.next().at()).isEqualTo(T0.plusSeconds(75));
 		}
 
 		@Test
-		void retriesAfterHalfOfWhatIsLeftNeverPastTheRotationLead() {
+		void retriesAfterHalfOfWhatIsLeft() {
 			client().failRenewal(Failure.UNAVAILABLE, Failure.UNAVAILABLE);
 			start();
 			advance(Duration.ofSeconds(30));
-			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(36));
-			advance(Duration.ofSeconds(6));
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(45));
+			advance(Duration.ofSeconds(15));
 			assertThat(status().failures().consecutive()).isEqualTo(2);
-			// Inside the lead now: half of the 24 s left, Vault being away (a rotation would fail too).
-			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(48));
-			advance(Duration.ofSeconds(12));
+			// Half of the 15 s left, Vault being away (a rotation would fail too).
+			assertThat(status().next().at()).isEqualTo(T0.plusMillis(52_500));
+			advance(Duration.ofMillis(7500));
 			assertThat(status().state()).isEqualTo(State.ACTIVE);
 			assertThat(target().switches()).isEmpty();
 		}
@@ -665,8 +665,8 @@ class LeaseLifecycleTests {
 		@Test
 		void renewsTheSameLeaseWhenVaultAnswersAgainNearExpiryInsteadOfRotating() {
 			// A failover: no leader for a while, then the renewal goes through.
-			// Retries at 36, 48, 54 and 57 s, each half of what is left: the fifth goes through.
-			client().failRenewal(failures(Failure.UNAVAILABLE, 4));
+			// Retries at 45, 52.5 and 56.25 s, each after half of what is left: the last goes through.
+			client().failRenewal(failures(Failure.UNAVAILABLE, 3));
 			start();
 			advance(Duration.ofSeconds(58));
 			assertThat(status().counts().renewals()).isEqualTo(1);

@@ -186,13 +186,12 @@ class LeasePolicyTests {
 	@Test
 	void retryDelayIsHalfToAllOfHalfTheRemainingValidity() {
 		LeasePolicy policy = policy(0.5, 0.1, 0.4);
-		// 20 minutes left of a lease issued for an hour: the rotation lead is 24 minutes, so the
-		// lease is already inside it and only what a rotation costs (2 s) is kept.
+		// 20 minutes left: half to all of 10 minutes (what a rotation costs, 2 s, is far less).
 		Duration remaining = Duration.ofMinutes(20);
 		Duration shortest = remaining;
 		Duration longest = Duration.ZERO;
 		for (int i = 0; i < DRAWS; i++) {
-			Duration delay = policy.retryDelay(remaining, Duration.ofHours(1), Duration.ofSeconds(2));
+			Duration delay = policy.retryDelay(remaining, Duration.ofSeconds(2));
 			assertThat(delay).isBetween(Duration.ofMinutes(5), Duration.ofMinutes(10));
 			shortest = (delay.compareTo(shortest) < 0) ? delay : shortest;
 			longest = (delay.compareTo(longest) > 0) ? delay : longest;
@@ -204,14 +203,13 @@ class LeasePolicyTests {
 	@Test
 	void retryIsNeverPlannedPastTheLastMomentARotationCanStart() {
 		LeasePolicy policy = policy(0.5, 0.1, 0.4);
-		Duration ttl = Duration.ofMinutes(5);
-		Duration cost = Duration.ofSeconds(2);
-		Duration lead = policy.rotationLead(ttl, cost);
+		// A rotation that costs 20 s: below 40 s left, that and not half of what is left binds.
+		Duration cost = Duration.ofSeconds(20);
 		for (long left = 1; left <= 300; left++) {
 			Duration remaining = Duration.ofSeconds(left);
-			Duration needed = (remaining.compareTo(lead) > 0) ? lead : cost;
+			Duration needed = cost;
 			for (int i = 0; i < 100; i++) {
-				Duration delay = policy.retryDelay(remaining, ttl, cost);
+				Duration delay = policy.retryDelay(remaining, cost);
 				if (remaining.minus(needed).compareTo(Duration.ofMillis(200)) >= 0) {
 					assertThat(delay).isLessThanOrEqualTo(remaining.minus(needed));
 				}
@@ -227,13 +225,12 @@ class LeasePolicyTests {
 	@Test
 	void retriesGetDenserAsTheLeaseNearsItsEnd() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
-		Duration ttl = Duration.ofMinutes(5);
 		Duration cost = Duration.ofSeconds(1);
 		// A renewal failed with 150 s left and Vault stays away: how often the instance tries.
 		Duration remaining = Duration.ofSeconds(150);
 		int tries = 0;
 		while (!remaining.isNegative() && !remaining.isZero()) {
-			remaining = remaining.minus(policy.retryDelay(remaining, ttl, cost));
+			remaining = remaining.minus(policy.retryDelay(remaining, cost));
 			tries++;
 		}
 		assertThat(tries).isBetween(5, 30);
@@ -242,13 +239,12 @@ class LeasePolicyTests {
 	@Test
 	void retriesAfterAnOutageSpreadOverHalfOfWhatTheLeasesHaveLeft() {
 		LeasePolicy policy = policy(0.5, 0.1, 0.4);
-		Duration ttl = Duration.ofMinutes(5);
-		// A thousand instances whose renewals failed in the same second, each with 110 s left
-		// (inside the 120 s lead they keep only the 1 s a rotation costs): their retries spread
-		// over 32 s to 65 s, none in the same second as more than a few percent of them.
+		// A thousand instances whose renewals failed in the same second, each with 110 s left:
+		// their retries spread over 27.5 s to 55 s, none in the same second as more than a few
+		// percent of them.
 		int[] perSecond = new int[70];
 		for (int i = 0; i < 1000; i++) {
-			Duration delay = policy.retryDelay(Duration.ofSeconds(110), ttl, Duration.ofSeconds(1));
+			Duration delay = policy.retryDelay(Duration.ofSeconds(110), Duration.ofSeconds(1));
 			assertThat(delay).isBetween(Duration.ofMillis(27_500), Duration.ofSeconds(55));
 			perSecond[(int) delay.toSeconds()]++;
 		}
@@ -259,18 +255,18 @@ class LeasePolicyTests {
 	void retryDelayIsAtMostASecondOnceExpiredAndNeverBelowTheMinimum() {
 		LeasePolicy policy = policy(0.5, 0.1, 0.4);
 		for (int i = 0; i < DRAWS; i++) {
-			assertThat(policy.retryDelay(Duration.ofSeconds(-5), TTL, Duration.ZERO)).isBetween(Duration.ofMillis(500),
+			assertThat(policy.retryDelay(Duration.ofSeconds(-5), Duration.ZERO)).isBetween(Duration.ofMillis(500),
 					Duration.ofSeconds(1));
-			assertThat(policy.retryDelay(Duration.ZERO, TTL, Duration.ZERO)).isBetween(Duration.ofMillis(500),
+			assertThat(policy.retryDelay(Duration.ZERO, Duration.ZERO)).isBetween(Duration.ofMillis(500),
 					Duration.ofSeconds(1));
-			assertThat(policy.retryDelay(Duration.ofMillis(300), TTL, Duration.ZERO)).isEqualTo(Duration.ofMillis(200));
+			assertThat(policy.retryDelay(Duration.ofMillis(300), Duration.ZERO)).isEqualTo(Duration.ofMillis(200));
 		}
 	}
 
 	@Test
 	void withoutJitterRetriesWaitAllOfTheirShareAndNoPhaseIsRandom() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(Duration.ofMinutes(20), Duration.ofHours(1), Duration.ofSeconds(2)))
+		assertThat(policy.retryDelay(Duration.ofMinutes(20), Duration.ofSeconds(2)))
 			.isEqualTo(Duration.ofMinutes(10));
 		Instant end = NOW.plus(Duration.ofHours(1));
 		assertThat(policy.rotateAtRandomPhase(end, NOW, TTL, Duration.ZERO)).isEqualTo(end.minus(Duration.ofMinutes(4)));
@@ -279,7 +275,7 @@ class LeasePolicyTests {
 	@Test
 	void retryDelayIsAtMostTenMinutes() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(Duration.ofDays(20), Duration.ofDays(32), Duration.ZERO))
+		assertThat(policy.retryDelay(Duration.ofDays(20), Duration.ZERO))
 			.isBetween(Duration.ofMinutes(5), Duration.ofMinutes(10));
 	}
 
