@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A real Kubernetes API server on loopback, for the tests of Vault's `kubernetes` auth method
-# (DESIGN.md "A real Kubernetes API server on these machines"): kube-apiserver, built from the Go
-# module proxy and cached by version, backed by Debian's etcd (package etcd-server).
+# A real Kubernetes API server on loopback, for the tests of Vault's `kubernetes` auth method: no
+# cluster is needed, OpenBao's TokenReview goes to this kube-apiserver, built from the Go module
+# proxy and cached by version, backed by Debian's etcd (package etcd-server).
 #
 #   scripts/kubernetes.sh build            build kube-apiserver unless the cache has it (waits for a
 #                                          build another process runs); prints the binary's path
@@ -96,7 +96,8 @@ cmd_build() {
   log "building kube-apiserver v$K8S_VERSION from the Go module proxy (cold: ~8-13 min on 2 cores; log $K8S_BUILD_LOG)"
   (
     cd "$src"
-    # sum.golang.org is not reachable here; the module proxy's content is taken as served.
+    # Where only the module proxy is reachable (CI), sum.golang.org is not: the proxy's content is
+    # taken as served.
     export GOSUMDB=off GOFLAGS=-mod=mod CGO_ENABLED=0
     go mod tidy
     go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION" \
@@ -137,7 +138,8 @@ install_etcd() {
   command -v etcd >/dev/null 2>&1 && return 0
   log "installing Debian's etcd-server with apt"
   export DEBIAN_FRONTEND=noninteractive
-  # The package's service is not started here (no init system); we run etcd ourselves.
+  # Without an init system (a container, CI) the package's service does not start; we run etcd
+  # ourselves either way.
   apt-get install -y --no-install-recommends etcd-server >"$K8S_STATE/apt.log" 2>&1 ||
     { apt-get update >>"$K8S_STATE/apt.log" 2>&1 &&
       apt-get install -y --no-install-recommends etcd-server >>"$K8S_STATE/apt.log" 2>&1; } ||

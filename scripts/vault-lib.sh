@@ -6,7 +6,7 @@
 # Sourced, not executed. Ports of these servers: 28300-28399, like those of scripts/kubernetes.sh
 # (283xx) and scripts/ci/prometheus.sh (29090+): below Linux's ephemeral range (32768-60999), so a
 # busy client's outgoing connection or a container's published port cannot already hold them when
-# a test starts them half-way through the run (a haproxy here once failed to bind for that reason).
+# a test starts them half-way through the run (a haproxy in CI once failed to bind for that reason).
 
 # shellcheck source=scripts/services.sh
 source "$(dirname "${BASH_SOURCE[0]}")/services.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A 3-node OpenBao cluster with integrated Raft storage on loopback (DESIGN.md "Vault HA"), its
+# A 3-node OpenBao cluster with integrated Raft storage on loopback (docs/high-availability.md), its
 # database secrets engine on the worktree's PostgreSQL, and haproxy in front of it, for the
 # failover tests. Static seal (nodes unseal themselves), performance_multiplier = 1. Nodes 2 and 3
 # join node 1 through sys/storage/raft/join once it is initialised (not retry_join: a background

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Two OpenBao servers that speak TLS, for the TLS, mutual-TLS and `cert` login tests
-# (DESIGN.md "TLS to Vault on these machines"), both wired to the worktree's PostgreSQL:
+# Two OpenBao servers that speak TLS, for the TLS, mutual-TLS and `cert` login tests, both wired to
+# the worktree's PostgreSQL:
 #
 #   dev TLS:  `bao server -dev -dev-tls` on https://127.0.0.1:$VDS_TLS_PORT (28301; the dev server also takes 28302 for its cluster port); its own CA
 #             in $STATE/tls/dev/vault-ca.pem

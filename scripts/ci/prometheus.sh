@@ -31,8 +31,8 @@ install_packages() {
   mkdir -p "$PROM_STATE"
   log "installing ${missing[*]} with apt"
   export DEBIAN_FRONTEND=noninteractive
-  # Debian starts no daemon here (policy-rc.d); if one were started it would listen on the package's
-  # default ports, not ours.
+  # Where policy-rc.d forbids it (a container, CI) apt starts no daemon; one that started would
+  # listen on the package's default ports, not ours.
   apt-get install -y --no-install-recommends "${missing[@]}" >"$PROM_STATE/apt.log" 2>&1 ||
     { apt-get update >>"$PROM_STATE/apt.log" 2>&1 &&
       apt-get install -y --no-install-recommends "${missing[@]}" >>"$PROM_STATE/apt.log" 2>&1; } ||

@@ -11,7 +11,9 @@ application on the real OpenBao and PostgreSQL (started by scripts/services.sh),
     harness.py down | status
 
 Only the standard library. Processes it starts are recorded by pid in the state directory and
-stopped by that pid. Prints one line per alert transition and a summary table.
+stopped by that pid. Prints one line per alert transition and, at the end, one `ALERT` line per alert
+episode proven against a fault: the times to pending and firing after the fault, to resolved after the
+recovery, and of Alertmanager's firing and resolved notifications, from this script's own clock.
 """
 
 import argparse
@@ -482,6 +484,7 @@ class AlertTracker(threading.Thread):
                 time.sleep(0.5)
                 continue
             now = time.monotonic()
+            LOAD.sample()
             seen = {}
             for alert in alerts:
                 seen[self.key(alert)] = alert["state"]
@@ -545,13 +548,17 @@ class Webhook(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", PORTS["webhook"]), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
-    def received(self, alertname, status, instance=None):
-        for _, notification in self.notifications:
+    def received(self, alertname, status, instance=None, since=None):
+        """The time the first notification at or after `since` carrying the alert in that status
+        arrived, or None."""
+        for at, notification in list(self.notifications):
+            if since is not None and at < since:
+                continue
             for alert in notification.get("alerts", []):
                 if (alert["labels"].get("alertname") == alertname and alert["status"] == status
                         and (instance is None or alert["labels"].get("instance") == instance)):
-                    return True
-        return False
+                    return at
+        return None
 
 
 # --- the sample applications ---------------------------------------------------------------------
@@ -645,7 +652,7 @@ class Run:
     def __init__(self):
         self.vault = Vault()
         self.prometheus = Prometheus()
-        self.results = []  # (alert, fault, pending_s, firing_s, resolved_s)
+        self.results = []  # Result per alert episode proven against a fault
         self.skipped = []
         self.bao_pid = int(os.environ["VDS_BAO_PID"])
         self.webhook = None
@@ -690,11 +697,11 @@ class Run:
                           + (f" (but {', '.join(similar)}: Micrometer appends a base unit the meter name does "
                              f"not end with)" if similar else ""))
 
-    def record(self, alert, fault, injected, episode, recovered=None):
+    def record(self, alert, instance, fault, injected, episode, recovered):
+        """One alert episode: the monotonic times of the fault, of the alert first seen pending,
+        firing and gone, and of the recovery (all this script's own clock)."""
         pending, firing, resolved = episode
-        row = (alert, fault, pending - injected, firing - injected if firing else None,
-               resolved - recovered if resolved and recovered else None)
-        self.results.append(row)
+        self.results.append(Result(alert, instance, fault, injected, pending, firing, recovered, resolved))
 
     def expect_firing(self, tracker, alert, instance, fault, injected, timeout, extra=None):
         wait_for(f"{alert} firing for {instance}", lambda: tracker.state(alert, instance, extra) == "firing",
@@ -723,6 +730,8 @@ class Run:
 
     def main(self):
         write_configs()
+        one, five, fifteen = os.getloadavg()
+        log(f"load average at the start: {one:.2f} {five:.2f} {fifteen:.2f}; {os.cpu_count()} CPUs")
         processes = []
         apps = []
         wait_port_free("webhook", PORTS["webhook"])
@@ -814,10 +823,10 @@ class Run:
         recovered = time.monotonic()
         self.expect_resolved(tracker, "VaultCredentialIssueRateHigh", app.instance, 90)
         self.expect_resolved(tracker, "VaultLeaseRotationsFailing", app.instance, 90)
-        self.record("VaultCredentialIssueRateHigh", "wrong database URL (first refused validation)", injected,
-                    episode, recovered)
-        self.record("VaultLeaseRotationsFailing", "wrong database URL (first refused validation)", injected,
-                    rotations, recovered)
+        self.record("VaultCredentialIssueRateHigh", app.instance, "wrong database URL (first refused validation)",
+                    injected, episode, recovered)
+        self.record("VaultLeaseRotationsFailing", app.instance, "wrong database URL (first refused validation)",
+                    injected, rotations, recovered)
         if tracker.matching("VaultLeaseRevocationFailed", app.instance):
             raise Failure("app-b: the rejected users were revoked, yet VaultLeaseRevocationFailed fired")
 
@@ -848,7 +857,8 @@ class Run:
         self.set_policy(revoke=True)
         recovered = time.monotonic()
         self.expect_resolved(tracker, "VaultLeaseRevocationFailed", app.instance, 90, extra="rotation")
-        self.record("VaultLeaseRevocationFailed", "revocation refused (policy)", injected, episode, recovered)
+        self.record("VaultLeaseRevocationFailed", app.instance, "revocation refused (policy)", injected, episode,
+                    recovered)
 
     def scenario_vault_paused(self, tracker, app):
         expected = ["VaultLeaseExpiryNear", "VaultLeaseRenewalsFailing", "VaultLeaseRotationsFailing",
@@ -874,7 +884,7 @@ class Run:
             self.expect_resolved(tracker, alert, app.instance, 120)
         for alert in expected:
             for key, episodes in tracker.matching(alert, app.instance).items():
-                self.record(alert, "Vault paused (SIGSTOP)", injected, episodes[-1], recovered)
+                self.record(alert, key[1], "Vault paused (SIGSTOP)", injected, episodes[-1], recovered)
 
     def scenario_shutdown(self, tracker, app_a, app_b):
         self.require(app_a, "vault_datasource_leases_unrevoked")
@@ -889,30 +899,71 @@ class Run:
                                      "stopped, revocation refused", injected, 30)
         self.expect_notified("VaultLeasesUnrevokedAtShutdown", "app-a")
         self.set_policy(revoke=True)
-        # Resolves by itself once the lease must have expired: at most one lease TTL after the push.
-        resolved_from = time.monotonic()
+        # Resolves by itself once the lease must have expired: at most one lease TTL after the stop.
+        # Nothing recovers, so its resolved time is measured from the stop (the SIGTERM) too.
         self.expect_resolved(tracker, "VaultLeasesUnrevokedAtShutdown", "app-a", 60)
-        self.record("VaultLeasesUnrevokedAtShutdown", "stopped, revocation refused (policy)", injected, episode,
-                    resolved_from)
+        self.record("VaultLeasesUnrevokedAtShutdown", "app-a", "stopped, revocation refused (policy)", injected,
+                    episode, injected)
         if tracker.matching("VaultLeasesUnrevokedAtShutdown", "app-b"):
             raise Failure("app-b stopped cleanly, yet VaultLeasesUnrevokedAtShutdown fired for it")
 
     def check_notifications(self, webhook):
-        proven = sorted({row[0] for row in self.results})
-        for alert in proven:
-            if alert == "VaultLeaseExpiryNear":
+        """Every proven episode (alert and instance) was delivered firing and then resolved, except
+        VaultLeaseExpiryNear, which Alertmanager holds back while VaultLeaseExpired fires."""
+        for row in self.results:
+            if row.alert == "VaultLeaseExpiryNear":
                 continue
-            wait_for(f"Alertmanager to notify {alert} resolved", lambda: webhook.received(alert, "resolved"), 30)
+            wait_for(f"Alertmanager to notify {row.alert} firing for {row.instance}",
+                     lambda: webhook.received(row.alert, "firing", row.instance, row.pending), 30)
+            wait_for(f"Alertmanager to notify {row.alert} resolved for {row.instance}",
+                     lambda: webhook.received(row.alert, "resolved", row.instance, row.pending), 30)
         log(f"Alertmanager notified the webhook of every alert firing and resolved "
             f"({len(webhook.notifications)} notifications)")
 
     def summary(self):
         for scenario, reason in self.skipped:
             log(f"SKIPPED {scenario}: {reason}")
-        log("alert | fault | pending after | firing after | resolved after recovery")
-        for alert, fault, pending, firing, resolved in self.results:
-            log(f"  {alert:32} | {fault:42} | {pending:5.1f}s | "
-                f"{firing:5.1f}s | " + (f"{resolved:5.1f}s" if resolved is not None else "-"))
+        one, five, fifteen = os.getloadavg()
+        log(f"load average at the end: {one:.2f} {five:.2f} {fifteen:.2f}; 1-minute load during the run "
+            f"{LOAD.low:.2f} to {LOAD.high:.2f}; {os.cpu_count()} CPUs")
+        # One line per alert episode, all from this script's monotonic clock: pending and firing as
+        # first seen in GET /api/v1/alerts (polled every 0.5 s) after the fault was injected,
+        # resolved as first gone from it after the recovery, and when the webhook received
+        # Alertmanager's firing and resolved notification ("no" when it did not).
+        for row in self.results:
+            log("ALERT " + row.line(self.webhook))
+
+
+class Result:
+    def __init__(self, alert, instance, fault, injected, pending, firing, recovered, resolved):
+        self.alert, self.instance, self.fault = alert, instance, fault
+        self.injected, self.pending, self.firing = injected, pending, firing
+        self.recovered, self.resolved = recovered, resolved
+
+    def line(self, webhook):
+        def since(at, start):
+            return f"+{at - start:.1f}s" if at is not None and start is not None else "no"
+        notified_firing = webhook.received(self.alert, "firing", self.instance, self.pending)
+        notified_resolved = webhook.received(self.alert, "resolved", self.instance, self.pending)
+        return (f"{self.alert} instance={self.instance} fault=\"{self.fault}\" "
+                f"pending={since(self.pending, self.injected)} firing={since(self.firing, self.injected)} "
+                f"resolved={since(self.resolved, self.recovered)} "
+                f"notified_firing={since(notified_firing, self.injected)} "
+                f"notified_resolved={since(notified_resolved, self.recovered)}")
+
+
+class LoadAverage:
+    """The lowest and highest 1-minute load average seen while the alerts were followed."""
+
+    def __init__(self):
+        self.low = self.high = os.getloadavg()[0]
+
+    def sample(self):
+        one = os.getloadavg()[0]
+        self.low, self.high = min(self.low, one), max(self.high, one)
+
+
+LOAD = LoadAverage()
 
 
 def cmd_run(_args):

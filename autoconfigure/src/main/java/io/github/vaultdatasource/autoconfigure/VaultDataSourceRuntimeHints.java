@@ -1,8 +1,11 @@
 package io.github.vaultdatasource.autoconfigure;
 
+import java.util.List;
+
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.aot.hint.BindingReflectionHintsRegistrar;
+import org.springframework.aot.hint.ExecutableMode;
 import org.springframework.aot.hint.MemberCategory;
 import org.springframework.aot.hint.RuntimeHints;
 import org.springframework.aot.hint.RuntimeHintsRegistrar;
@@ -13,12 +16,19 @@ import org.springframework.util.ClassUtils;
  * Runtime hints for a native image: what the library reaches by reflection outside Spring's own
  * AOT processing. The {@code vault.*} properties are bound with JavaBean accessors, the actuator
  * endpoint's descriptors are written as JSON, and the JDBC driver named by the pool is loaded by
- * class name to open the validation connection of new credentials. Vault's own JSON types are
+ * class name to open the validation connection of new credentials, and a rotation evicts only the
+ * replaced credentials' connections by reading HikariCP's pool entries. Vault's own JSON types are
  * covered by Spring Vault's hints.
  */
 class VaultDataSourceRuntimeHints implements RuntimeHintsRegistrar {
 
 	static final String POSTGRESQL_DRIVER = "org.postgresql.Driver";
+
+	private static final String HIKARI_POOL = "com.zaxxer.hikari.pool.HikariPool";
+
+	private static final String HIKARI_POOL_ENTRY = "com.zaxxer.hikari.pool.PoolEntry";
+
+	private static final String HIKARI_BAG = "com.zaxxer.hikari.util.ConcurrentBag";
 
 	private static final String ENDPOINT_DESCRIPTORS = "io.github.vaultdatasource.actuate.endpoint.VaultLeasesEndpoint";
 
@@ -41,6 +51,16 @@ class VaultDataSourceRuntimeHints implements RuntimeHintsRegistrar {
 				this.bindings.registerReflectionHints(hints.reflection(),
 						ClassUtils.resolveClassName(ENDPOINT_DESCRIPTORS + "$" + descriptor, classLoader));
 			}
+		}
+		if (ClassUtils.isPresent(HIKARI_POOL, classLoader)) {
+			// The members GenerationEviction reads (it falls back to evicting everything without them).
+			hints.reflection()
+				.registerType(TypeReference.of(HIKARI_POOL), (type) -> type.withField("connectionBag")
+					.withMethod("softEvictConnection", List.of(TypeReference.of(HIKARI_POOL_ENTRY),
+							TypeReference.of(String.class), TypeReference.of(boolean.class)),
+							ExecutableMode.INVOKE));
+			hints.reflection().registerType(TypeReference.of(HIKARI_POOL_ENTRY), (type) -> type.withField("connection"));
+			hints.reflection().registerType(TypeReference.of(HIKARI_BAG), MemberCategory.INVOKE_PUBLIC_METHODS);
 		}
 		if (ClassUtils.isPresent(POSTGRESQL_DRIVER, classLoader)) {
 			hints.reflection()

@@ -205,7 +205,7 @@ public final class CredentialTrackingDataSource implements DataSource {
 		}
 	}
 
-	private static void closeQuietly(Connection connection) {
+	static void closeQuietly(Connection connection) {
 		try {
 			connection.close();
 		}
@@ -247,6 +247,17 @@ public final class CredentialTrackingDataSource implements DataSource {
 	public int openConnections(DatabaseCredentials credentials) {
 		Generation generation = this.generations.get(credentials);
 		return (generation != null) ? generation.open() : 0;
+	}
+
+	/**
+	 * Return whether {@code connection} is a physical connection opened with {@code credentials}.
+	 * @param credentials the credentials
+	 * @param connection a physical connection, as the pool holds it
+	 * @return whether it was opened with those credentials
+	 */
+	boolean openedWith(DatabaseCredentials credentials, Connection connection) {
+		Generation generation = this.generations.get(credentials);
+		return generation != null && generation.holds(connection);
 	}
 
 	/**
@@ -351,6 +362,15 @@ public final class CredentialTrackingDataSource implements DataSource {
 		void add(Connection connection) {
 			this.connections.add(new WeakReference<>(connection));
 			this.lastOpened = System.nanoTime();
+		}
+
+		boolean holds(Connection connection) {
+			for (WeakReference<Connection> reference : this.connections) {
+				if (reference.get() == connection) {
+					return true;
+				}
+			}
+			return false;
 		}
 
 		int open() {

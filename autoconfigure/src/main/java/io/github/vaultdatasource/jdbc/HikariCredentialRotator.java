@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  * query: it is the pool's {@link HikariCredentialsProvider}, so new logins always read the
  * current credentials in one step. A switch returns a {@link PoolRetirement} that optionally
  * surges the pool so that connections with the new credentials are opened while the old ones
- * still serve, soft-evicts the old connections (in-use ones close when returned), sweeps until
+ * still serve, evicts the old connections (in-use ones close when returned), sweeps until
  * none of them remains, then restores the pool size.
  * <p>
  * When the database refuses a login of the current credentials, the login waits (as long as a
@@ -174,7 +174,7 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 			check(first);
 		}
 		catch (SQLException | RuntimeException ex) {
-			closeQuietly(first);
+			CredentialTrackingDataSource.closeQuietly(first);
 			throw ex;
 		}
 		this.connections.stash(candidate, first, STASH_TIME);
@@ -207,15 +207,6 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		try (Statement statement = connection.createStatement()) {
 			statement.setQueryTimeout((int) Math.max(1, this.settings.validationTimeout().toSeconds()));
 			statement.execute("SELECT 1");
-		}
-	}
-
-	private static void closeQuietly(Connection connection) {
-		try {
-			connection.close();
-		}
-		catch (SQLException ex) {
-			// Going away anyway.
 		}
 	}
 
@@ -297,6 +288,21 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 			}
 			this.surges++;
 			return this.restoredMaximumPoolSize;
+		}
+	}
+
+	/**
+	 * The surge's new connections are open and the old ones are being evicted: HikariCP would open
+	 * more new connections to keep the surged minimum idle, only for them to be trimmed at the end.
+	 * The minimum goes back now; the maximum stays surged until the old connections are gone, so
+	 * borrowed old connections and the new ones fit side by side.
+	 */
+	void surgeReady() {
+		synchronized (this.surgeLock) {
+			// Another switch's surge still wants its connections opened ahead.
+			if (this.surges == 1 && !this.pool.isClosed()) {
+				this.pool.getHikariConfigMXBean().setMinimumIdle(this.restoredMinimumIdle);
+			}
 		}
 	}
 

@@ -11,8 +11,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The retirement of one set of replaced credentials in a HikariCP pool, as short steps: wait for
- * logins that read the old credentials before the switch (HikariCP issue 1836), surge, evict,
- * sweep until no old connection is left, restore the pool. Steps run on the lease lifecycle's
+ * logins that read the old credentials before the switch (HikariCP issue 1836), surge, evict the
+ * old generation's connections (only those: see {@link GenerationEviction}), sweep until no old
+ * connection is left, restore the pool. Steps run on the lease lifecycle's
  * thread one at a time; only the surge state is shared with other retirements of the same pool.
  */
 final class PoolRetirement implements Retirement {
@@ -102,7 +103,7 @@ final class PoolRetirement implements Retirement {
 				if (this.connections.openConnections(this.previous) > 0 && beforeDeadline) {
 					if (this.previousDead || this.connections.openedSince(this.previous, this.evictedAt)) {
 						this.evictedAt = now;
-						pool.softEvictConnections();
+						evictPrevious(pool);
 					}
 					return this.rotator.settings().sweepInterval();
 				}
@@ -117,9 +118,18 @@ final class PoolRetirement implements Retirement {
 
 	private Duration evict(HikariPoolMXBean pool, long now) {
 		this.evictedAt = now;
-		pool.softEvictConnections();
+		if (this.surged) {
+			this.rotator.surgeReady();
+		}
+		evictPrevious(pool);
 		this.step = Step.SWEEP;
 		return this.rotator.settings().sweepInterval();
+	}
+
+	// Only the old generation: the surge's new connections serve on instead of being closed with
+	// the old ones and opened again one by one.
+	private void evictPrevious(HikariPoolMXBean pool) {
+		GenerationEviction.evict(pool, (connection) -> this.connections.openedWith(this.previous, connection));
 	}
 
 	private void finish(int left) {

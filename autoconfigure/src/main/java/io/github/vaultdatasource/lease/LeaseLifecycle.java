@@ -936,17 +936,15 @@ public final class LeaseLifecycle {
 		return previous.remaining(now).compareTo(switching) < 0;
 	}
 
+	// Renews the lease at half its remaining time, again after each renewal, until cancelled: a
+	// validation may outlast several halves of a short TTL on a loaded machine.
 	private LeaseScheduler.@Nullable Cancellable keepAliveLater(CredentialLease lease, Duration delay) {
 		if (!lease.renewable()) {
 			return null;
 		}
-		try {
-			return this.calls.schedule(() -> keepAlive(lease), delay);
-		}
-		catch (RejectedExecutionException ex) {
-			// Stopping.
-			return null;
-		}
+		KeepingAlive keeping = new KeepingAlive(lease);
+		keeping.plan(delay);
+		return keeping;
 	}
 
 	private static void cancel(LeaseScheduler.@Nullable Cancellable task) {
@@ -1020,26 +1018,75 @@ public final class LeaseLifecycle {
 	// Calls strand: renew the lease being replaced while the main strand waits for Vault to issue
 	// its successor, when it would otherwise expire before the switch and drain are done; or the new
 	// lease while the main strand still opens its first connections.
-	private void keepAlive(CredentialLease previous) {
-		if (this.phase != Phase.RUNNING || !this.held.containsKey(previous.leaseId())) {
-			return;
+	// Returns the renewed lease, or null when it was not renewed or cannot be renewed further.
+	private @Nullable CredentialLease keepAlive(CredentialLease lease) {
+		if (this.phase != Phase.RUNNING || !this.held.containsKey(lease.leaseId())) {
+			return null;
 		}
+		CredentialLease current = keptAlive(lease);
 		Instant sent = this.clock.instant();
 		try {
-			LeaseRenewal renewal = this.client.renew(previous, this.issuedTtl);
+			LeaseRenewal renewal = this.client.renew(current, this.issuedTtl);
 			observeVault(since(sent));
-			CredentialLease renewed = previous.renewed(sent, renewal.granted(), renewal.renewable());
-			this.held.computeIfPresent(previous.leaseId(), (id, old) -> renewed);
-			this.keptAlive.put(previous.leaseId(), renewed);
+			CredentialLease renewed = current.renewed(sent, renewal.granted(), renewal.renewable());
+			this.held.computeIfPresent(lease.leaseId(), (id, old) -> renewed);
+			this.keptAlive.put(lease.leaseId(), renewed);
 			this.counters.renewed(renewal.capped() ? RenewalOutcome.CAPPED : RenewalOutcome.SUCCESS);
 			if (logger.isDebugEnabled()) {
 				logger.debug(String.format("Renewed lease %s of user '%s' during a rotation, for %ss",
-						previous.shortLeaseId(), previous.username(), renewal.granted().toSeconds()));
+						lease.shortLeaseId(), lease.username(), renewal.granted().toSeconds()));
 			}
+			return (renewal.capped() || !renewal.renewable()) ? null : renewed;
 		}
 		catch (RuntimeException ex) {
-			logger.debug("Renewing the lease being replaced failed; the rotation goes on", ex);
+			logger.debug("Renewing a lease during a rotation failed; the rotation goes on", ex);
+			return null;
 		}
+	}
+
+	/**
+	 * The renewals of a new lease while its first connections open, on the calls strand.
+	 */
+	private final class KeepingAlive implements LeaseScheduler.Cancellable {
+
+		private final CredentialLease lease;
+
+		private volatile boolean cancelled;
+
+		private volatile LeaseScheduler.@Nullable Cancellable pending;
+
+		KeepingAlive(CredentialLease lease) {
+			this.lease = lease;
+		}
+
+		void plan(Duration delay) {
+			try {
+				this.pending = LeaseLifecycle.this.calls.schedule(this::renew, delay);
+			}
+			catch (RejectedExecutionException ex) {
+				// Stopping.
+			}
+		}
+
+		private void renew() {
+			if (this.cancelled) {
+				return;
+			}
+			CredentialLease renewed = keepAlive(this.lease);
+			if (renewed != null && !this.cancelled) {
+				plan(renewed.remaining(LeaseLifecycle.this.clock.instant()).dividedBy(2));
+			}
+		}
+
+		@Override
+		public void cancel() {
+			this.cancelled = true;
+			LeaseScheduler.Cancellable task = this.pending;
+			if (task != null) {
+				task.cancel();
+			}
+		}
+
 	}
 
 	private void scheduleRetirement(RetiringLease retiring, Duration delay) {

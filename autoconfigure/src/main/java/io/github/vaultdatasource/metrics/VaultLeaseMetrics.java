@@ -99,14 +99,9 @@ public class VaultLeaseMetrics implements MeterBinder {
 		String rotations = "Rotations to new credentials by outcome (failure: Vault did not issue, or the database did "
 				+ "not accept, new credentials) and reason";
 		for (RotationReason reason : RotationReason.values()) {
-			counter(".lease.rotations", "rotations", rotations, dataSource, counters,
-					(books) -> books.rotations(reason))
-				.tags("outcome", "success", "reason", tagValue(reason))
-				.register(registry);
-			counter(".lease.rotations", "rotations", rotations, dataSource, counters,
-					(books) -> books.failedRotations(reason))
-				.tags("outcome", "failure", "reason", tagValue(reason))
-				.register(registry);
+			byOutcome(registry, ".lease.rotations", "rotations", rotations, dataSource, counters,
+					(books) -> books.rotations(reason), (books) -> books.failedRotations(reason), "reason",
+					tagValue(reason));
 		}
 		for (FailureKind kind : FailureKind.values()) {
 			counter(".lease.failures", "failures", "Failed Vault or database operations on a lease, by kind",
@@ -117,14 +112,9 @@ public class VaultLeaseMetrics implements MeterBinder {
 		String revocations = "Lease revocations by trigger and outcome (failure: Vault refused or could not be reached; "
 				+ "the lease then lives until it expires)";
 		for (RevocationTrigger trigger : RevocationTrigger.values()) {
-			counter(".lease.revocations", "revocations", revocations, dataSource, counters,
-					(books) -> books.revocations(trigger))
-				.tags("trigger", tagValue(trigger), "outcome", "success")
-				.register(registry);
-			counter(".lease.revocations", "revocations", revocations, dataSource, counters,
-					(books) -> books.failedRevocations(trigger))
-				.tags("trigger", tagValue(trigger), "outcome", "failure")
-				.register(registry);
+			byOutcome(registry, ".lease.revocations", "revocations", revocations, dataSource, counters,
+					(books) -> books.revocations(trigger), (books) -> books.failedRevocations(trigger), "trigger",
+					tagValue(trigger));
 		}
 		Gauge.builder(PREFIX + ".leases.unrevoked", counters, (books) -> books.unrevoked(this.now.get()))
 			.description("Leases this application could not revoke, or left to expire, that are still valid")
@@ -177,6 +167,16 @@ public class VaultLeaseMetrics implements MeterBinder {
 				.tags(DATASOURCE, dataSource, "state", tagValue(state))
 				.register(registry);
 		}
+	}
+
+	// One counter tagged outcome=success and one outcome=failure, both also tagged tag=value.
+	private static void byOutcome(MeterRegistry registry, String name, String unit, String description,
+			String dataSource, LeaseCounters counters, ToDoubleFunction<LeaseCounters> successes,
+			ToDoubleFunction<LeaseCounters> failures, String tag, String value) {
+		counter(name, unit, description, dataSource, counters, successes).tags(tag, value, "outcome", "success")
+			.register(registry);
+		counter(name, unit, description, dataSource, counters, failures).tags(tag, value, "outcome", "failure")
+			.register(registry);
 	}
 
 	private static FunctionCounter.Builder<LeaseCounters> counter(String name, String unit, String description,

@@ -36,6 +36,9 @@ import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.util.StreamUtils;
 import org.springframework.web.util.UriComponentsBuilder;
 
+import static io.github.vaultdatasource.vault.VaultErrors.findCause;
+import static io.github.vaultdatasource.vault.VaultErrors.rootMessage;
+
 /**
  * A {@link ClientHttpRequestFactory} for Spring Vault that sends each request to a Vault node that
  * can serve it. It starts with the node that answered last and moves on when a node refuses the
@@ -197,12 +200,11 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 			byte[] content = readBody(response);
 			response.close();
 			String text = errorText(content);
-			String lower = text.toLowerCase(Locale.ROOT);
-			if (status == 500 && (lower.contains("active cluster node not found") || lower.contains("local node not active"))) {
+			if (status == 500 && VaultErrors.isFailoverGap(text)) {
 				outcomes.add(new NodeOutcome(node, status, text));
 				return null;
 			}
-			if (status == 400 && lower.contains("http request to an https server")) {
+			if (status == 400 && text.toLowerCase(Locale.ROOT).contains("http request to an https server")) {
 				throw new VaultTlsException("Vault at " + node + " serves HTTPS but vault.uri names it with http://",
 						"set vault.uri to https://" + node.getAuthority() + " and trust its certificate with vault.ssl.bundle",
 						null);
@@ -231,7 +233,7 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 							+ ".keystore.certificate and .private-key) a client certificate signed by a CA that Vault's "
 							+ "listener trusts (tls_client_ca_file)", ex);
 		}
-		boolean certificate = hasCause(ex, CertificateException.class)
+		boolean certificate = findCause(ex, CertificateException.class) != null
 				|| message.contains("PKIX") || message.contains("certificate");
 		if (certificate && bundle == null) {
 			return new VaultTlsException("The TLS certificate of Vault at " + node + " is not trusted by the JVM's "
@@ -318,13 +320,12 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 
 	private static String errorText(byte[] body) {
 		String text = new String(body, StandardCharsets.UTF_8).trim();
-		// Vault's error bodies are {"errors":["..."]}: keep the messages.
-		int start = text.indexOf('[');
-		int end = text.lastIndexOf(']');
-		if (text.startsWith("{") && start >= 0 && end > start) {
-			text = text.substring(start + 1, end).replace("\"", "").replace("\\n", " ").trim();
+		String messages = VaultErrors.messages(text);
+		if (!messages.isEmpty()) {
+			text = messages;
 		}
 		else if (text.startsWith("{") || text.startsWith("<")) {
+			// Not Vault's errors: sys/health's status, or a load balancer's page.
 			text = "";
 		}
 		return (text.length() > 200) ? text.substring(0, 200) + "…" : text;
@@ -349,24 +350,6 @@ public class FailoverClientHttpRequestFactory implements ClientHttpRequestFactor
 			return "unknown host";
 		}
 		return rootMessage(ex);
-	}
-
-	private static boolean hasCause(Throwable ex, Class<? extends Throwable> type) {
-		for (Throwable cause = ex; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
-			if (type.isInstance(cause)) {
-				return true;
-			}
-		}
-		return false;
-	}
-
-	private static String rootMessage(Throwable ex) {
-		Throwable root = ex;
-		while (root.getCause() != null && root.getCause() != root) {
-			root = root.getCause();
-		}
-		return (root.getMessage() != null) ? root.getClass().getSimpleName() + ": " + root.getMessage()
-				: root.getClass().getSimpleName();
 	}
 
 	/**

@@ -229,9 +229,19 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 	private @Nullable VaultResponse exchange(String path, HttpMethod method, @Nullable Map<String, Object> body,
 			@Nullable CredentialLease lease) {
 		try {
-			return this.vault.doWithSession((operations) -> operations
-				.exchange(path, method, (body != null) ? new HttpEntity<>(body) : HttpEntity.EMPTY, VaultResponse.class)
-				.getBody());
+			return this.vault.doWithSession((operations) -> {
+				try {
+					return operations
+						.exchange(path, method, (body != null) ? new HttpEntity<>(body) : HttpEntity.EMPTY,
+								VaultResponse.class)
+						.getBody();
+				}
+				catch (HttpStatusCodeException ex) {
+					// Read Vault's answer here: VaultTemplate would parse the body as JSON itself, and an
+					// error body that is not valid JSON would escape as a parser exception, status lost.
+					throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);
+				}
+			});
 		}
 		catch (HttpStatusCodeException ex) {
 			throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);

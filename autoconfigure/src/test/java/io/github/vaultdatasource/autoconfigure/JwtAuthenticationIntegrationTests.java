@@ -15,14 +15,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 
-import javax.sql.DataSource;
-
-import io.github.vaultdatasource.CredentialLease;
-import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.testsupport.AuthMethodFixture;
+import io.github.vaultdatasource.testsupport.StartupFailures;
 import io.github.vaultdatasource.testsupport.VaultTestEnvironment;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,69 +61,33 @@ class JwtAuthenticationIntegrationTests {
 
 	private KeyPair keys;
 
-	private String role;
-
-	private String policy;
-
-	private String authPath;
+	@AutoClose
+	private AuthMethodFixture jwt;
 
 	@BeforeEach
 	void setUpJwtAuth() throws GeneralSecurityException {
 		KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
 		generator.initialize(2048);
 		this.keys = generator.generateKeyPair();
-		this.role = VaultTestEnvironment.uniqueName("it-jwt");
-		this.policy = this.role;
-		this.authPath = VaultTestEnvironment.uniqueName("jwt");
-		this.environment.createRole(this.role, "1m", "5m");
-		this.environment.createPolicy(this.policy, """
-				path "%s/creds/%s" { capabilities = ["read"] }
-				path "sys/leases/*" { capabilities = ["update"] }
-				""".formatted(this.environment.mount(), this.role));
-		this.environment.enableAuth(this.authPath, "jwt");
-		this.environment.expectSuccess(this.environment.vault("POST", "auth/" + this.authPath + "/config",
-				Map.of("jwt_validation_pubkeys", List.of(pem(this.keys)))), "jwt config");
+		this.jwt = AuthMethodFixture.mount(this.environment, "it-jwt", "jwt");
+		this.jwt.write("config", Map.of("jwt_validation_pubkeys", List.of(pem(this.keys))));
 		Map<String, Object> jwtRole = new LinkedHashMap<>();
 		jwtRole.put("role_type", "jwt");
 		jwtRole.put("bound_audiences", List.of(AUDIENCE));
 		jwtRole.put("user_claim", "sub");
 		jwtRole.put("bound_subject", "system:serviceaccount:" + NAMESPACE + ":" + SERVICE_ACCOUNT);
-		jwtRole.put("token_policies", List.of(this.policy));
+		jwtRole.put("token_policies", List.of(this.jwt.role()));
 		jwtRole.put("token_ttl", "10m");
-		this.environment.expectSuccess(
-				this.environment.vault("POST", "auth/" + this.authPath + "/role/" + this.role, jwtRole),
-				"jwt role " + this.role);
-	}
-
-	@AfterEach
-	void tearDownJwtAuth() {
-		this.environment.disableAuth(this.authPath);
-		this.environment.deletePolicy(this.policy);
-		this.environment.deleteRole(this.role);
+		this.jwt.write("role/" + this.jwt.role(), jwtRole);
 	}
 
 	@Test
 	void dataSourceConnectsWithCredentialsIssuedAfterJwtLogin() throws Exception {
 		Path tokenFile = this.temp.resolve("token");
 		Files.writeString(tokenFile, serviceAccountToken(this.keys.getPrivate(), SERVICE_ACCOUNT));
-		AtomicReference<String> leaseId = new AtomicReference<>();
-		AtomicReference<String> username = new AtomicReference<>();
-		this.contextRunner
-			.withPropertyValues("vault.database.role=" + this.role, "vault.jwt.role=" + this.role,
-					"vault.jwt.path=" + this.authPath, "vault.jwt.token-file=" + tokenFile)
-			.run((context) -> {
-				assertThat(context).hasNotFailed();
-				String currentUser = VaultDataSourceIntegrationTests.currentUser(context.getBean(DataSource.class));
-				// The token's display name comes from the auth mount path: "v-jwt-…".
-				assertThat(currentUser).startsWith("v-jwt-");
-				CredentialLease lease = context.getBean(ManagedLeases.class).all().get(0).currentLease();
-				assertThat(lease).isNotNull();
-				assertThat(lease.username()).isEqualTo(currentUser);
-				leaseId.set(lease.leaseId());
-				username.set(currentUser);
-			});
-		assertThat(this.environment.databaseRoles("v-")).doesNotContain(username.get());
-		assertThat(this.environment.leaseKnown(leaseId.get())).isFalse();
+		// The token's display name comes from the auth mount path: "v-jwt-…".
+		this.jwt.assertServesAsAnIssuedUserAndRevokesItOnShutdown(this.contextRunner.withPropertyValues(login(tokenFile)),
+				"v-jwt-");
 	}
 
 	@Test
@@ -134,11 +95,11 @@ class JwtAuthenticationIntegrationTests {
 		Path tokenFile = this.temp.resolve("token");
 		Files.writeString(tokenFile, serviceAccountToken(this.keys.getPrivate(), "payments"));
 		this.contextRunner
-			.withPropertyValues("vault.database.role=" + this.role, "vault.jwt.role=" + this.role,
-					"vault.jwt.path=" + this.authPath, "vault.jwt.token-file=" + tokenFile)
+			.withPropertyValues(login(tokenFile))
 			.run((context) -> {
 				assertThat(context).hasFailed();
-				VaultDataSourceException failure = findCause(context.getStartupFailure());
+				VaultDataSourceException failure = StartupFailures.cause(context.getStartupFailure(),
+						VaultDataSourceException.class);
 				assertThat(failure.getDescription()).contains("JWT").contains("failed");
 				assertThat(failure.getAction()).contains("vault.jwt.role").contains("vault.jwt.token-file");
 			});
@@ -147,19 +108,15 @@ class JwtAuthenticationIntegrationTests {
 	@Test
 	void missingTokenFileFailsStartupNamingTheProperty() {
 		this.contextRunner
-			.withPropertyValues("vault.database.role=" + this.role, "vault.jwt.role=" + this.role,
-					"vault.jwt.path=" + this.authPath, "vault.jwt.token-file=" + this.temp.resolve("absent"))
-			.run((context) -> assertThat(findCause(context.getStartupFailure()).getDescription())
+			.withPropertyValues(login(this.temp.resolve("absent")))
+			.run((context) -> assertThat(
+					StartupFailures.cause(context.getStartupFailure(), VaultDataSourceException.class).getDescription())
 				.contains("vault.jwt.token-file"));
 	}
 
-	static VaultDataSourceException findCause(Throwable failure) {
-		for (Throwable candidate = failure; candidate != null; candidate = candidate.getCause()) {
-			if (candidate instanceof VaultDataSourceException found) {
-				return found;
-			}
-		}
-		throw new AssertionError("No VaultDataSourceException in " + failure);
+	private String[] login(Path tokenFile) {
+		return new String[] { "vault.database.role=" + this.jwt.role(), "vault.jwt.role=" + this.jwt.role(),
+				"vault.jwt.path=" + this.jwt.path(), "vault.jwt.token-file=" + tokenFile };
 	}
 
 	private static String pem(KeyPair keys) {

@@ -13,18 +13,16 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import javax.sql.DataSource;
 
-import io.github.vaultdatasource.CredentialLease;
-import io.github.vaultdatasource.lease.ManagedLeases;
+import io.github.vaultdatasource.testsupport.AuthMethodFixture;
 import io.github.vaultdatasource.testsupport.ScriptedServers;
+import io.github.vaultdatasource.testsupport.StartupFailures;
 import io.github.vaultdatasource.testsupport.VaultTestEnvironment;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,9 +65,8 @@ class KubernetesAuthenticationIntegrationTests {
 	@TempDir
 	Path temp;
 
-	private String role;
-
-	private String authPath;
+	@AutoClose
+	private AuthMethodFixture kubernetesAuth;
 
 	@BeforeAll
 	static void startKubernetes() throws Exception {
@@ -93,58 +90,31 @@ class KubernetesAuthenticationIntegrationTests {
 
 	@BeforeEach
 	void setUpKubernetesAuth() throws IOException {
-		this.role = VaultTestEnvironment.uniqueName("it-k8s");
-		this.authPath = VaultTestEnvironment.uniqueName("kubernetes");
-		this.environment.createRole(this.role, "1m", "5m");
-		this.environment.createPolicy(this.role, """
-				path "%s/creds/%s" { capabilities = ["read"] }
-				path "sys/leases/*" { capabilities = ["update"] }
-				""".formatted(this.environment.mount(), this.role));
-		this.environment.enableAuth(this.authPath, "kubernetes");
-		this.environment.expectSuccess(this.environment.vault("POST", "auth/" + this.authPath + "/config",
-				Map.of("kubernetes_host", kubernetes.variable("VDS_K8S_API_URL"), "kubernetes_ca_cert",
-						Files.readString(Path.of(kubernetes.variable("VDS_K8S_CA_FILE"))), "token_reviewer_jwt",
-						Files.readString(Path.of(kubernetes.variable("VDS_K8S_REVIEWER_JWT_FILE"))).trim())),
-				"kubernetes auth config");
-		this.environment.expectSuccess(this.environment.vault("POST", "auth/" + this.authPath + "/role/" + this.role,
+		this.kubernetesAuth = AuthMethodFixture.mount(this.environment, "it-k8s", "kubernetes");
+		this.kubernetesAuth.write("config", Map.of("kubernetes_host", kubernetes.variable("VDS_K8S_API_URL"),
+				"kubernetes_ca_cert", Files.readString(Path.of(kubernetes.variable("VDS_K8S_CA_FILE"))),
+				"token_reviewer_jwt", Files.readString(Path.of(kubernetes.variable("VDS_K8S_REVIEWER_JWT_FILE"))).trim()));
+		this.kubernetesAuth.write("role/" + this.kubernetesAuth.role(),
 				Map.of("bound_service_account_names", List.of(SERVICE_ACCOUNT), "bound_service_account_namespaces",
-						List.of(NAMESPACE), "token_policies", List.of(this.role), "token_ttl", "10m")),
-				"kubernetes role");
-	}
-
-	@AfterEach
-	void tearDownKubernetesAuth() {
-		this.environment.disableAuth(this.authPath);
-		this.environment.deletePolicy(this.role);
-		this.environment.deleteRole(this.role);
+						List.of(NAMESPACE), "token_policies", List.of(this.kubernetesAuth.role()), "token_ttl", "10m"));
 	}
 
 	@Test
 	void logsInWithAServiceAccountTokenFromTheTokenRequestApi() throws Exception {
 		Path tokenFile = tokenFile(NAMESPACE, SERVICE_ACCOUNT);
-		AtomicReference<String> username = new AtomicReference<>();
-		AtomicReference<String> leaseId = new AtomicReference<>();
-		this.contextRunner.withPropertyValues(login(tokenFile)).run((context) -> {
-			assertThat(context).hasNotFailed();
-			String currentUser = VaultDataSourceIntegrationTests.currentUser(context.getBean(DataSource.class));
-			// The token's display name comes from the auth mount path: "v-kubernet-…".
-			assertThat(currentUser).startsWith("v-kubernet");
-			CredentialLease lease = context.getBean(ManagedLeases.class).all().get(0).currentLease();
-			assertThat(lease).isNotNull();
-			username.set(currentUser);
-			leaseId.set(lease.leaseId());
-		});
-		assertThat(this.environment.databaseRoles("v-")).doesNotContain(username.get());
-		assertThat(this.environment.leaseKnown(leaseId.get())).isFalse();
+		// The token's display name comes from the auth mount path: "v-kubernet-…".
+		this.kubernetesAuth.assertServesAsAnIssuedUserAndRevokesItOnShutdown(
+				this.contextRunner.withPropertyValues(login(tokenFile)), "v-kubernet");
 	}
 
 	@Test
 	void tokenFromTheWrongNamespaceIsRefusedWithAClearError() throws Exception {
 		Path tokenFile = tokenFile("other", SERVICE_ACCOUNT);
 		this.contextRunner.withPropertyValues(login(tokenFile)).run((context) -> {
-			VaultDataSourceException failure = JwtAuthenticationIntegrationTests.findCause(context.getStartupFailure());
+			VaultDataSourceException failure = StartupFailures.cause(context.getStartupFailure(),
+					VaultDataSourceException.class);
 			assertThat(failure.getDescription()).contains("with KUBERNETES failed").contains("namespace not authorized");
-			assertThat(failure.getAction()).contains("vault.kubernetes.role=" + this.role);
+			assertThat(failure.getAction()).contains("vault.kubernetes.role=" + this.kubernetesAuth.role());
 		});
 	}
 
@@ -152,22 +122,25 @@ class KubernetesAuthenticationIntegrationTests {
 	void tokenOfADeletedServiceAccountIsRefused() throws Exception {
 		String doomed = VaultTestEnvironment.uniqueName("doomed");
 		kube("POST", "/api/v1/namespaces/" + NAMESPACE + "/serviceaccounts", Map.of("metadata", Map.of("name", doomed)));
-		this.environment.expectSuccess(this.environment.vault("POST", "auth/" + this.authPath + "/role/" + this.role,
+		this.kubernetesAuth.write("role/" + this.kubernetesAuth.role(),
 				Map.of("bound_service_account_names", List.of(SERVICE_ACCOUNT, doomed),
-						"bound_service_account_namespaces", List.of(NAMESPACE), "token_policies", List.of(this.role))),
-				"kubernetes role");
+						"bound_service_account_namespaces", List.of(NAMESPACE), "token_policies",
+						List.of(this.kubernetesAuth.role())));
 		Path tokenFile = tokenFile(NAMESPACE, doomed);
 		kube("DELETE", "/api/v1/namespaces/" + NAMESPACE + "/serviceaccounts/" + doomed, null);
 		this.contextRunner.withPropertyValues(login(tokenFile)).run((context) -> {
-			VaultDataSourceException failure = JwtAuthenticationIntegrationTests.findCause(context.getStartupFailure());
+			VaultDataSourceException failure = StartupFailures.cause(context.getStartupFailure(),
+					VaultDataSourceException.class);
 			assertThat(failure.getDescription()).contains("with KUBERNETES failed").contains("403");
 			assertThat(failure.getAction()).contains("vault.kubernetes.service-account-token-file");
 		});
 	}
 
 	private String[] login(Path tokenFile) {
-		return new String[] { "vault.database.role=" + this.role, "vault.kubernetes.role=" + this.role,
-				"vault.kubernetes.path=" + this.authPath, "vault.kubernetes.service-account-token-file=" + tokenFile };
+		String role = this.kubernetesAuth.role();
+		return new String[] { "vault.database.role=" + role, "vault.kubernetes.role=" + role,
+				"vault.kubernetes.path=" + this.kubernetesAuth.path(),
+				"vault.kubernetes.service-account-token-file=" + tokenFile };
 	}
 
 	private Path tokenFile(String namespace, String serviceAccount) throws Exception {

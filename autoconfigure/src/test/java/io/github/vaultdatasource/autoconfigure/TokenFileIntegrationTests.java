@@ -14,6 +14,7 @@ import javax.sql.DataSource;
 import io.github.vaultdatasource.CredentialLease;
 import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.event.CredentialsRotatedEvent;
+import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.testsupport.VaultTestEnvironment;
 import io.github.vaultdatasource.vault.VaultTokenManager;
@@ -28,6 +29,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationListener;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Integration tests for a token read from a file that an agent keeps current
@@ -109,9 +111,10 @@ class TokenFileIntegrationTests {
 				assertThat(context).hasNotFailed();
 				writeSink(sink, token);
 				// Renewals every ~3 s would notice a change: give them three chances.
-				Thread.sleep(9000);
+				LeaseLifecycle lease = context.getBean(ManagedLeases.class).all().get(0);
+				await("three renewals").atMost(Duration.ofSeconds(30))
+					.until(() -> lease.status().counts().renewals() >= 3);
 				assertThat(this.rotations).isEmpty();
-				assertThat(context.getBean(ManagedLeases.class).all().get(0).status().counts().renewals()).isPositive();
 			});
 	}
 
@@ -131,15 +134,9 @@ class TokenFileIntegrationTests {
 		Files.move(next, sink, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
 	}
 
-	private CredentialsRotatedEvent awaitRotation(Duration timeout) throws InterruptedException {
-		long deadline = System.nanoTime() + timeout.toNanos();
-		while (System.nanoTime() < deadline) {
-			if (!this.rotations.isEmpty()) {
-				return this.rotations.get(0);
-			}
-			Thread.sleep(100);
-		}
-		throw new AssertionError("No rotation within " + timeout);
+	private CredentialsRotatedEvent awaitRotation(Duration timeout) {
+		await("a rotation").atMost(timeout).pollInterval(Duration.ofMillis(100)).until(() -> !this.rotations.isEmpty());
+		return this.rotations.get(0);
 	}
 
 }

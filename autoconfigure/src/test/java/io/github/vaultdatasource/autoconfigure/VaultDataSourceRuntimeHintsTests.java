@@ -86,4 +86,17 @@ class VaultDataSourceRuntimeHintsTests {
 			.accepts(this.hints);
 	}
 
+	@Test
+	void hikariCpPoolEntriesCanBeReadForTheEvictionOfOneGeneration() throws Exception {
+		Class<?> pool = Class.forName("com.zaxxer.hikari.pool.HikariPool");
+		Class<?> entry = Class.forName("com.zaxxer.hikari.pool.PoolEntry");
+		assertThat(RuntimeHintsPredicates.reflection().onFieldAccess(pool.getDeclaredField("connectionBag")))
+			.accepts(this.hints);
+		assertThat(RuntimeHintsPredicates.reflection().onFieldAccess(entry.getDeclaredField("connection")))
+			.accepts(this.hints);
+		assertThat(RuntimeHintsPredicates.reflection()
+			.onMethodInvocation(pool.getDeclaredMethod("softEvictConnection", entry, String.class, boolean.class)))
+			.accepts(this.hints);
+	}
+
 }

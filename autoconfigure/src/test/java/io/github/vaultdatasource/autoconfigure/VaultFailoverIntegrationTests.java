@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 
@@ -20,6 +21,8 @@ import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.testsupport.QueryLoad;
 import io.github.vaultdatasource.testsupport.ScriptedServers;
 import io.github.vaultdatasource.testsupport.VaultTestEnvironment;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -169,6 +172,7 @@ class VaultFailoverIntegrationTests {
 
 	private void restartAfterDowntime(int node, long killedAt) throws InterruptedException {
 		long downFor = System.nanoTime() - killedAt;
+		// Not a wait for a condition: the node stays down for DOWN_FOR, whatever the library does.
 		Thread.sleep(Math.max(0, DOWN_FOR.minusNanos(downFor).toMillis()));
 		cluster.run(Duration.ofSeconds(30), "start", String.valueOf(node));
 		// Rejoined: unsealed again, a voter, and a leader elected.
@@ -213,19 +217,28 @@ class VaultFailoverIntegrationTests {
 			return this.entries.stream().map(Map.Entry::getValue).filter(type::isInstance).map(type::cast).toList();
 		}
 
-		<T extends VaultDataSourceEvent> T await(Class<T> type, Predicate<T> condition, Duration timeout)
-				throws InterruptedException {
-			long deadline = System.nanoTime() + timeout.toNanos();
-			while (System.nanoTime() < deadline) {
-				for (Map.Entry<Long, VaultDataSourceEvent> entry : this.entries) {
-					if (type.isInstance(entry.getValue()) && condition.test(type.cast(entry.getValue()))) {
-						return type.cast(entry.getValue());
-					}
-				}
-				Thread.sleep(50);
+		<T extends VaultDataSourceEvent> T await(Class<T> type, Predicate<T> condition, Duration timeout) {
+			try {
+				return Awaitility.await()
+					.atMost(timeout)
+					.pollInterval(Duration.ofMillis(50))
+					.until(() -> first(type, condition), Optional::isPresent)
+					.get();
 			}
-			throw new AssertionError("No " + type.getSimpleName() + " within " + timeout + "; events: "
-					+ this.entries.stream().map((entry) -> entry.getValue().getClass().getSimpleName()).toList());
+			catch (ConditionTimeoutException ex) {
+				throw new AssertionError("No " + type.getSimpleName() + " within " + timeout + "; events: "
+						+ this.entries.stream().map((entry) -> entry.getValue().getClass().getSimpleName()).toList(),
+						ex);
+			}
+		}
+
+		private <T extends VaultDataSourceEvent> Optional<T> first(Class<T> type, Predicate<T> condition) {
+			return this.entries.stream()
+				.map(Map.Entry::getValue)
+				.filter(type::isInstance)
+				.map(type::cast)
+				.filter(condition)
+				.findFirst();
 		}
 
 	}

@@ -17,11 +17,11 @@ import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.autoconfigure.VaultDataSourceAutoConfiguration;
 import io.github.vaultdatasource.event.CredentialsRotatedEvent;
 import io.github.vaultdatasource.event.VaultDataSourceEvent;
-import io.github.vaultdatasource.testsupport.DelayingProxy;
 import io.github.vaultdatasource.testsupport.FaultFigures;
 import io.github.vaultdatasource.testsupport.LeaseSecrets;
 import io.github.vaultdatasource.testsupport.QueryLoad;
 import io.github.vaultdatasource.testsupport.QueryLoad.Result;
+import io.github.vaultdatasource.testsupport.TcpProxy;
 import io.github.vaultdatasource.testsupport.VaultTestEnvironment;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -91,7 +91,7 @@ class FaultToleranceIntegrationTests {
 	void aVaultAnsweringOneAndAHalfSecondsLateCostsNoQuery() throws Exception {
 		String role = newRole("4s", "12s");
 		URI vault = URI.create(this.env.vaultAddress());
-		DelayingProxy slow = new DelayingProxy(vault.getHost(), vault.getPort(), Duration.ofMillis(1500));
+		TcpProxy slow = TcpProxy.start(vault.getHost(), vault.getPort()).delay(Duration.ofMillis(1500));
 		this.cleanups.add(slow);
 		runner(slow.address(), role).run((context) -> {
 			LeaseLifecycle lifecycle = context.getBean(ManagedLeases.class).all().get(0);
@@ -310,7 +310,7 @@ class FaultToleranceIntegrationTests {
 	void aShutdownDuringASlowRotationLeavesNoUserAndNoLease() throws Exception {
 		String role = newRole("30s", "5m");
 		URI vault = URI.create(this.env.vaultAddress());
-		DelayingProxy slow = new DelayingProxy(vault.getHost(), vault.getPort(), Duration.ZERO);
+		TcpProxy slow = TcpProxy.start(vault.getHost(), vault.getPort());
 		this.cleanups.add(slow);
 		runner(slow.address(), role, "vault.lease.shutdown-timeout=10s").run((context) -> {
 			LeaseLifecycle lifecycle = context.getBean(ManagedLeases.class).all().get(0);

@@ -380,6 +380,29 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void keepsRenewingTheNewLeaseWhileItsFirstConnectionsTakeLongerThanItsTtl() {
+			start();
+			advance(Duration.ofSeconds(10));
+			// The new user's first logins take 100 s, longer than its whole 60 s TTL: one renewal at
+			// half the TTL would leave it to expire before the switch.
+			target().duringValidation(() -> {
+				if (client().issued().size() == 2) {
+					for (int i = 0; i < 10; i++) {
+						LeaseLifecycleTests.this.scheduler.advance(Duration.ofSeconds(10));
+					}
+				}
+			});
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().renewed()).extracting(CredentialLease::username)
+				.filteredOn("v-2"::equals)
+				.hasSizeGreaterThanOrEqualTo(2);
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			assertThat(status().lease().expiresAt()).isAfter(LeaseLifecycleTests.this.clock.instant());
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
 		void doesNotSwitchToANewLeaseThatExpiredWhileItsConnectionsOpened() {
 			start();
 			advance(Duration.ofSeconds(10));

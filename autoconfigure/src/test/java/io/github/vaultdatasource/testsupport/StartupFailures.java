@@ -50,6 +50,23 @@ public final class StartupFailures {
 		return new Failed(failure.get(), analysis);
 	}
 
+	/**
+	 * Return the first exception of a type in a startup failure's chain of causes.
+	 * @param <T> the type
+	 * @param failure the startup failure
+	 * @param type the type
+	 * @return the exception
+	 * @throws AssertionError when there is none
+	 */
+	public static <T extends Throwable> T cause(Throwable failure, Class<T> type) {
+		for (Throwable candidate = failure; candidate != null; candidate = candidate.getCause()) {
+			if (type.isInstance(candidate)) {
+				return type.cast(candidate);
+			}
+		}
+		throw new AssertionError("No " + type.getSimpleName() + " in " + failure);
+	}
+
 	private static FailureAnalysis analyze(Throwable failure, ConfigurableApplicationContext context) {
 		ArgumentResolver arguments = ArgumentResolver.of(BeanFactory.class, context.getBeanFactory())
 			.and(Environment.class, context.getEnvironment());

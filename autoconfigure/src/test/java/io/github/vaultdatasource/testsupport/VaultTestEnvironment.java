@@ -420,4 +420,17 @@ public final class VaultTestEnvironment {
 
 	}
 
+	/**
+	 * Return a variable as the environment file says now. The pid of a server another test JVM
+	 * restarted (the autoconfigure module's fault tests restart OpenBao and PostgreSQL before the
+	 * sample app's tests run) is only right there: the value exported before the build names the
+	 * old process.
+	 * @param name the variable, such as {@code VDS_BAO_PID}
+	 * @return its current value
+	 */
+	public String currentVariable(String name) {
+		reloadVariable(name);
+		return variable(name);
+	}
+
 }

@@ -132,6 +132,20 @@ class FailoverClientHttpRequestFactoryTests {
 	}
 
 	@Test
+	void namesEachNodesAnswerInVaultsOwnWordsQuotesAndAll() {
+		URI sealed = node((n) -> new Answer(503,
+				"{\"errors\":[\"error performing token check: \\\"storage\\\" is sealed\"]}", null));
+		URI balancer = node((n) -> new Answer(503, "<html><body>No server is available</body></html>", null));
+		URI standby = node((n) -> new Answer(500, "{\"errors\":[\"No active node\"]}", null));
+		FailoverClientHttpRequestFactory factory = factory(sealed, balancer, standby);
+		assertThatExceptionOfType(VaultNodesUnavailableException.class)
+			.isThrownBy(() -> get(factory, "v1/sys/leases/renew"))
+			.withMessageContaining(sealed + ": 503 error performing token check: \"storage\" is sealed")
+			.withMessageContaining(balancer + ": 503 unavailable")
+			.withMessageContaining(standby + ": 500 No active node");
+	}
+
+	@Test
 	void restClientSeesAResourceAccessExceptionWhenEveryNodeFailed() {
 		FailoverClientHttpRequestFactory factory = factory(deadNode(), deadNode());
 		RestClient client = RestClient.builder().requestFactory(factory).build();

@@ -1,9 +1,7 @@
 package io.github.vaultdatasource.vault;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,7 +9,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@link VaultHealthClient#serverStatus()} against real OpenBao servers of its own (the
@@ -42,7 +40,7 @@ class VaultServerStatusIntegrationTests {
 	void activeThenSealed() throws Exception {
 		int port = freePort();
 		start("server", "-dev", "-dev-root-token-id=status-root", "-dev-listen-address=127.0.0.1:" + port);
-		awaitListening(port);
+		awaitServing(port);
 		VaultServerStatus active = client(port).serverStatus();
 		assertThat(active.reachable()).isTrue();
 		assertThat(active.initialized()).isTrue();
@@ -72,7 +70,7 @@ class VaultServerStatusIntegrationTests {
 		Files.writeString(config, "storage \"inmem\" {}\nlistener \"tcp\" {\n  address = \"127.0.0.1:" + port
 				+ "\"\n  tls_disable = true\n}\ndisable_mlock = true\n");
 		start("server", "-config=" + config);
-		awaitListening(port);
+		awaitServing(port);
 		VaultServerStatus status = client(port).serverStatus();
 		assertThat(status.reachable()).isTrue();
 		assertThat(status.initialized()).isFalse();
@@ -102,17 +100,17 @@ class VaultServerStatusIntegrationTests {
 			.start());
 	}
 
-	private static void awaitListening(int port) throws InterruptedException {
-		Instant deadline = Instant.now().plusSeconds(20);
-		while (Instant.now().isBefore(deadline)) {
-			try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-				return;
-			}
-			catch (IOException ex) {
-				Thread.sleep(100);
-			}
-		}
-		throw new IllegalStateException("OpenBao did not listen on port " + port);
+	// Answering HTTP, not only accepting connections: on a loaded machine a starting server can
+	// take longer than the client's 2 s read timeout to answer its first request.
+	private static void awaitServing(int port) {
+		HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+		HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/sys/health"))
+			.timeout(Duration.ofSeconds(5))
+			.build();
+		await("OpenBao answering on port " + port).atMost(Duration.ofSeconds(20))
+			.pollInterval(Duration.ofMillis(100))
+			.ignoreExceptions()
+			.until(() -> http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() > 0);
 	}
 
 	private static int freePort() throws IOException {

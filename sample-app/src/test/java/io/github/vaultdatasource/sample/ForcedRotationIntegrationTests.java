@@ -67,7 +67,8 @@ class ForcedRotationIntegrationTests {
 		assertThat(lease.get("rotations").asLong()).isEqualTo(1);
 		String user = lease.get("username").asString();
 		assertThat(user).isNotEqualTo(before.username());
-		// The counter moves at the switch; the old user's idle connections are evicted a step later.
+		// The endpoint shows the new user from the switch on; connections of the old one serve until
+		// they are evicted after the surge.
 		await("requests served as the new user").atMost(TIMEOUT)
 			.until(() -> http.getJson("/api/whoami").get("databaseUser").asString(), user::equals);
 		assertThat(http.getJson("/actuator/metrics/vault.datasource.lease.rotations?tag=reason:forced")

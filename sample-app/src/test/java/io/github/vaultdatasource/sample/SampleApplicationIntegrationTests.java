@@ -2,11 +2,11 @@ package io.github.vaultdatasource.sample;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -79,21 +79,29 @@ class SampleApplicationIntegrationTests {
 	void servesRequestsAsVaultIssuedUsersAcrossRotations(CapturedOutput output) {
 		Set<String> users = new LinkedHashSet<>();
 		List<String> failures = new CopyOnWriteArrayList<>();
-		Instant deadline = Instant.now().plusSeconds(40);
-		int requests = 0;
-		while (users.size() < 2 && Instant.now().isBefore(deadline)) {
-			HttpResponse<String> created = http().post("/api/items", "{\"name\":\"item-" + requests + "\"}");
-			HttpResponse<String> whoami = http().get("/api/whoami");
-			requests += 2;
-			if (created.statusCode() != 201 || whoami.statusCode() != 200) {
-				failures.add(created.statusCode() + " " + whoami.statusCode() + " " + whoami.body());
-				continue;
-			}
-			JsonNode me = http().getJson("/api/whoami");
-			users.add(me.get("databaseUser").asString());
-			assertThat(me.get("actingAs").asString()).isEqualTo("app_owner");
+		AtomicInteger requests = new AtomicInteger();
+		try {
+			await("requests served by two database users").atMost(Duration.ofSeconds(40))
+				.pollInSameThread()
+				.pollInterval(Duration.ofMillis(10))
+				.until(() -> {
+					HttpResponse<String> created = http().post("/api/items",
+							"{\"name\":\"item-" + requests.getAndAdd(2) + "\"}");
+					HttpResponse<String> whoami = http().get("/api/whoami");
+					if (created.statusCode() != 201 || whoami.statusCode() != 200) {
+						failures.add(created.statusCode() + " " + whoami.statusCode() + " " + whoami.body());
+						return false;
+					}
+					JsonNode me = http().getJson("/api/whoami");
+					users.add(me.get("databaseUser").asString());
+					assertThat(me.get("actingAs").asString()).isEqualTo("app_owner");
+					return users.size() >= 2;
+				});
 		}
-		System.out.printf("sample app: %d requests, %d failed, database users %s%n", requests, failures.size(), users);
+		finally {
+			System.out.printf("sample app: %d requests, %d failed, database users %s%n", requests.get(),
+					failures.size(), users);
+		}
 		assertThat(failures).isEmpty();
 		assertThat(users).hasSizeGreaterThanOrEqualTo(2).allSatisfy((user) -> assertThat(user).startsWith("v-token-"));
 		JsonNode items = http().getJson("/api/items");
@@ -125,11 +133,12 @@ class SampleApplicationIntegrationTests {
 
 		long rotationsBefore = before.get("rotations").asLong();
 		long revocationsBefore = before.get("revocations").asLong();
-		// Rotations count at the switch; the old lease is revoked after its connections drained.
-		await("a rotation, its old lease revoked").atMost(Duration.ofSeconds(30)).until(() -> {
-			JsonNode now = http().getJson("/actuator/vaultleases").at("/leases/dataSource");
-			return now.get("rotations").asLong() > rotationsBefore && now.get("revocations").asLong() > revocationsBefore;
-		});
+		// The endpoint counts a rotation from the switch on; the old lease is revoked once its
+		// connections drained.
+		await("a rotation and the revocation of the lease it replaced").atMost(Duration.ofSeconds(30))
+			.until(() -> http().getJson("/actuator/vaultleases").at("/leases/dataSource"),
+					(lease) -> lease.get("rotations").asLong() > rotationsBefore
+							&& lease.get("revocations").asLong() > revocationsBefore);
 
 		JsonNode after = http().getJson("/actuator/vaultleases").at("/leases/dataSource");
 		System.out.println("vaultleases after a rotation: " + after);
@@ -140,8 +149,9 @@ class SampleApplicationIntegrationTests {
 			.at("/measurements/0/value").asDouble()).isGreaterThanOrEqualTo(rotationsBefore + 1);
 		assertThat(successfulRotations(http().get("/actuator/prometheus").body()))
 			.isGreaterThan(successfulRotations(prometheusBefore));
-		assertThat(http().getJson("/actuator/health").at("/components/vaultLeases/components/dataSource/details/username").asString())
-			.isEqualTo(after.get("username").asString());
+		assertThat(http().getJson("/actuator/health")
+			.at("/components/vaultLeases/components/dataSource/details/username")
+			.asString()).isEqualTo(after.get("username").asString());
 		assertLogsHoldNoSecret(output, "Rotated data source 'dataSource'");
 	}
 
@@ -154,7 +164,7 @@ class SampleApplicationIntegrationTests {
 	@Test
 	@Order(4)
 	void healthTellsAVaultOutageFromExpiredCredentials(CapturedOutput output) {
-		String pid = env.variable("VDS_BAO_PID");
+		String pid = env.currentVariable("VDS_BAO_PID");
 		String during;
 		env.run("kill", "-STOP", pid);
 		try {
@@ -168,7 +178,8 @@ class SampleApplicationIntegrationTests {
 			assertThat(body.at("/components/vaultServer/status").asString()).isEqualTo("UNAVAILABLE");
 			assertThat(body.at("/components/vaultServer/details/reachable").asBoolean()).isFalse();
 			assertThat(body.at("/components/vaultLeases/status").asString()).isIn("OUT_OF_SERVICE", "DOWN");
-			assertThat(body.at("/components/vaultLeases/components/dataSource/details/consecutiveFailures").asInt()).isPositive();
+			assertThat(body.at("/components/vaultLeases/components/dataSource/details/consecutiveFailures").asInt())
+				.isPositive();
 		}
 		finally {
 			env.run("kill", "-CONT", pid);
