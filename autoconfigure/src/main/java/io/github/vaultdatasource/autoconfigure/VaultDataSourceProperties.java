@@ -541,8 +541,10 @@ public class VaultDataSourceProperties {
 		private double renewAt = 0.5;
 
 		/**
-		 * Relative random spread of renewal and retry times, so a fleet does not call Vault in
-		 * lockstep, between 0 and 0.5.
+		 * Relative random spread of renewal and rotation times, so a fleet does not call Vault in
+		 * lockstep, between 0 and 0.5. Above 0, each instance's first rotation also comes at a
+		 * random phase of its lease and retries are spread over half to all of their delay; 0
+		 * turns every random spread off.
 		 */
 		private double jitter = 0.1;
 
@@ -558,12 +560,14 @@ public class VaultDataSourceProperties {
 		private Duration minDrainBudget = Duration.ofSeconds(1);
 
 		/**
-		 * First delay before retrying a failed renewal or rotation; it doubles on each failure.
+		 * First delay before retrying a rotation whose new credentials the database refused; it
+		 * doubles on each failure. Failed Vault calls are retried after half to all of half the
+		 * lease's remaining validity instead.
 		 */
 		private Duration retryInitialDelay = Duration.ofSeconds(1);
 
 		/**
-		 * Longest delay between retries.
+		 * Longest delay between retries of a rotation whose new credentials the database refused.
 		 */
 		private Duration retryMaxDelay = Duration.ofSeconds(30);
 

@@ -8,6 +8,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -21,9 +24,10 @@ import org.jspecify.annotations.Nullable;
  * <em>strands</em> — {@link LeaseScheduler}s that run their tasks one at a time, in order, on
  * whichever thread is free. The strands of one data source (its renewals and rotations, the drain
  * of replaced credentials, and Vault calls such as revocations) run side by side, so a slow Vault
- * call never delays a renewal or a drain. Threads are created while strands are busy at once (at
- * most one per strand) and end after 30 seconds idle. It is not a {@code TaskScheduler} bean, so it
- * never displaces the application's own scheduler.
+ * call never delays a renewal or a drain. One thread keeps the time of delayed tasks; the threads
+ * that run them are created only when every existing one is busy (so at most one per strand busy
+ * at once, a slow Vault) and end after 30 seconds idle. It is not a {@code TaskScheduler} bean, so
+ * it never displaces the application's own scheduler.
  */
 public final class LeaseExecutor implements AutoCloseable {
 
@@ -31,24 +35,30 @@ public final class LeaseExecutor implements AutoCloseable {
 
 	private static final Duration KEEP_ALIVE = Duration.ofSeconds(30);
 
-	private final ScheduledThreadPoolExecutor executor;
+	// Only hands due tasks to their strand: never runs a task itself.
+	private final ScheduledThreadPoolExecutor timer;
 
-	private final AtomicInteger strands = new AtomicInteger();
+	// A new thread only when no idle one takes the task (a synchronous hand-off), unlike a
+	// scheduled executor, which starts a thread per task until its core size is reached.
+	private final ThreadPoolExecutor executor;
 
 	/**
 	 * Create an executor whose threads are named {@code vault-datasource-N}.
 	 */
 	public LeaseExecutor() {
 		AtomicInteger threads = new AtomicInteger();
-		this.executor = new ScheduledThreadPoolExecutor(1, (runnable) -> {
+		ThreadFactory factory = (runnable) -> {
 			Thread thread = new Thread(runnable, "vault-datasource-" + threads.incrementAndGet());
 			thread.setDaemon(true);
 			return thread;
-		});
-		this.executor.setRemoveOnCancelPolicy(true);
-		this.executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-		this.executor.setKeepAliveTime(KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS);
-		this.executor.allowCoreThreadTimeOut(true);
+		};
+		this.timer = new ScheduledThreadPoolExecutor(1, factory);
+		this.timer.setRemoveOnCancelPolicy(true);
+		this.timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+		this.timer.setKeepAliveTime(KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS);
+		this.timer.allowCoreThreadTimeOut(true);
+		this.executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, KEEP_ALIVE.toMillis(), TimeUnit.MILLISECONDS,
+				new SynchronousQueue<>(), factory);
 	}
 
 	/**
@@ -57,12 +67,6 @@ public final class LeaseExecutor implements AutoCloseable {
 	 * @return the strand
 	 */
 	public LeaseScheduler strand(String name) {
-		int count = this.strands.incrementAndGet();
-		// At most a thread per strand while they are busy at once (a slow Vault); idle threads end.
-		int threads = Math.max(2, count);
-		if (threads > this.executor.getCorePoolSize()) {
-			this.executor.setCorePoolSize(threads);
-		}
 		return new Strand(name);
 	}
 
@@ -71,11 +75,12 @@ public final class LeaseExecutor implements AutoCloseable {
 	 * @return the thread count
 	 */
 	int threads() {
-		return this.executor.getPoolSize();
+		return this.timer.getPoolSize() + this.executor.getPoolSize();
 	}
 
 	@Override
 	public void close() {
+		this.timer.shutdownNow();
 		this.executor.shutdownNow();
 	}
 
@@ -110,7 +115,7 @@ public final class LeaseExecutor implements AutoCloseable {
 			}
 			else {
 				this.waiting.add(task);
-				task.timer = LeaseExecutor.this.executor.schedule(() -> enqueue(task), delay.toNanos(),
+				task.timer = LeaseExecutor.this.timer.schedule(() -> enqueue(task), delay.toNanos(),
 						TimeUnit.NANOSECONDS);
 			}
 			return () -> {

@@ -168,6 +168,9 @@ public final class LeaseLifecycle {
 
 	private @Nullable Instant plannedRotation;
 
+	// Whether a rotation was planned at a random phase (once per lifecycle).
+	private boolean phaseTaken;
+
 	private volatile @Nullable Planned pending;
 
 	/**
@@ -518,7 +521,12 @@ public final class LeaseLifecycle {
 		Instant rotateAt = null;
 		if (end != null) {
 			if (this.plannedRotation == null) {
-				this.plannedRotation = this.policy.rotateAt(end, current.issuedAt(), this.issuedTtl, cost);
+				// Once, early in a lease's life: a random phase, so a fleet deployed at once spreads.
+				boolean phase = !this.phaseTaken && this.policy.isEarlyInLife(now, end, current.issuedAt());
+				this.plannedRotation = phase
+						? this.policy.rotateAtRandomPhase(end, current.issuedAt(), this.issuedTtl, cost)
+						: this.policy.rotateAt(end, current.issuedAt(), this.issuedTtl, cost);
+				this.phaseTaken |= phase;
 			}
 			rotateAt = this.plannedRotation;
 		}
@@ -746,8 +754,11 @@ public final class LeaseLifecycle {
 		}
 		Instant now = this.clock.instant();
 		Duration remaining = current.remaining(now);
-		boolean urgent = remaining.compareTo(this.policy.rotationLead(this.issuedTtl, rotationCostEstimate())) < 0;
-		Instant at = now.plus(this.policy.retryDelay(Math.max(1, this.consecutiveFailures.get()), remaining, urgent));
+		Duration cost = rotationCostEstimate();
+		Duration lead = this.policy.rotationLead(this.issuedTtl, cost);
+		// A retry after another error lands at the lead time at the latest: urgent from there on.
+		boolean urgent = remaining.compareTo(lead) <= 0;
+		Instant at = now.plus(this.policy.retryDelay(remaining, cost));
 		Instant planned = this.plannedRotation;
 		if (!at.isBefore(current.expiresAt())) {
 			// Expired by then: Vault revokes it as soon as it can, so new credentials are the way out.
@@ -756,12 +767,17 @@ public final class LeaseLifecycle {
 		else if (planned != null && !at.isBefore(planned)) {
 			scheduleRotation(at, current.renewable() ? RotationReason.MAX_TTL : RotationReason.NOT_RENEWABLE, false);
 		}
-		else if (failure == Failure.UNAVAILABLE || !urgent) {
+		else if (failure == Failure.UNAVAILABLE) {
 			// Vault is away (a failover, a restart): renew the same lease as soon as it answers.
 			scheduleRenewal(at);
 		}
+		else if (!urgent) {
+			// Another error may persist: retry before the lead, so a rotation still gets all of it.
+			scheduleRenewal(earliest(at, current.expiresAt().minus(lead)));
+		}
 		else {
-			scheduleRotation(at, RotationReason.RENEWAL_FAILING, false);
+			// Within the lead time a rotation started later only leaves old connections less to drain.
+			scheduleRotation(now, RotationReason.RENEWAL_FAILING, false);
 		}
 	}
 
@@ -963,8 +979,7 @@ public final class LeaseLifecycle {
 		Duration remaining = current.remaining(now);
 		int attempt = Math.max(1, this.consecutiveFailures.get());
 		Duration delay = validationFailed ? this.policy.validationRetryDelay(attempt, remaining)
-				: this.policy.retryDelay(attempt, remaining,
-						remaining.compareTo(this.policy.rotationLead(this.issuedTtl, rotationCostEstimate())) < 0);
+				: this.policy.retryDelay(previousDead ? Duration.ZERO : remaining, rotationCostEstimate());
 		Instant at = now.plus(delay);
 		scheduleRotation(at, reason, previousDead || !at.isBefore(current.expiresAt()));
 	}

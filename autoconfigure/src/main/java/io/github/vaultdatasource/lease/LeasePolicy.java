@@ -11,12 +11,17 @@ import java.util.random.RandomGenerator;
  * Two things set how early a rotation starts: a share of the lease's TTL (the drain budget), and
  * what rotations are observed to cost (Vault's answer, validation, the pool's switch and drain):
  * a slow Vault moves rotations earlier instead of letting them run into the lease's end.
+ * <p>
+ * A fleet's calls to Vault are spread in time: renewals by the jitter, the first rotation of an
+ * instance at a random phase of its lease, retries over a share of what the lease has left.
  */
 public final class LeasePolicy {
 
 	private static final Duration MIN_RETRY_DELAY = Duration.ofMillis(200);
 
-	private static final Duration URGENT_RETRY_DELAY = Duration.ofSeconds(1);
+	private static final Duration EXPIRED_RETRY_DELAY = Duration.ofSeconds(1);
+
+	private static final Duration LONGEST_RETRY_DELAY = Duration.ofMinutes(10);
 
 	private static final Duration MIN_RENEW_DELAY = Duration.ofMillis(200);
 
@@ -51,8 +56,9 @@ public final class LeasePolicy {
 	 * @param jitter relative spread applied to delays and rotation times, in [0, 0.5]
 	 * @param drainShare share of the lease duration kept as drain budget when rotating, in (0, 1)
 	 * @param minDrainBudget least drain budget
-	 * @param retryInitial first retry delay
-	 * @param retryMax longest retry delay
+	 * @param retryInitial first delay before retrying a rotation whose new credentials the database
+	 * refused
+	 * @param retryMax longest such delay
 	 * @param random source of jitter
 	 */
 	public LeasePolicy(double renewShare, double jitter, double drainShare, Duration minDrainBudget,
@@ -150,34 +156,79 @@ public final class LeasePolicy {
 	 * @return the rotation time
 	 */
 	public Instant rotateAt(Instant end, Instant issuedAt, Duration issuedTtl, Duration rotationCost) {
-		Duration life = Duration.between(issuedAt, end);
-		Duration lead = rotationLead(issuedTtl, rotationCost);
-		Duration latestLead = scale(life, 1 - MIN_LIFE_SHARE);
-		if (lead.compareTo(latestLead) > 0) {
-			lead = latestLead;
-		}
-		Duration window = life.minus(lead);
+		Duration lead = safeLead(end, issuedAt, issuedTtl, rotationCost);
+		Duration window = Duration.between(issuedAt, end).minus(lead);
 		Duration early = scale(window.isNegative() ? Duration.ZERO : window, spread(0, this.jitter));
 		return end.minus(lead).minus(early);
 	}
 
 	/**
-	 * Return the delay before retry number {@code attempt} (1 for the first) of a failed Vault
-	 * call: exponential backoff with jitter, at most a third of the lease's remaining validity, and
-	 * at most a second while the lease is urgent (within its lead time of expiry, or expired), when
-	 * waiting longer only loses time the lease does not have.
-	 * @param attempt the retry number, from 1
+	 * Return when to rotate a lease that ends at {@code end} at a random phase: a uniformly random
+	 * point of its safe window, from its issue to the lead time before its end. Once per
+	 * lifecycle, for the first lease whose end is known early in its life, so that a fleet deployed
+	 * at once (whose rotations {@code max_ttl} would otherwise tie to the deploy) takes random
+	 * phases from then on, and Vault sees its rotations spread over the whole {@code max_ttl}.
+	 * Without jitter, no random phase: the same time as {@link #rotateAt}.
+	 * @param end when the lease ends for good
+	 * @param issuedAt when the lease was issued
+	 * @param issuedTtl the lease duration granted on issue
+	 * @param rotationCost what a rotation takes lately
+	 * @return the rotation time, never later than {@link #rotateAt} without jitter
+	 */
+	public Instant rotateAtRandomPhase(Instant end, Instant issuedAt, Duration issuedTtl, Duration rotationCost) {
+		Duration lead = safeLead(end, issuedAt, issuedTtl, rotationCost);
+		Duration window = Duration.between(issuedAt, end).minus(lead);
+		double phase = (this.jitter > 0) ? spread(0, 1) : 0;
+		return end.minus(lead).minus(scale(window.isNegative() ? Duration.ZERO : window, phase));
+	}
+
+	/**
+	 * Return whether a rotation planned at {@code now} for a lease issued at {@code issuedAt} that
+	 * ends at {@code end} is planned early in the lease's life (in its first quarter), where a
+	 * random phase moves no rotation that was already close.
+	 * @param now when the rotation is planned
+	 * @param end when the lease ends for good
+	 * @param issuedAt when the lease was issued
+	 * @return whether a random phase may be taken
+	 */
+	public boolean isEarlyInLife(Instant now, Instant end, Instant issuedAt) {
+		return !now.isAfter(issuedAt.plus(scale(Duration.between(issuedAt, end), MIN_LIFE_SHARE)));
+	}
+
+	// The rotation lead, at most the last three quarters of the lease's life.
+	private Duration safeLead(Instant end, Instant issuedAt, Duration issuedTtl, Duration rotationCost) {
+		Duration lead = rotationLead(issuedTtl, rotationCost);
+		Duration latestLead = scale(Duration.between(issuedAt, end), 1 - MIN_LIFE_SHARE);
+		return (lead.compareTo(latestLead) > 0) ? latestLead : lead;
+	}
+
+	/**
+	 * Return the delay before retrying a failed Vault call (a renewal, or the issue of a
+	 * rotation): a random half to all of half the lease's remaining validity, so that a fleet
+	 * whose calls all failed in the same outage comes back spread over about as long as its
+	 * leases can wait, instead of in Vault's first second back, while an instance still tries
+	 * ever more often as its lease nears its end. Never later than the last moment a rotation can
+	 * still be done in time: what a rotation costs before the lease's expiry. At most ten
+	 * minutes, at most a second once expired, at least 200 ms. Without jitter, all of that share,
+	 * not a random part.
 	 * @param remaining the lease's remaining validity, negative once expired
-	 * @param urgent whether the lease is within its lead time of expiry or past it
+	 * @param rotationCost what a rotation takes lately
 	 * @return the delay
 	 */
-	public Duration retryDelay(int attempt, Duration remaining, boolean urgent) {
-		long delay = backoff(attempt);
-		if (!remaining.isNegative() && !remaining.isZero()) {
-			delay = Math.min(delay, remaining.toMillis() / 3);
+	public Duration retryDelay(Duration remaining, Duration rotationCost) {
+		long delay;
+		if (remaining.isNegative() || remaining.isZero()) {
+			delay = EXPIRED_RETRY_DELAY.toMillis();
 		}
-		if (urgent) {
-			delay = Math.min(delay, URGENT_RETRY_DELAY.toMillis());
+		else {
+			delay = Math.min(remaining.toMillis() / 2, LONGEST_RETRY_DELAY.toMillis());
+			long latest = remaining.minus(rotationCost).toMillis();
+			if (latest > 0) {
+				delay = Math.min(delay, latest);
+			}
+		}
+		if (this.jitter > 0) {
+			delay = (long) (delay * spread(0.5, 1));
 		}
 		return Duration.ofMillis(Math.max(delay, MIN_RETRY_DELAY.toMillis()));
 	}

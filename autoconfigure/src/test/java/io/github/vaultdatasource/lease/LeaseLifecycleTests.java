@@ -306,6 +306,28 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void onlyTheFirstRotationTakesARandomPhaseOfItsLease() {
+			LeaseLifecycleTests.this.policy = new LeasePolicy(0.5, 0.1, 0.4, Duration.ofSeconds(1),
+					Duration.ofSeconds(1), Duration.ofSeconds(30), new SplittableRandom(3));
+			client().maxTtl(Duration.ofSeconds(120), true);
+			start();
+			advance(Duration.ofSeconds(400));
+			List<CredentialsIssuedEvent> issued = events(CredentialsIssuedEvent.class);
+			assertThat(issued).hasSizeGreaterThanOrEqualTo(4);
+			// The first lease: anywhere from its issue to the lead (24 s) before its max_ttl; with this
+			// seed well before where the jitter alone could move it (up to 9.6 s before that): the phase.
+			Instant first = Instant.ofEpochMilli(issued.get(1).getTimestamp());
+			assertThat(first).isBetween(T0, T0.plusSeconds(96)).isBefore(T0.plusSeconds(86));
+			// Every later lease: at its lead, moved earlier by up to the jitter of the 96 s before it.
+			for (int i = 2; i < issued.size(); i++) {
+				Instant previous = client().issued().get(i - 1).issuedAt();
+				Instant rotated = Instant.ofEpochMilli(issued.get(i).getTimestamp());
+				assertThat(rotated).as("rotation %d", i)
+					.isBetween(previous.plusSeconds(96).minusMillis(9600), previous.plusSeconds(97));
+			}
+		}
+
+		@Test
 		void aSlowVaultStartsTheRotationEarlyEnoughToSwitchBeforeTheLeaseEnds() {
 			// The case that failed 14% of queries: every answer 1.5 s late, leases of 4 s / 12 s.
 			client().ttl(Duration.ofSeconds(4))
@@ -542,7 +564,9 @@ class LeaseLifecycleTests {
 				.satisfies((event) -> assertThat(event.getKind()).isEqualTo(FailureKind.ISSUE));
 			assertThat(target().currentUsername()).isEqualTo("v-1");
 			assertThat(status().next().action()).isEqualTo(NextAction.ROTATE);
-			advance(Duration.ofSeconds(1));
+			// Half of the 50 s left.
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(35));
+			advance(Duration.ofSeconds(25));
 			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
 				.satisfies((event) -> assertThat(event.getReason()).isEqualTo(RotationReason.FORCED));
 		}
@@ -605,7 +629,7 @@ class LeaseLifecycleTests {
 	class VaultUnavailable {
 
 		@Test
-		void keepsTheCredentialsAndRetriesTheRenewalWithBackoff() {
+		void keepsTheCredentialsAndRetriesTheRenewalAfterHalfOfWhatIsLeft() {
 			client().failRenewal(Failure.UNAVAILABLE);
 			start();
 			advance(Duration.ofSeconds(30));
@@ -619,46 +643,53 @@ class LeaseLifecycleTests {
 			assertThat(failing.state()).isEqualTo(State.FAILING);
 			assertThat(failing.failures().consecutive()).isEqualTo(1);
 			assertThat(failing.failures().last()).startsWith("RENEWAL").contains("503");
-			assertThat(failing.next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(31)));
-			advance(Duration.ofSeconds(1));
+			// Half of the 30 s left: Vault is away, the same lease is renewed once it answers.
+			assertThat(failing.next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(45)));
+			advance(Duration.ofSeconds(15));
 			LeaseStatus recovered = status();
 			assertThat(recovered.state()).isEqualTo(State.ACTIVE);
 			assertThat(recovered.failures()).isEqualTo(new LeaseStatus.Failures(0, null));
 			assertThat(LeaseLifecycleTests.this.lifecycle.counters().renewals(RenewalOutcome.FAILURE)).isEqualTo(1);
-			assertThat(recovered.next().at()).isEqualTo(T0.plusSeconds(61));
+			assertThat(recovered.next().at()).isEqualTo(T0.plusSeconds(75));
 		}
 
 		@Test
-		void backsOffExponentiallyWhileTheLeaseHasTime() {
+		void retriesAfterHalfOfWhatIsLeft() {
 			client().failRenewal(Failure.UNAVAILABLE, Failure.UNAVAILABLE);
 			start();
 			advance(Duration.ofSeconds(30));
-			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(31));
-			advance(Duration.ofSeconds(1));
+			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(45));
+			advance(Duration.ofSeconds(15));
 			assertThat(status().failures().consecutive()).isEqualTo(2);
-			assertThat(status().next().at()).isEqualTo(T0.plusSeconds(33));
-			advance(Duration.ofSeconds(2));
+			// Half of the 15 s left, Vault being away (a rotation would fail too).
+			assertThat(status().next().at()).isEqualTo(T0.plusMillis(52_500));
+			advance(Duration.ofMillis(7500));
 			assertThat(status().state()).isEqualTo(State.ACTIVE);
 			assertThat(target().switches()).isEmpty();
 		}
 
 		@Test
-		void retriesAtMostOneSecondApartOnceTheLeaseIsNearExpiry() {
+		void retriesEverMoreOftenAsTheLeaseNearsItsEnd() {
 			start();
 			client().failRenewalAlways(Failure.UNAVAILABLE).failIssueAlways(Failure.UNAVAILABLE);
 			advance(Duration.ofSeconds(40));
-			// 20 s left, less than the 24 s lead: from here no retry waits longer than a second.
-			for (int i = 0; i < 40; i++) {
+			// 20 s left, less than the 24 s lead: each retry waits at most half of what is left.
+			int tries = client().renewed().size();
+			while (LeaseLifecycleTests.this.clock.instant().isBefore(T0.plusMillis(59_500))) {
 				Instant now = LeaseLifecycleTests.this.clock.instant();
-				assertThat(Duration.between(now, status().next().at())).isLessThanOrEqualTo(Duration.ofSeconds(1));
-				advance(Duration.ofMillis(500));
+				Duration left = Duration.between(now, T0.plusSeconds(60));
+				Duration wait = Duration.between(now, status().next().at());
+				assertThat(wait).isLessThanOrEqualTo(left.dividedBy(2).plusMillis(200));
+				advance(Duration.ofMillis(100));
 			}
+			assertThat(client().renewed().size() + client().issued().size() - tries).isGreaterThanOrEqualTo(5);
 		}
 
 		@Test
 		void renewsTheSameLeaseWhenVaultAnswersAgainNearExpiryInsteadOfRotating() {
 			// A failover: no leader for a while, then the renewal goes through.
-			client().failRenewal(failures(Failure.UNAVAILABLE, 20));
+			// Retries at 45, 52.5 and 56.25 s, each after half of what is left: the last goes through.
+			client().failRenewal(failures(Failure.UNAVAILABLE, 3));
 			start();
 			advance(Duration.ofSeconds(58));
 			assertThat(status().counts().renewals()).isEqualTo(1);
@@ -767,8 +798,8 @@ class LeaseLifecycleTests {
 			start();
 			advance(Duration.ofSeconds(30));
 			assertThat(client().issued()).hasSize(1);
-			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(31)));
-			advance(Duration.ofSeconds(1));
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.RENEW, T0.plusSeconds(36)));
+			advance(Duration.ofSeconds(6));
 			assertThat(status().state()).isEqualTo(State.ACTIVE);
 			assertThat(target().switches()).isEmpty();
 		}
@@ -1177,7 +1208,7 @@ class LeaseLifecycleTests {
 			LeaseStatus status = status();
 			assertThat(status.state()).isEqualTo(State.FAILING);
 			assertThat(status.next().at()).isAfter(LeaseLifecycleTests.this.clock.instant());
-			advance(Duration.ofSeconds(5));
+			advance(Duration.ofSeconds(6));
 			assertThat(client().renewed()).hasSize(2);
 			assertThat(status().state()).isEqualTo(State.ACTIVE);
 		}

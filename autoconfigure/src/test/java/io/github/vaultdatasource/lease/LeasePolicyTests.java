@@ -2,6 +2,7 @@ package io.github.vaultdatasource.lease;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import io.github.vaultdatasource.CredentialLease;
@@ -142,65 +143,140 @@ class LeasePolicyTests {
 	}
 
 	@Test
-	void retryDelayGrowsExponentially() {
-		LeasePolicy policy = policy(0.5, 0, 0.4);
-		Duration remaining = Duration.ofHours(1);
-		assertThat(policy.retryDelay(1, remaining, false)).isEqualTo(Duration.ofSeconds(1));
-		assertThat(policy.retryDelay(2, remaining, false)).isEqualTo(Duration.ofSeconds(2));
-		assertThat(policy.retryDelay(3, remaining, false)).isEqualTo(Duration.ofSeconds(4));
-		assertThat(policy.retryDelay(4, remaining, false)).isEqualTo(Duration.ofSeconds(8));
-		assertThat(policy.retryDelay(5, remaining, false)).isEqualTo(Duration.ofSeconds(16));
-	}
-
-	@Test
-	void retryDelayIsCappedAtRetryMax() {
-		LeasePolicy policy = policy(0.5, 0, 0.4);
-		Duration remaining = Duration.ofHours(1);
-		assertThat(policy.retryDelay(6, remaining, false)).isEqualTo(Duration.ofSeconds(30));
-		assertThat(policy.retryDelay(20, remaining, false)).isEqualTo(Duration.ofSeconds(30));
-		assertThat(policy.retryDelay(Integer.MAX_VALUE, remaining, false)).isEqualTo(Duration.ofSeconds(30));
-	}
-
-	@Test
-	void retryDelayWithJitterIsAtMostBackoffAndAtLeastJitterBelowIt() {
-		LeasePolicy policy = policy(0.5, 0.25, 0.4);
+	void rotateAtRandomPhaseCoversTheWholeSafeWindowOfTheLease() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		Instant end = NOW.plus(Duration.ofHours(1));
+		Instant latest = end.minus(Duration.ofMinutes(4));
+		Instant first = latest;
+		Instant last = NOW;
+		int firstQuarter = 0;
 		for (int i = 0; i < DRAWS; i++) {
-			assertThat(policy.retryDelay(3, Duration.ofHours(1), false)).isBetween(Duration.ofMillis(3000),
-					Duration.ofMillis(4000));
+			Instant at = policy.rotateAtRandomPhase(end, NOW, TTL, Duration.ZERO);
+			assertThat(at).isBetween(NOW, latest);
+			first = at.isBefore(first) ? at : first;
+			last = at.isAfter(last) ? at : last;
+			firstQuarter += at.isBefore(NOW.plus(Duration.ofMinutes(14))) ? 1 : 0;
+		}
+		// Uniform over the 56 minutes: the fleet's phases spread over the whole max_ttl.
+		assertThat(first).isBefore(NOW.plus(Duration.ofMinutes(1)));
+		assertThat(last).isAfter(latest.minus(Duration.ofMinutes(1)));
+		assertThat(firstQuarter).isBetween(DRAWS / 4 - DRAWS / 20, DRAWS / 4 + DRAWS / 20);
+	}
+
+	@Test
+	void rotateAtRandomPhaseKeepsTheLeadAPastRotationCostAsks() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		Instant end = NOW.plusSeconds(12);
+		for (int i = 0; i < DRAWS; i++) {
+			// Twice the 1.5 s a rotation costs: never later than 3 s before the end.
+			assertThat(policy.rotateAtRandomPhase(end, NOW, Duration.ofSeconds(4), Duration.ofMillis(1500)))
+				.isBetween(NOW, NOW.plusSeconds(9));
 		}
 	}
 
 	@Test
-	void retryDelayLetsSeveralAttemptsFitIntoRemainingValidity() {
-		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(5, Duration.ofSeconds(9), false)).isEqualTo(Duration.ofSeconds(3));
-		assertThat(policy.retryDelay(1, Duration.ofSeconds(1), false)).isEqualTo(Duration.ofMillis(333));
+	void aRandomPhaseIsOnlyTakenEarlyInTheLeasesLife() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		Instant end = NOW.plus(Duration.ofHours(1));
+		assertThat(policy.isEarlyInLife(NOW, end, NOW)).isTrue();
+		assertThat(policy.isEarlyInLife(NOW.plus(Duration.ofMinutes(15)), end, NOW)).isTrue();
+		assertThat(policy.isEarlyInLife(NOW.plus(Duration.ofMinutes(16)), end, NOW)).isFalse();
 	}
 
 	@Test
-	void retryDelayIsNeverBelowMinimum() {
-		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(1, Duration.ofMillis(300), false)).isEqualTo(Duration.ofMillis(200));
-		assertThat(policy.retryDelay(1, Duration.ofMillis(1), false)).isEqualTo(Duration.ofMillis(200));
-		LeasePolicy fast = new LeasePolicy(0.5, 0, 0.4, Duration.ofSeconds(1), Duration.ofMillis(10),
-				Duration.ofSeconds(30), new SplittableRandom(1));
-		assertThat(fast.retryDelay(1, Duration.ofHours(1), false)).isEqualTo(Duration.ofMillis(200));
+	void retryDelayIsHalfToAllOfHalfTheRemainingValidity() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		// 20 minutes left: half to all of 10 minutes (what a rotation costs, 2 s, is far less).
+		Duration remaining = Duration.ofMinutes(20);
+		Duration shortest = remaining;
+		Duration longest = Duration.ZERO;
+		for (int i = 0; i < DRAWS; i++) {
+			Duration delay = policy.retryDelay(remaining, Duration.ofSeconds(2));
+			assertThat(delay).isBetween(Duration.ofMinutes(5), Duration.ofMinutes(10));
+			shortest = (delay.compareTo(shortest) < 0) ? delay : shortest;
+			longest = (delay.compareTo(longest) > 0) ? delay : longest;
+		}
+		assertThat(shortest).isLessThan(Duration.ofSeconds(310));
+		assertThat(longest).isGreaterThan(Duration.ofSeconds(590));
 	}
 
 	@Test
-	void retryDelayUsesFullBackoffOnceExpired() {
-		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(3, Duration.ofSeconds(-5), false)).isEqualTo(Duration.ofSeconds(4));
-		assertThat(policy.retryDelay(10, Duration.ofSeconds(-5), false)).isEqualTo(Duration.ofSeconds(30));
+	void retryIsNeverPlannedPastTheLastMomentARotationCanStart() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		// A rotation that costs 20 s: below 40 s left, that and not half of what is left binds.
+		Duration cost = Duration.ofSeconds(20);
+		for (long left = 1; left <= 300; left++) {
+			Duration remaining = Duration.ofSeconds(left);
+			Duration needed = cost;
+			for (int i = 0; i < 100; i++) {
+				Duration delay = policy.retryDelay(remaining, cost);
+				if (remaining.minus(needed).compareTo(Duration.ofMillis(200)) >= 0) {
+					assertThat(delay).isLessThanOrEqualTo(remaining.minus(needed));
+				}
+				else {
+					Duration half = remaining.dividedBy(2);
+					assertThat(delay).isLessThanOrEqualTo((half.compareTo(Duration.ofMillis(200)) > 0) ? half
+							: Duration.ofMillis(200));
+				}
+			}
+		}
 	}
 
 	@Test
-	void retryDelayIsAtMostASecondWhileUrgent() {
+	void retriesGetDenserAsTheLeaseNearsItsEnd() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(10, Duration.ofSeconds(-5), true)).isEqualTo(Duration.ofSeconds(1));
-		assertThat(policy.retryDelay(10, Duration.ZERO, true)).isEqualTo(Duration.ofSeconds(1));
-		assertThat(policy.retryDelay(10, Duration.ofMinutes(2), true)).isEqualTo(Duration.ofSeconds(1));
-		assertThat(policy.retryDelay(1, Duration.ofMillis(900), true)).isEqualTo(Duration.ofMillis(300));
+		Duration cost = Duration.ofSeconds(1);
+		// A renewal failed with 150 s left and Vault stays away: how often the instance tries.
+		Duration remaining = Duration.ofSeconds(150);
+		int tries = 0;
+		while (!remaining.isNegative() && !remaining.isZero()) {
+			remaining = remaining.minus(policy.retryDelay(remaining, cost));
+			tries++;
+		}
+		assertThat(tries).isBetween(5, 30);
+	}
+
+	@Test
+	void retriesAfterAnOutageSpreadOverHalfOfWhatTheLeasesHaveLeft() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		// A thousand instances whose renewals failed in the same second, each with 110 s left:
+		// their retries spread over 27.5 s to 55 s, none in the same second as more than a few
+		// percent of them.
+		int[] perSecond = new int[70];
+		for (int i = 0; i < 1000; i++) {
+			Duration delay = policy.retryDelay(Duration.ofSeconds(110), Duration.ofSeconds(1));
+			assertThat(delay).isBetween(Duration.ofMillis(27_500), Duration.ofSeconds(55));
+			perSecond[(int) delay.toSeconds()]++;
+		}
+		assertThat(Arrays.stream(perSecond).max().getAsInt()).isLessThan(80);
+	}
+
+	@Test
+	void retryDelayIsAtMostASecondOnceExpiredAndNeverBelowTheMinimum() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		for (int i = 0; i < DRAWS; i++) {
+			assertThat(policy.retryDelay(Duration.ofSeconds(-5), Duration.ZERO)).isBetween(Duration.ofMillis(500),
+					Duration.ofSeconds(1));
+			assertThat(policy.retryDelay(Duration.ZERO, Duration.ZERO)).isBetween(Duration.ofMillis(500),
+					Duration.ofSeconds(1));
+			assertThat(policy.retryDelay(Duration.ofMillis(300), Duration.ZERO)).isEqualTo(Duration.ofMillis(200));
+		}
+	}
+
+	@Test
+	void withoutJitterRetriesWaitAllOfTheirShareAndNoPhaseIsRandom() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.retryDelay(Duration.ofMinutes(20), Duration.ofSeconds(2)))
+			.isEqualTo(Duration.ofMinutes(10));
+		Instant end = NOW.plus(Duration.ofHours(1));
+		assertThat(policy.rotateAtRandomPhase(end, NOW, TTL, Duration.ZERO)).isEqualTo(end.minus(Duration.ofMinutes(4)));
+	}
+
+	@Test
+	void retryDelayIsAtMostTenMinutes() {
+		LeasePolicy policy = policy(0.5, 0, 0.4);
+		assertThat(policy.retryDelay(Duration.ofDays(20), Duration.ZERO))
+			.isBetween(Duration.ofMinutes(5), Duration.ofMinutes(10));
 	}
 
 	@Test
@@ -211,12 +287,6 @@ class LeasePolicyTests {
 		assertThat(policy.validationRetryDelay(10, Duration.ofHours(1))).isEqualTo(Duration.ofSeconds(30));
 		assertThat(policy.validationRetryDelay(4, Duration.ofSeconds(1))).isEqualTo(Duration.ofSeconds(1));
 		assertThat(policy.validationRetryDelay(10, Duration.ofSeconds(-1))).isEqualTo(Duration.ofSeconds(30));
-	}
-
-	@Test
-	void retryDelayUsesFullBackoffAtExpiry() {
-		LeasePolicy policy = policy(0.5, 0, 0.4);
-		assertThat(policy.retryDelay(2, Duration.ZERO, false)).isEqualTo(Duration.ofSeconds(2));
 	}
 
 	@ParameterizedTest

@@ -13,8 +13,6 @@ import java.util.function.ToDoubleFunction;
 import io.github.vaultdatasource.benchmarks.FleetSimulation.Result;
 import io.github.vaultdatasource.benchmarks.FleetSimulation.Settings;
 import io.github.vaultdatasource.benchmarks.load.Stats;
-import io.github.vaultdatasource.benchmarks.trial.TrialLeasePolicy.Changes;
-import io.github.vaultdatasource.benchmarks.trial.TrialLeasePolicy.Retry;
 
 import static io.github.vaultdatasource.benchmarks.Report.f;
 import static io.github.vaultdatasource.benchmarks.SuiteContext.progress;
@@ -23,9 +21,9 @@ import static io.github.vaultdatasource.benchmarks.SuiteContext.vaultTtl;
 /**
  * The simulated fleet's Vault request rate ({@link FleetSimulation}) at each fleet size: a rolling
  * start, the same with a Vault outage in the middle of the window, each over several seeds; for
- * diagnosis, the same without jitter and with instances at random phases; and the trial copies of
- * the engine ({@link TrialEngine}) that show which policy change would meet a missed target. Needs
- * no services: {@link #main} runs it alone.
+ * diagnosis, the same without jitter and with instances started over a whole {@code max_ttl}.
+ * Every instance runs the library's own lease engine. Needs no services: {@link #main} runs it
+ * alone.
  */
 final class FleetScenario {
 
@@ -71,11 +69,10 @@ final class FleetScenario {
 				this.settings.duration("fleet.max-ttl", "1h"), this.settings.duration("fleet.start-spread", "5m"),
 				this.settings.decimal("fleet.jitter", 0.1), this.settings.duration("fleet.window", "3h"), Duration.ZERO,
 				Boolean.parseBoolean(this.settings.string("fleet.role-readable", "false")),
-				this.settings.integer("fleet.seed", 7), FleetSimulation.Engine.LIBRARY);
+				this.settings.integer("fleet.seed", 7));
 		int seeds = this.settings.integer("fleet.seeds", 3);
 		Duration outage = this.settings.duration("fleet.outage", "60s");
 		boolean variants = Boolean.parseBoolean(this.settings.string("fleet.variants", "true"));
-		List<TrialEngine> trials = trials(this.settings.string("fleet.trials", "phasewide+share2"));
 		quietLeaseLogging(true);
 		Map<String, Object> raw = new LinkedHashMap<>();
 		try {
@@ -89,7 +86,7 @@ final class FleetScenario {
 					List<Result> down = simulate(rolling.withOutage(outage), seeds);
 					runs.put("outage", maps(down));
 					runs.put("outageRequestsPerSecond", down.get(0).aroundOutage());
-					reportOutage(down, "");
+					reportOutage(down);
 				}
 				if (variants) {
 					Result noJitter = simulate(rolling.withJitter(0), 1).get(0);
@@ -99,18 +96,6 @@ final class FleetScenario {
 					reportVariant(noJitter, "same start, no jitter");
 					reportVariant(randomPhases, f("started over a whole max_ttl (%s): random phases",
 							vaultTtl(rolling.maxTtl())));
-				}
-				for (TrialEngine trial : trials) {
-					Settings tried = rolling.withEngine(trial);
-					List<Result> trialSteady = simulate(tried, seeds);
-					runs.put("trial " + trial.name(), maps(trialSteady));
-					reportTrial(trialSteady, trial);
-					if (!outage.isZero()) {
-						List<Result> trialDown = simulate(tried.withOutage(outage), seeds);
-						runs.put("trial " + trial.name() + " outage", maps(trialDown));
-						runs.put("trial " + trial.name() + " outageRequestsPerSecond", trialDown.get(0).aroundOutage());
-						reportOutage(trialDown, trial.name() + ", ");
-					}
 				}
 				raw.put(Integer.toString(instances), runs);
 			}
@@ -127,10 +112,9 @@ final class FleetScenario {
 		for (int i = 0; i < seeds; i++) {
 			Settings seeded = settings.withSeed(settings.seed() + i);
 			Result result = new FleetSimulation(seeded).run();
-			String jitter = (seeded.engine() instanceof TrialEngine trial && trial.jitter() != null) ? ""
-					: f(", jitter %.2f", seeded.jitter());
-			progress(f("  fleet of %d, %s%s (start over %s, outage %s, seed %d): %d tasks in %.1f s, peak/mean %.2f, "
-					+ "peak second %s", seeded.instances(), seeded.engine(), jitter, vaultTtl(seeded.startSpread()),
+			String jitter = f(", jitter %.2f", seeded.jitter());
+			progress(f("  fleet of %d%s (start over %s, outage %s, seed %d): %d tasks in %.1f s, peak/mean %.2f, "
+					+ "peak second %s", seeded.instances(), jitter, vaultTtl(seeded.startSpread()),
 					vaultTtl(seeded.outage()), seeded.seed(), result.tasks, result.seconds, result.peakToMean,
 					result.peakSecond));
 			results.add(result);
@@ -180,11 +164,11 @@ final class FleetScenario {
 				large ? (ratio <= 2.0 && noWorseThanRandom) : noWorseThanRandom);
 	}
 
-	private void reportOutage(List<Result> results, String trial) {
+	private void reportOutage(List<Result> results) {
 		Result first = results.get(0);
 		int n = first.settings.instances();
 		double ratio = median(results, (r) -> r.outage.peakAfterToMean(r.mean));
-		String what = f("%,d instances, %s%s Vault outage: peak in the minute after / mean (median of seeds)", n, trial,
+		String what = f("%,d instances, %s Vault outage: peak in the minute after / mean (median of seeds)", n,
 				vaultTtl(first.settings.outage()));
 		String detail = f("%s; every request fails from %d s to %d s; seed %d: peak %d/s (%d s after), first second "
 				+ "%d, mean %.2f/s, %d refused meanwhile, %d requests in the minute after, back within the steady "
@@ -194,14 +178,7 @@ final class FleetScenario {
 						- first.outage.up(),
 				first.outage.firstSecond(), first.mean, first.outage.refused(), first.outage.minuteAfter(),
 				first.outage.calmAfter(), first.outage.quietMinute());
-		if (trial.isEmpty()) {
-			this.report.row("fleet", what, f("%.2f", ratio), describe(first.settings) + "; " + detail, "<= 3",
-					ratio <= 3);
-		}
-		else {
-			this.report.row("fleet", what, f("%.2f", ratio), f("not the library: %s; %s", first.settings.engine(),
-					detail), "", null);
-		}
+		this.report.row("fleet", what, f("%.2f", ratio), describe(first.settings) + "; " + detail, "<= 3", ratio <= 3);
 	}
 
 	private void reportVariant(Result r, String what) {
@@ -212,68 +189,8 @@ final class FleetScenario {
 				"", null);
 	}
 
-	private void reportTrial(List<Result> results, TrialEngine trial) {
-		Result first = results.get(0);
-		this.report.row("fleet",
-				f("%,d instances, %s: peak/mean (median of seeds)", first.settings.instances(), trial.name()),
-				f("%.2f", median(results, (r) -> r.peakToMean)),
-				f("not the library: %s; %s; random-arrival baseline %.2f (95th percentile %.2f; issue and revoke in "
-						+ "one second %.2f); 60 s buckets %.2f (random %.2f); %.2f requests per lease lifetime",
-						trial, range(results, (r) -> r.peakToMean), median(results, (r) -> r.baseline),
-						median(results, (r) -> r.baselineHigh), median(results, (r) -> r.baselinePaired),
-						median(results, (r) -> r.peakToMean60s), median(results, (r) -> r.baseline60s),
-						first.requestsPerLeaseLifetime()),
-				"", null);
-	}
-
-	// The trial copies to simulate besides the library: a comma-separated list of changes joined
-	// by "+": "phase" (the first rotation at a random phase after the lease's first quarter;
-	// "phaseN": the first N; "phasewide": anywhere before the lead time), "spread" or
-	// "full" (retries over a random share of the backoff), "shareN" (retries after half to all of
-	// 1/N of the remaining validity), "jitterX" (another vault.lease.jitter); "none" for none.
-	private static List<TrialEngine> trials(String list) {
-		List<TrialEngine> trials = new ArrayList<>();
-		for (String name : list.split(",")) {
-			String trimmed = name.trim();
-			if (trimmed.isEmpty() || trimmed.equals("none")) {
-				continue;
-			}
-			int phase = 0;
-			boolean wide = false;
-			Retry retry = Retry.LIBRARY;
-			int share = 3;
-			Double jitter = null;
-			for (String change : trimmed.split("\\+")) {
-				if (change.matches("phase(wide)?[0-9]*")) {
-					wide = change.startsWith("phasewide");
-					String count = change.substring(wide ? 9 : 5);
-					phase = count.isEmpty() ? 1 : Integer.parseInt(count);
-				}
-				else if (change.matches("share[0-9]+")) {
-					retry = Retry.SHARE;
-					share = Integer.parseInt(change.substring(5));
-				}
-				else if (change.matches("jitter[0-9.]+")) {
-					jitter = Double.parseDouble(change.substring(6));
-				}
-				else if (change.equals("spread")) {
-					retry = Retry.SPREAD;
-				}
-				else if (change.equals("full")) {
-					retry = Retry.FULL;
-				}
-				else {
-					throw new IllegalArgumentException("Unknown trial change '" + change + "' in BENCH_FLEET_TRIALS: "
-							+ "use phase, phaseN, phasewide, spread, full, shareN, jitterX, joined by +, or none");
-				}
-			}
-			trials.add(new TrialEngine(trimmed, new Changes(phase, wide, retry, share), jitter));
-		}
-		return trials;
-	}
-
 	private static void quietLeaseLogging(boolean quiet) {
-		for (String name : List.of("io.github.vaultdatasource.lease", "io.github.vaultdatasource.benchmarks.trial")) {
+		for (String name : List.of("io.github.vaultdatasource.lease")) {
 			Object logger = org.slf4j.LoggerFactory.getLogger(name);
 			if (logger instanceof ch.qos.logback.classic.Logger logback) {
 				logback.setLevel(quiet ? ch.qos.logback.classic.Level.ERROR : null);

@@ -75,11 +75,16 @@ final class FleetSimulation {
 		SplittableRandom random = new SplittableRandom(s.seed());
 		Map<String, Long> events = new TreeMap<>();
 		ApplicationEventPublisher publisher = (event) -> events.merge(describe(event), 1L, Long::sum);
+		VaultDataSourceProperties.Lease defaults = new VaultDataSourceProperties().getLease();
 		for (int i = 0; i < s.instances(); i++) {
 			Strands strands = new Strands(scheduler.lane("main-" + i), scheduler.lane("drain-" + i),
 					scheduler.lane("calls-" + i));
-			Runnable start = s.engine().instance("fleet-" + i, vault, new NoPool(), strands, clock, s.jitter(),
-					random.split(), publisher);
+			LeasePolicy policy = new LeasePolicy(defaults.getRenewAt(), s.jitter(), defaults.getDrainShare(),
+					defaults.getMinDrainBudget(), defaults.getRetryInitialDelay(), defaults.getRetryMaxDelay(),
+					random.split());
+			LeaseLifecycle lifecycle = new LeaseLifecycle("fleet-" + i, "fleet", vault, new NoPool(), strands, clock,
+					policy, publisher, () -> false);
+			Runnable start = lifecycle::start;
 			long startMillis = (s.startSpread().isZero()) ? 0 : random.nextLong(s.startSpread().toMillis());
 			scheduler.lane("start-" + i).schedule(start, Duration.ofMillis(startMillis));
 		}
@@ -103,46 +108,6 @@ final class FleetSimulation {
 	}
 
 	/**
-	 * The lease engine each instance runs.
-	 */
-	interface Engine {
-
-		/**
-		 * The library's own {@link LeaseLifecycle} and {@link LeasePolicy}, with the defaults of
-		 * {@code vault.lease.*} except the jitter.
-		 */
-		Engine LIBRARY = new Engine() {
-
-			@Override
-			public Runnable instance(String name, DatabaseSecretsClient vault, CredentialsTarget pool,
-					Strands strands, Clock clock, double jitter, SplittableRandom random,
-					ApplicationEventPublisher events) {
-				VaultDataSourceProperties.Lease defaults = new VaultDataSourceProperties().getLease();
-				LeasePolicy policy = new LeasePolicy(defaults.getRenewAt(), jitter, defaults.getDrainShare(),
-						defaults.getMinDrainBudget(), defaults.getRetryInitialDelay(), defaults.getRetryMaxDelay(),
-						random);
-				LeaseLifecycle lifecycle = new LeaseLifecycle(name, "fleet", vault, pool, strands, clock, policy,
-						events, () -> false);
-				return lifecycle::start;
-			}
-
-			@Override
-			public String toString() {
-				return "library";
-			}
-
-		};
-
-		/**
-		 * Create one instance's lease engine.
-		 * @return what starts it
-		 */
-		Runnable instance(String name, DatabaseSecretsClient vault, CredentialsTarget pool, Strands strands,
-				Clock clock, double jitter, SplittableRandom random, ApplicationEventPublisher events);
-
-	}
-
-	/**
 	 * What to simulate.
 	 *
 	 * @param instances how many instances
@@ -156,44 +121,38 @@ final class FleetSimulation {
 	 * start; the documented minimal policy does not allow it, so it is learned from the first capped
 	 * renewal)
 	 * @param seed the random seed
-	 * @param engine the lease engine of every instance
 	 */
 	record Settings(int instances, Duration ttl, Duration maxTtl, Duration startSpread, double jitter,
-			Duration window, Duration outage, boolean roleReadable, long seed, Engine engine) {
+			Duration window, Duration outage, boolean roleReadable, long seed) {
 
 		Settings withInstances(int instances) {
 			return new Settings(instances, this.ttl, this.maxTtl, this.startSpread, this.jitter, this.window,
-					this.outage, this.roleReadable, this.seed, this.engine);
+					this.outage, this.roleReadable, this.seed);
 		}
 
 		Settings withJitter(double jitter) {
 			return new Settings(this.instances, this.ttl, this.maxTtl, this.startSpread, jitter, this.window,
-					this.outage, this.roleReadable, this.seed, this.engine);
+					this.outage, this.roleReadable, this.seed);
 		}
 
 		Settings withStartSpread(Duration startSpread) {
 			return new Settings(this.instances, this.ttl, this.maxTtl, startSpread, this.jitter, this.window,
-					this.outage, this.roleReadable, this.seed, this.engine);
+					this.outage, this.roleReadable, this.seed);
 		}
 
 		Settings withOutage(Duration outage) {
 			return new Settings(this.instances, this.ttl, this.maxTtl, this.startSpread, this.jitter, this.window,
-					outage, this.roleReadable, this.seed, this.engine);
-		}
-
-		Settings withEngine(Engine engine) {
-			return new Settings(this.instances, this.ttl, this.maxTtl, this.startSpread, this.jitter, this.window,
-					this.outage, this.roleReadable, this.seed, engine);
+					outage, this.roleReadable, this.seed);
 		}
 
 		Settings withSeed(long seed) {
 			return new Settings(this.instances, this.ttl, this.maxTtl, this.startSpread, this.jitter, this.window,
-					this.outage, this.roleReadable, seed, this.engine);
+					this.outage, this.roleReadable, seed);
 		}
 
 		Settings withRoleReadable(boolean roleReadable) {
 			return new Settings(this.instances, this.ttl, this.maxTtl, this.startSpread, this.jitter, this.window,
-					this.outage, roleReadable, this.seed, this.engine);
+					this.outage, roleReadable, this.seed);
 		}
 
 	}
