@@ -122,8 +122,11 @@ class PoolRetirementTests {
 		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, true);
 		assertThat(retirement.advance(Instant.now().plusSeconds(30))).isEqualTo(SWEEP_INTERVAL);
 		assertThat(this.fixture.pool.getMaximumPoolSize()).as("not surged").isEqualTo(2);
-		this.fixture.awaitConnections(FIRST, 0);
+		// Driven on, as the lifecycle does: a connection HikariCP held reserved at the instant of the
+		// first eviction is evicted again at the next sweep (a clean-clone CI run at load ~17 once
+		// waited 20 s here for a close that only the next sweep brings).
 		RotatingPool.retire(retirement, Instant.now().plusSeconds(30));
+		this.fixture.awaitConnections(FIRST, 0);
 		assertThat(retirement.report().oldConnectionsLeft()).isZero();
 	}
 
