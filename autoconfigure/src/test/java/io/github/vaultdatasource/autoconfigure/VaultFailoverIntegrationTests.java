@@ -81,7 +81,11 @@ class VaultFailoverIntegrationTests {
 			.withPropertyValues("spring.datasource.url=" + this.environment.jdbcUrl(),
 					"vault.token=" + cluster.variable("VDS_RAFT_TOKEN"), "vault.database.role=" + ROLE,
 					"vault.connection-timeout=1s", "vault.read-timeout=8s",
-					"spring.datasource.hikari.maximum-pool-size=10");
+					"spring.datasource.hikari.maximum-pool-size=10",
+					// The kill is timed against the renewal schedule and the tests expect the failover to
+					// be met by a renewal: no random first-rotation phase (with jitter, the first rotation
+					// of a lease whose max_ttl is known lands anywhere in its life, here 120 s).
+					"vault.lease.jitter=0");
 	}
 
 	@Test
