@@ -161,8 +161,8 @@ class LeaseRotationIntegrationTests {
 					(lastFailure - revokedAt) / 1_000_000);
 			assertThat(lifecycle.status().counts().rotations()).isGreaterThanOrEqualTo(1);
 			assertThat(lifecycle.currentLease().username()).isNotEqualTo(revoked.username());
-			assertThat(Duration.ofNanos(lastFailure - revokedAt)).isLessThan(Duration.ofSeconds(5));
-			assertThat(failed).isLessThan(results.size() / 10);
+			// The design's bound, not a time: only the queries in flight when Vault ended the user fail.
+			assertThat(failed).as("failed queries %s", QueryLoad.failuresByState(results)).isLessThanOrEqualTo(THREADS);
 		});
 		assertThat(this.env.issuedUsers(role)).isEmpty();
 	}
@@ -252,7 +252,8 @@ class LeaseRotationIntegrationTests {
 						.distinct()
 						.collect(Collectors.toList());
 					assertThat(lateUsers).containsExactly(lifecycle.currentLease().username());
-					assertThat(Duration.ofNanos(lastFailure - revokedAt)).isLessThan(Duration.ofSeconds(5));
+					assertThat(failed).as("failed queries %s", QueryLoad.failuresByState(results))
+						.isLessThanOrEqualTo(THREADS);
 				});
 		}
 		finally {
