@@ -64,11 +64,9 @@ final class StartupScenario {
 			double[] ofRound = new double[runs];
 			for (int r = 0; r < runs; r++) {
 				int i = round * runs + r;
-				boolean staticFirst = r % 2 == 0;
-				Launch first = launch(classpath, !staticFirst, false);
-				Launch second = launch(classpath, staticFirst, false);
-				Launch plain = staticFirst ? first : second;
-				Launch vault = staticFirst ? second : first;
+				Pair pair = launchPair(classpath, r, false);
+				Launch plain = pair.plain();
+				Launch vault = pair.vault();
 				staticMillis[i] = plain.millis();
 				vaultMillis[i] = vault.millis();
 				staticCpu[i] = plain.cpuMillis();
@@ -132,11 +130,9 @@ final class StartupScenario {
 		List<String> slowestStatic = new ArrayList<>();
 		List<String> slowestVault = new ArrayList<>();
 		for (int r = 0; r < runs; r++) {
-			boolean staticFirst = r % 2 == 0;
-			Launch first = launch(classpath, !staticFirst, true);
-			Launch second = launch(classpath, staticFirst, true);
-			Launch p = staticFirst ? first : second;
-			Launch v = staticFirst ? second : first;
+			Pair pair = launchPair(classpath, r, true);
+			Launch p = pair.plain();
+			Launch v = pair.vault();
 			plainTotal[r] = p.millis();
 			vaultTotal[r] = v.millis();
 			for (String part : PARTS) {
@@ -215,6 +211,19 @@ final class StartupScenario {
 			text.append((text.length() > 1) ? ", " : "").append(f("%.3f", value));
 		}
 		return text.append(']').toString();
+	}
+
+	// One static and one vault-datasource start, the static one first on even pairs: neither app
+	// always gets the warmer second start.
+	private Pair launchPair(String classpath, int pair, boolean breakdown) throws IOException, InterruptedException {
+		boolean staticFirst = pair % 2 == 0;
+		Launch first = launch(classpath, !staticFirst, breakdown);
+		Launch second = launch(classpath, staticFirst, breakdown);
+		return staticFirst ? new Pair(first, second) : new Pair(second, first);
+	}
+
+	private record Pair(Launch plain, Launch vault) {
+
 	}
 
 	/**
