@@ -3,10 +3,12 @@ package io.github.vaultdatasource.jdbc;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.sql.Connection;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
 import com.zaxxer.hikari.HikariPoolMXBean;
+import com.zaxxer.hikari.util.ConcurrentBag.IConcurrentBagEntry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -34,7 +36,7 @@ final class GenerationEviction {
 
 	private static final Log logger = LogFactory.getLog(GenerationEviction.class);
 
-	private static final String REASON = "(connection of replaced credentials)";
+	private static final String REPLACED = "(connection of replaced credentials)";
 
 	private static final @Nullable Members MEMBERS = Members.resolve();
 
@@ -58,27 +60,59 @@ final class GenerationEviction {
 	 * @return how many connections were marked, or {@code -1} when every connection was evicted
 	 */
 	static int evict(HikariPoolMXBean pool, Predicate<Connection> replaced) {
+		int marked = evict(pool, replaced, Integer.MAX_VALUE, REPLACED);
+		if (marked < 0) {
+			pool.softEvictConnections();
+		}
+		return marked;
+	}
+
+	/**
+	 * Evict at most {@code limit} of the pooled connections whose physical connection matches,
+	 * idle ones first: idle ones are closed now (and HikariCP fills the pool after closing them),
+	 * borrowed ones when they are returned. Unlike borrowing a connection to evict it, this never
+	 * waits and never counts as a borrower's timeout in HikariCP's metrics.
+	 * @param pool the pool (HikariCP's {@code HikariPool}, as its MXBean)
+	 * @param which whether a physical connection may be evicted
+	 * @param limit how many to evict at most
+	 * @param reason why, for HikariCP's debug log
+	 * @return how many connections were marked, or {@code -1} when the pool's entries cannot be
+	 * reached (then nothing was done)
+	 */
+	static int evict(HikariPoolMXBean pool, Predicate<Connection> which, int limit, String reason) {
 		Members members = MEMBERS;
 		if (members == null || !members.pool().isInstance(pool)) {
-			pool.softEvictConnections();
 			return -1;
 		}
 		try {
-			int marked = 0;
+			List<Object> idle = new ArrayList<>();
+			List<Object> busy = new ArrayList<>();
 			for (Object entry : (List<?>) members.values().invoke(members.bag().get(pool))) {
 				Object connection = members.connection().get(entry);
-				if (connection instanceof Connection physical && replaced.test(physical)) {
-					members.softEvict().invoke(pool, entry, REASON, false);
-					marked++;
+				if (connection instanceof Connection physical && which.test(physical)) {
+					(isIdle(entry) ? idle : busy).add(entry);
 				}
+			}
+			idle.addAll(busy);
+			int marked = 0;
+			for (Object entry : idle) {
+				if (marked >= limit) {
+					break;
+				}
+				members.softEvict().invoke(pool, entry, reason, false);
+				marked++;
 			}
 			return marked;
 		}
 		catch (ReflectiveOperationException | RuntimeException ex) {
-			logger.debug("Evicting every pooled connection: HikariCP's entries could not be read", ex);
-			pool.softEvictConnections();
+			logger.debug("HikariCP's entries could not be read", ex);
 			return -1;
 		}
+	}
+
+	private static boolean isIdle(Object entry) {
+		return entry instanceof IConcurrentBagEntry bagEntry
+				&& bagEntry.getState() == IConcurrentBagEntry.STATE_NOT_IN_USE;
 	}
 
 	private record Members(Class<?> pool, Field bag, Method values, Field connection, Method softEvict) {

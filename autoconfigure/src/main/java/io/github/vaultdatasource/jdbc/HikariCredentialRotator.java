@@ -308,17 +308,17 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 
 	/**
 	 * HikariCP fills the pool up to its minimum idle only when a connection closes (or on its
-	 * 30-second housekeeping): retire one idle old connection now, so that the surge opens its new
-	 * connections even when no borrower waits.
+	 * 30-second housekeeping): retire one connection of the replaced credentials now, an idle one
+	 * if there is one, so that the surge opens its new connections even when no borrower waits.
+	 * Marked, not borrowed: borrowing with a short timeout would count as a borrower's timeout in
+	 * HikariCP's metrics whenever the pool is busy.
 	 */
 	private void fillNow() {
-		if (this.pool.getHikariPoolMXBean() instanceof HikariPool hikariPool) {
-			try {
-				this.pool.evictConnection(hikariPool.getConnection(1));
-			}
-			catch (SQLException ex) {
-				// Nothing idle: borrowers are waiting, and they make HikariCP open connections anyway.
-			}
+		HikariPoolMXBean poolBean = poolBean();
+		DatabaseCredentials credentials = this.current;
+		if (poolBean != null && credentials != null) {
+			GenerationEviction.evict(poolBean, (connection) -> !this.connections.openedWith(credentials, connection),
+					1, "(replaced credentials, to start the surge)");
 		}
 	}
 
@@ -401,14 +401,23 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	/**
 	 * After a surge the pool holds more connections than its restored maximum, and HikariCP only
 	 * retires idle connections above the minimum after the idle timeout (never when minimum idle
-	 * equals the maximum). Borrow the excess and evict it.
+	 * equals the maximum). Mark the excess evicted, idle connections first (they close now,
+	 * borrowed ones when they are returned); only a HikariCP whose entries cannot be reached has
+	 * them borrowed and evicted.
 	 */
 	private void trim() {
 		HikariPoolMXBean poolBean = poolBean();
-		if (!(poolBean instanceof HikariPool hikariPool)) {
+		if (poolBean == null) {
 			return;
 		}
 		int excess = poolBean.getTotalConnections() - this.pool.getMaximumPoolSize();
+		if (excess <= 0 || GenerationEviction.evict(poolBean, (connection) -> true, excess,
+				"(above the pool size after a credential switch)") >= 0) {
+			return;
+		}
+		if (!(poolBean instanceof HikariPool hikariPool)) {
+			return;
+		}
 		for (int i = 0; i < excess; i++) {
 			try {
 				Connection connection = hikariPool.getConnection(this.settings.sweepInterval().toMillis());

@@ -4,8 +4,11 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 import io.github.vaultdatasource.lease.CredentialsTarget.RetirementReport;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
@@ -98,6 +101,57 @@ class PoolRetirementTests {
 		await().until(() -> this.fixture.poolBean().getTotalConnections() == 2);
 		assertThat(this.fixture.database.opened(SECOND)).as("logins of the new credentials after the surge")
 			.isEqualTo(surged);
+	}
+
+	@Test
+	void theSurgeOfAFullyBorrowedPoolStartsWithoutBorrowingAndCountsNoTimeout() throws Exception {
+		SimpleMeterRegistry registry = new SimpleMeterRegistry();
+		this.fixture = new RotatingPool(2, true);
+		this.fixture.pool.setMetricRegistry(registry);
+		this.fixture.start();
+		Connection first = this.fixture.pool.getConnection();
+		Connection second = this.fixture.pool.getConnection();
+		// New logins take a while, as SCRAM logins to a busy PostgreSQL do.
+		this.fixture.database.holdLogins(SECOND.username());
+		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, false);
+		Instant deadline = Instant.now().plusSeconds(30);
+		assertThat(retirement.advance(deadline)).isEqualTo(Duration.ZERO);
+		assertThat(timeouts(registry)).as("the surge's start counted as a borrower's timeout").isZero();
+		this.fixture.database.releaseLogins();
+		// A borrowed old connection was marked instead: its return makes HikariCP fill the surged pool.
+		first.close();
+		this.fixture.awaitConnections(FIRST, 1);
+		this.fixture.awaitConnections(SECOND, 2);
+		second.close();
+		RotatingPool.retire(retirement, deadline);
+		assertThat(retirement.report().oldConnectionsLeft()).isZero();
+		await().until(() -> this.fixture.poolBean().getTotalConnections() == 2);
+		assertThat(timeouts(registry)).isZero();
+	}
+
+	@Test
+	void theEndOfASurgeTrimsBorrowedConnectionsWhenReturnedWithoutWaitingForThem() throws Exception {
+		SimpleMeterRegistry registry = new SimpleMeterRegistry();
+		this.fixture = new RotatingPool(2, true);
+		this.fixture.pool.setMetricRegistry(registry);
+		this.fixture.start();
+		assertThat(this.fixture.rotator.beginSurge()).isEqualTo(2);
+		List<Connection> borrowed = new ArrayList<>();
+		for (int i = 0; i < 4; i++) {
+			borrowed.add(this.fixture.pool.getConnection());
+		}
+		// Nothing idle to borrow and evict: the excess is marked and closes when returned.
+		this.fixture.rotator.endSurge();
+		assertThat(this.fixture.pool.getMaximumPoolSize()).isEqualTo(2);
+		for (Connection connection : borrowed) {
+			connection.close();
+		}
+		await().until(() -> this.fixture.poolBean().getTotalConnections() == 2);
+		assertThat(timeouts(registry)).as("the trim counted as a borrower's timeout").isZero();
+	}
+
+	private static double timeouts(SimpleMeterRegistry registry) {
+		return registry.get("hikaricp.connections.timeout").counter().count();
 	}
 
 	@Test
