@@ -123,6 +123,7 @@ final class VaultDataSourceBeanPostProcessor implements DestructionAwareBeanPost
 		}
 		VaultDataSourceRegistrar registrar = this.registrar.getIfAvailable();
 		if (registrar != null) {
+			registrar.awaitStarts();
 			registrar.checkShortFormUsed(dataSources);
 		}
 	}
