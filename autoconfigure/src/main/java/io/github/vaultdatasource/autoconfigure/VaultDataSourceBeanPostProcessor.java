@@ -123,7 +123,6 @@ final class VaultDataSourceBeanPostProcessor implements DestructionAwareBeanPost
 		}
 		VaultDataSourceRegistrar registrar = this.registrar.getIfAvailable();
 		if (registrar != null) {
-			registrar.awaitStarts();
 			registrar.checkShortFormUsed(dataSources);
 		}
 	}

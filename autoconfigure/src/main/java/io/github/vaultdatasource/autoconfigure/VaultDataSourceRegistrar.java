@@ -7,7 +7,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -70,10 +69,6 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	private final LeaseExecutor executor = new LeaseExecutor();
 
 	private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
-
-	private final Map<String, Start> starts = new ConcurrentHashMap<>();
-
-	private volatile boolean contextStarted;
 
 	VaultDataSourceRegistrar(VaultDataSourceProperties properties, VaultConnectionDetails connection,
 			DatabaseSecretsClient client, TokenSupport tokens, ApplicationEventPublisher events, ManagedLeases leases,
@@ -156,43 +151,18 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 			}
 
 		});
-		boolean validate = this.properties.getDatabase().isValidateOnStartup();
-		Start start = new Start(name, () -> {
-			try {
-				lifecycle.start(validate);
-			}
-			catch (VaultRequestException ex) {
-				throw startupFailure(ex, client, role);
-			}
-			catch (CredentialsValidationException ex) {
-				throw validationFailure(ex, pool.getJdbcUrl(), client);
-			}
-			this.leases.register(lifecycle);
-		});
-		// The pool's first login (say, a migration's during startup) waits for the first credentials.
-		rotator.beforeFirstLogin(start::await);
+		try {
+			lifecycle.start(this.properties.getDatabase().isValidateOnStartup());
+		}
+		catch (VaultRequestException ex) {
+			throw startupFailure(ex, client, role);
+		}
+		catch (CredentialsValidationException ex) {
+			throw validationFailure(ex, pool.getJdbcUrl(), client);
+		}
+		this.leases.register(lifecycle);
 		this.pools.put(name, pool);
-		this.starts.put(name, start);
-		start.begin();
-		if (this.contextStarted) {
-			// Created after startup (a lazy pool): nothing else is left to overlap with.
-			awaitStarts();
-		}
 		return lifecycle;
-	}
-
-	/**
-	 * Wait until every pool handed to {@link #manage} has its first credentials, checked by the
-	 * database: the issue, the login to Vault and the validation connection run on a thread of their
-	 * own while the context goes on creating its other beans, and startup waits for them here.
-	 * @throws VaultDataSourceException when Vault or the database refused a pool's first credentials
-	 */
-	void awaitStarts() {
-		this.contextStarted = true;
-		for (Start start : this.starts.values()) {
-			start.await();
-			this.starts.remove(start.name, start);
-		}
 	}
 
 	/**
@@ -230,14 +200,6 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	 */
 	void release(String name) {
 		HikariDataSource pool = this.pools.remove(name);
-		Start start = this.starts.remove(name);
-		if (start != null && !start.awaitQuietly()) {
-			// No credentials were issued, or they were revoked when the database refused them.
-			if (pool != null) {
-				pool.close();
-			}
-			return;
-		}
 		this.leases.get(name).ifPresent((lifecycle) -> {
 			VaultDataSourceProperties.Lease lease = this.properties.getLease();
 			lifecycle.stop(() -> {
@@ -405,83 +367,6 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 			case CERT -> "Consider the following: check that the client certificate of vault.ssl.bundle is trusted "
 					+ "by a role of the cert auth method at vault.cert.path (vault.cert.role to pick one).";
 		};
-	}
-
-
-	/**
-	 * The first issue and validation of one pool, on a thread of its own.
-	 */
-	private static final class Start {
-
-		private final String name;
-
-		private final Runnable work;
-
-		private final CountDownLatch done = new CountDownLatch(1);
-
-		private volatile @Nullable RuntimeException failure;
-
-		Start(String name, Runnable work) {
-			this.name = name;
-			this.work = work;
-		}
-
-		void begin() {
-			Thread thread = new Thread(this::run, "vault-datasource-start-" + this.name);
-			thread.setDaemon(true);
-			thread.start();
-		}
-
-		private void run() {
-			try {
-				this.work.run();
-			}
-			catch (RuntimeException ex) {
-				this.failure = ex;
-			}
-			catch (Error ex) {
-				this.failure = new IllegalStateException("Starting the lease of data source '" + this.name
-						+ "' failed: " + ex, ex);
-				throw ex;
-			}
-			finally {
-				this.done.countDown();
-			}
-		}
-
-		/**
-		 * Wait for the start; rethrow its failure.
-		 */
-		void await() {
-			boolean interrupted = false;
-			while (true) {
-				try {
-					this.done.await();
-					break;
-				}
-				catch (InterruptedException ex) {
-					interrupted = true;
-				}
-			}
-			if (interrupted) {
-				Thread.currentThread().interrupt();
-			}
-			RuntimeException failure = this.failure;
-			if (failure != null) {
-				throw failure;
-			}
-		}
-
-		boolean awaitQuietly() {
-			try {
-				await();
-				return true;
-			}
-			catch (RuntimeException ex) {
-				return false;
-			}
-		}
-
 	}
 
 }

@@ -60,8 +60,6 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 
 	private volatile RejectionListener listener = RejectionListener.NONE;
 
-	private volatile @Nullable Runnable firstCredentials;
-
 	private int surges;
 
 	private int restoredMaximumPoolSize;
@@ -135,23 +133,9 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		this.listener = listener;
 	}
 
-	/**
-	 * Run something before the pool's first login when no credentials are installed yet: the wait
-	 * for the first credentials, issued while the application starts.
-	 * @param firstCredentials waits for the first credentials, or throws why there are none
-	 */
-	public void beforeFirstLogin(Runnable firstCredentials) {
-		this.firstCredentials = firstCredentials;
-	}
-
 	@Override
 	public Credentials getCredentials() {
 		Credentials credentials = this.hikariCredentials;
-		Runnable first = this.firstCredentials;
-		if (credentials == null && first != null) {
-			first.run();
-			credentials = this.hikariCredentials;
-		}
 		if (credentials == null) {
 			throw new IllegalStateException("No Vault-issued credentials yet for pool " + this.pool.getPoolName());
 		}
