@@ -2,6 +2,8 @@ package io.github.vaultdatasource.autoconfigure;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -102,40 +104,56 @@ final class StartupChecks {
 	 * @param environment the environment
 	 */
 	static void warnAboutUnknownProperties(Environment environment) {
-		Set<String> known = knownProperties();
-		if (known.isEmpty()) {
-			return;
-		}
-		Set<String> unknown = new TreeSet<>();
+		Set<String> configured = new TreeSet<>();
 		for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
 			if (!(source instanceof IterableConfigurationPropertySource iterable) || isSystemEnvironment(source)) {
 				continue;
 			}
-			iterable.stream()
-				.filter(VAULT::isAncestorOf)
-				.map(ConfigurationPropertyName::toString)
-				.filter((name) -> !isKnown(name, known))
-				.forEach(unknown::add);
+			iterable.stream().filter(VAULT::isAncestorOf).map(ConfigurationPropertyName::toString).forEach(configured::add);
 		}
-		for (String name : unknown) {
-			String suggestion = closest(name, known);
-			logger.warn(String.format("%s is not a vault-datasource property and is ignored%s", name,
-					(suggestion != null) ? "; did you mean " + suggestion + "?" : "."));
+		if (configured.isEmpty()) {
+			return;
+		}
+		Set<String> known = knownProperties();
+		if (known.isEmpty()) {
+			return;
+		}
+		for (String name : configured) {
+			if (!isKnown(name, known)) {
+				String suggestion = closest(name, known);
+				logger.warn(String.format("%s is not a vault-datasource property and is ignored%s", name,
+						(suggestion != null) ? "; did you mean " + suggestion + "?" : "."));
+			}
 		}
 	}
 
+	/**
+	 * Return the names of the library's properties, from its configuration metadata. Only this
+	 * library declares {@code vault.*} properties, so its own metadata (next to this class) is read;
+	 * scanning every jar's metadata (Spring Boot's alone is megabytes) cost each startup about a
+	 * tenth of a second. The scan remains the fallback when the library's own file cannot be found.
+	 * @return the property names
+	 */
 	static Set<String> knownProperties() {
 		Set<String> names = new TreeSet<>();
+		URL own = ownMetadata();
+		if (own != null) {
+			try (InputStream in = own.openStream()) {
+				addNames(in, names);
+			}
+			catch (IOException ex) {
+				logger.debug("Could not read the library's configuration metadata at " + own, ex);
+			}
+		}
+		if (!names.isEmpty()) {
+			return names;
+		}
 		try {
 			Resource[] resources = new PathMatchingResourcePatternResolver(StartupChecks.class.getClassLoader())
 				.getResources("classpath*:META-INF/*spring-configuration-metadata.json");
 			for (Resource resource : resources) {
 				try (InputStream in = resource.getInputStream()) {
-					Matcher matcher = METADATA_NAME.matcher(properties(StreamUtils.copyToString(in,
-							java.nio.charset.StandardCharsets.UTF_8)));
-					while (matcher.find()) {
-						names.add(matcher.group(1));
-					}
+					addNames(in, names);
 				}
 			}
 		}
@@ -143,6 +161,31 @@ final class StartupChecks {
 			logger.debug("Could not read the configuration metadata", ex);
 		}
 		return names;
+	}
+
+	private static void addNames(InputStream in, Set<String> names) throws IOException {
+		Matcher matcher = METADATA_NAME
+			.matcher(properties(StreamUtils.copyToString(in, java.nio.charset.StandardCharsets.UTF_8)));
+		while (matcher.find()) {
+			names.add(matcher.group(1));
+		}
+	}
+
+	// The metadata file at the root of the jar (or directory) this class was loaded from.
+	static @Nullable URL ownMetadata() {
+		String classFile = StartupChecks.class.getName().replace('.', '/') + ".class";
+		ClassLoader loader = StartupChecks.class.getClassLoader();
+		URL url = (loader != null) ? loader.getResource(classFile) : null;
+		if (url == null || !url.toString().endsWith(classFile)) {
+			return null;
+		}
+		String root = url.toString().substring(0, url.toString().length() - classFile.length());
+		try {
+			return URI.create(root + "META-INF/spring-configuration-metadata.json").toURL();
+		}
+		catch (IllegalArgumentException | java.net.MalformedURLException ex) {
+			return null;
+		}
 	}
 
 	// The "properties" array only: "groups" name prefixes such as vault.lease, which are no property.

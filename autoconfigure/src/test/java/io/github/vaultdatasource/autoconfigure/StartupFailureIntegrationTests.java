@@ -2,10 +2,16 @@ package io.github.vaultdatasource.autoconfigure;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+
+import javax.sql.DataSource;
 
 import io.github.vaultdatasource.testsupport.StartupFailures;
 import io.github.vaultdatasource.testsupport.StartupFailures.Failed;
@@ -85,6 +91,32 @@ class StartupFailureIntegrationTests {
 	}
 
 	@Test
+	void unknownRoleIsAnalysedTheSameWhenABeanUsesThePoolWhileTheContextStarts() {
+		// As a migration does: the pool's first login waits for the first credentials, and gets the
+		// reason there are none instead of a login without a user.
+		String unknownRole = VaultTestEnvironment.uniqueName("nope");
+		Failed failed = StartupFailures.start(this.contextRunner.withUserConfiguration(EarlyPoolUser.class)
+			.withPropertyValues("spring.datasource.url=" + this.environment.jdbcUrl(),
+					"vault.uri=" + this.environment.vaultAddress(), "vault.token=" + this.environment.rootToken(),
+					"vault.database.role=" + unknownRole));
+		assertThat(failed.analysis().getDescription()).contains(this.environment.mount() + "/creds/" + unknownRole);
+		assertThat(failed.analysis().getAction()).contains("vault.database.role=" + unknownRole);
+		failed.assertNoSecret(this.environment.rootToken());
+	}
+
+	@Test
+	void aBeanThatUsesThePoolWhileTheContextStartsGetsTheFirstVaultIssuedUser() {
+		this.contextRunner.withUserConfiguration(EarlyPoolUser.class)
+			.withPropertyValues("spring.datasource.url=" + this.environment.jdbcUrl(),
+					"vault.uri=" + this.environment.vaultAddress(), "vault.token=" + this.environment.rootToken(),
+					"vault.database.role=" + this.role)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(EarlyPoolUser.class).user).startsWith("v-");
+			});
+	}
+
+	@Test
 	void tokenWithoutPolicyForTheRoleNamesPathAndShowsPolicy() {
 		String role = VaultTestEnvironment.uniqueName("it-denied");
 		this.environment.createRole(role, "1m", "5m");
@@ -149,6 +181,24 @@ class StartupFailureIntegrationTests {
 		try (ServerSocket socket = new ServerSocket(0)) {
 			return socket.getLocalPort();
 		}
+	}
+
+	/**
+	 * Uses the pool while the context is being created, as Flyway or Liquibase does.
+	 */
+	static class EarlyPoolUser {
+
+		final String user;
+
+		EarlyPoolUser(DataSource dataSource) throws SQLException {
+			try (Connection connection = dataSource.getConnection();
+					Statement statement = connection.createStatement();
+					ResultSet result = statement.executeQuery("SELECT current_user")) {
+				result.next();
+				this.user = result.getString(1);
+			}
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)
