@@ -85,17 +85,18 @@ final class GenerationEviction {
 			return -1;
 		}
 		try {
-			List<Object> idle = new ArrayList<>();
-			List<Object> busy = new ArrayList<>();
+			// Idle entries first: they close now, borrowed ones only when returned.
+			List<Object> candidates = new ArrayList<>();
+			List<Object> borrowed = new ArrayList<>();
 			for (Object entry : (List<?>) members.values().invoke(members.bag().get(pool))) {
 				Object connection = members.connection().get(entry);
 				if (connection instanceof Connection physical && which.test(physical)) {
-					(isIdle(entry) ? idle : busy).add(entry);
+					(isIdle(entry) ? candidates : borrowed).add(entry);
 				}
 			}
-			idle.addAll(busy);
+			candidates.addAll(borrowed);
 			int marked = 0;
-			for (Object entry : idle) {
+			for (Object entry : candidates) {
 				if (marked >= limit) {
 					break;
 				}

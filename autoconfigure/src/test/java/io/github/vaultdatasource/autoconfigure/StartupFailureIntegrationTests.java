@@ -92,8 +92,8 @@ class StartupFailureIntegrationTests {
 
 	@Test
 	void unknownRoleIsAnalysedTheSameWhenABeanUsesThePoolWhileTheContextStarts() {
-		// As a migration does: the pool's first login waits for the first credentials, and gets the
-		// reason there are none instead of a login without a user.
+		// A bean that logs in while the context starts, as a migration does: startup still stops with
+		// the analysis of the missing credentials, not with a login error of the pool.
 		String unknownRole = VaultTestEnvironment.uniqueName("nope");
 		Failed failed = StartupFailures.start(this.contextRunner.withUserConfiguration(EarlyPoolUser.class)
 			.withPropertyValues("spring.datasource.url=" + this.environment.jdbcUrl(),

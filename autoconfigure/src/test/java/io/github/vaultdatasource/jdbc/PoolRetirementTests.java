@@ -105,10 +105,7 @@ class PoolRetirementTests {
 
 	@Test
 	void theSurgeOfAFullyBorrowedPoolStartsWithoutBorrowingAndCountsNoTimeout() throws Exception {
-		SimpleMeterRegistry registry = new SimpleMeterRegistry();
-		this.fixture = new RotatingPool(2, true);
-		this.fixture.pool.setMetricRegistry(registry);
-		this.fixture.start();
+		SimpleMeterRegistry registry = startSurgingPoolWithMetrics();
 		Connection first = this.fixture.pool.getConnection();
 		Connection second = this.fixture.pool.getConnection();
 		// New logins take a while, as SCRAM logins to a busy PostgreSQL do.
@@ -131,10 +128,7 @@ class PoolRetirementTests {
 
 	@Test
 	void theEndOfASurgeTrimsBorrowedConnectionsWhenReturnedWithoutWaitingForThem() throws Exception {
-		SimpleMeterRegistry registry = new SimpleMeterRegistry();
-		this.fixture = new RotatingPool(2, true);
-		this.fixture.pool.setMetricRegistry(registry);
-		this.fixture.start();
+		SimpleMeterRegistry registry = startSurgingPoolWithMetrics();
 		assertThat(this.fixture.rotator.beginSurge()).isEqualTo(2);
 		List<Connection> borrowed = new ArrayList<>();
 		for (int i = 0; i < 4; i++) {
@@ -148,6 +142,15 @@ class PoolRetirementTests {
 		}
 		await().until(() -> this.fixture.poolBean().getTotalConnections() == 2);
 		assertThat(timeouts(registry)).as("the trim counted as a borrower's timeout").isZero();
+	}
+
+	// A surging pool of 2 whose HikariCP metrics (hikaricp.connections.timeout) are recorded.
+	private SimpleMeterRegistry startSurgingPoolWithMetrics() throws SQLException {
+		SimpleMeterRegistry registry = new SimpleMeterRegistry();
+		this.fixture = new RotatingPool(2, true);
+		this.fixture.pool.setMetricRegistry(registry);
+		this.fixture.start();
+		return registry;
 	}
 
 	private static double timeouts(SimpleMeterRegistry registry) {
