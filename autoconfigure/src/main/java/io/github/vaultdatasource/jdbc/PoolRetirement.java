@@ -44,6 +44,8 @@ final class PoolRetirement implements Retirement {
 
 	private long evictedAt;
 
+	private long lastEvictedAt;
+
 	private long drainedAt;
 
 	private int left;
@@ -101,8 +103,14 @@ final class PoolRetirement implements Retirement {
 			}
 			case SWEEP -> {
 				if (this.connections.openConnections(this.previous) > 0 && beforeDeadline) {
-					if (this.previousDead || this.connections.openedSince(this.previous, this.evictedAt)) {
-						this.evictedAt = now;
+					// Evict again what joined the pool since: a login that ended just before the
+					// eviction enters HikariCP's bag only after it (and after any connection init SQL),
+					// so its stamp alone cannot tell it apart. Selective eviction is idempotent and
+					// marks only old connections, so each sweep repeats it; evicting everything
+					// (the fallback) waits for a login stamped after the last eviction.
+					if (GenerationEviction.selective() || this.previousDead
+							|| this.connections.openedSince(this.previous, this.lastEvictedAt)) {
+						this.lastEvictedAt = now;
 						evictPrevious(pool);
 					}
 					return this.rotator.settings().sweepInterval();
@@ -118,6 +126,7 @@ final class PoolRetirement implements Retirement {
 
 	private Duration evict(HikariPoolMXBean pool, long now) {
 		this.evictedAt = now;
+		this.lastEvictedAt = now;
 		if (this.surged) {
 			this.rotator.surgeReady();
 		}

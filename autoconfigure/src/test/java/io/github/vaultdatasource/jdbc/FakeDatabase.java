@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 import io.github.vaultdatasource.DatabaseCredentials;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A JDBC driver standing in for PostgreSQL in unit tests: it accepts the logins of the credentials
@@ -56,6 +57,12 @@ final class FakeDatabase implements Driver, AutoCloseable {
 	private volatile CountDownLatch gate = new CountDownLatch(0);
 
 	private volatile String heldUser = "";
+
+	private volatile CountDownLatch statementGate = new CountDownLatch(0);
+
+	private volatile @Nullable String heldSql;
+
+	private final AtomicInteger heldStatements = new AtomicInteger();
 
 	FakeDatabase() throws SQLException {
 		DriverManager.registerDriver(this);
@@ -103,6 +110,23 @@ final class FakeDatabase implements Driver, AutoCloseable {
 
 	void releaseLogins() {
 		this.gate.countDown();
+	}
+
+	/**
+	 * Hold every execution of {@code sql} until {@link #releaseStatements()}.
+	 * @param sql the statement that waits
+	 */
+	void holdStatements(String sql) {
+		this.statementGate = new CountDownLatch(1);
+		this.heldSql = sql;
+	}
+
+	void releaseStatements() {
+		this.statementGate.countDown();
+	}
+
+	int heldStatements() {
+		return this.heldStatements.get();
 	}
 
 	/**
@@ -194,6 +218,22 @@ final class FakeDatabase implements Driver, AutoCloseable {
 		}
 		finally {
 			held.decrementAndGet();
+		}
+	}
+
+	private void awaitStatementGate() throws SQLException {
+		this.heldStatements.incrementAndGet();
+		try {
+			if (!this.statementGate.await(30, TimeUnit.SECONDS)) {
+				throw new SQLException("statement held too long", "57014");
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new SQLException("interrupted", "57014", ex);
+		}
+		finally {
+			this.heldStatements.decrementAndGet();
 		}
 	}
 
@@ -296,6 +336,9 @@ final class FakeDatabase implements Driver, AutoCloseable {
 				switch (method.getName()) {
 					case "execute", "executeQuery", "executeUpdate" -> {
 						String sql = (args != null && args.length > 0) ? (String) args[0] : preparedSql;
+						if (sql != null && sql.equals(FakeDatabase.this.heldSql)) {
+							awaitStatementGate();
+						}
 						if (FakeDatabase.this.revoked.contains(this.credentials)) {
 							throw new SQLException("ERROR: permission denied for table items", "42501");
 						}
