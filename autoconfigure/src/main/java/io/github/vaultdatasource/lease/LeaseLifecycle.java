@@ -148,6 +148,11 @@ public final class LeaseLifecycle {
 
 	private volatile @Nullable String lastFailure;
 
+	// When an issue last found the role or its mount missing: Vault restarted without its state, or
+	// the role was deleted. A lease issued before may be unknown to Vault, whose revocation of an
+	// unknown lease succeeds without dropping the user.
+	private volatile @Nullable Instant roleMissingAt;
+
 	private volatile @Nullable Instant lastRenewal;
 
 	private volatile @Nullable Instant lastRotation;
@@ -811,6 +816,9 @@ public final class LeaseLifecycle {
 			if (ex.getFailure() == Failure.PERMISSION_DENIED) {
 				this.tokens.invalidate();
 			}
+			if (ex.getFailure() == Failure.NOT_FOUND || ex.getFailure() == Failure.REJECTED) {
+				this.roleMissingAt = this.clock.instant();
+			}
 			retryRotation(reason, previousDead, false);
 			return;
 		}
@@ -1137,7 +1145,10 @@ public final class LeaseLifecycle {
 		Duration revokeTime = since(revoking);
 		this.retiring.remove(retiring.previous.leaseId());
 		this.keptAlive.remove(retiring.previous.leaseId());
-		if (revocation == Revocation.UNKNOWN_TO_VAULT || retiring.reason == RotationReason.LEASE_GONE) {
+		Instant roleMissing = this.roleMissingAt;
+		if (revocation == Revocation.UNKNOWN_TO_VAULT || retiring.reason == RotationReason.LEASE_GONE
+				|| (revocation == Revocation.REVOKED && roleMissing != null
+						&& roleMissing.isAfter(retiring.previous.issuedAt()))) {
 			// Vault may have forgotten the lease (a dev server restarted, a restore) while the user
 			// lives on; a revocation by Vault drops it within moments, so look a little later.
 			CredentialLease gone = retiring.previous;

@@ -29,6 +29,9 @@ import io.github.vaultdatasource.vault.VaultRequestException.Failure;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import org.springframework.context.ApplicationEvent;
 
@@ -762,6 +765,36 @@ class LeaseLifecycleTests {
 			assertThat(events(LeaseRevokedEvent.class)).isEmpty();
 			assertThat(status().state()).isEqualTo(State.ACTIVE);
 			assertThat(status().username()).isEqualTo("v-2");
+		}
+
+		@Test
+		@ExtendWith(OutputCaptureExtension.class)
+		void aLeaseIssuedBeforeVaultLostItsRoleIsCheckedForAUserLeftBehindAfterItsRevocation(CapturedOutput output) {
+			start();
+			// Vault restarted without its state: the role is unknown until an operator restores it,
+			// and the revocation of the first lease, unknown to Vault now, succeeds without a trace.
+			client().failIssue(Failure.NOT_FOUND, Failure.REJECTED);
+			target().keepUser("v-1");
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			// The retries come before the rotation lead of the 60 s lease, then the orphan check.
+			advance(Duration.ofSeconds(50));
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			assertThat(events(LeaseRevokedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getUsername()).isEqualTo("v-1"));
+			assertThat(log()).contains("user exists? v-1");
+			assertThat(output.getAll()).contains("no longer knows lease").contains("DROP ROLE \"v-1\"");
+		}
+
+		@Test
+		void aRevokedLeaseIsNotCheckedForAUserLeftBehindWhenVaultKeptItsRole() {
+			start();
+			client().failIssue(Failure.UNAVAILABLE);
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			// The retries come before the rotation lead of the 60 s lease, then the orphan check.
+			advance(Duration.ofSeconds(50));
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			assertThat(events(LeaseRevokedEvent.class)).hasSize(1);
+			assertThat(log()).noneMatch((entry) -> entry.startsWith("user exists?"));
 		}
 
 		@Test

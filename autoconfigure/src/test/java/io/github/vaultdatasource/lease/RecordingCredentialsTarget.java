@@ -31,6 +31,8 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 
 	private final Set<String> refusedUsers = new HashSet<>();
 
+	private final Set<String> remainingUsers = new HashSet<>();
+
 	private final Deque<Duration> drainSteps = new ArrayDeque<>();
 
 	private int validationsToFail;
@@ -69,6 +71,21 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 	 */
 	void refuse(String username) {
 		this.refusedUsers.add(username);
+	}
+
+	/**
+	 * Make the database still hold a user after its lease was revoked, as when Vault no longer
+	 * knew the lease.
+	 * @param username the user
+	 */
+	void keepUser(String username) {
+		this.remainingUsers.add(username);
+	}
+
+	@Override
+	public boolean userExists(String username) {
+		this.log.add("user exists? " + username);
+		return this.remainingUsers.contains(username);
 	}
 
 	void failNextSwitch(RuntimeException failure) {
