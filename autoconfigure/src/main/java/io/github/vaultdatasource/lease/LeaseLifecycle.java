@@ -803,9 +803,22 @@ public final class LeaseLifecycle {
 			// Revoked or refused while still valid; an expired lease reports as expired.
 			this.currentDead = true;
 		}
-		if (!previousDead && needsKeepAlive(previous, sent)) {
-			onCalls(() -> keepAlive(previous));
+		// Renewed again at half of what it has left, for as long as the issue and the new user's first
+		// connections take: once is not enough when they outlast its TTL (a 4 s lease, Vault 1.5 s
+		// late, a login slowed to seconds on a loaded machine).
+		LeaseScheduler.Cancellable keepPrevious = (!previousDead && needsKeepAlive(previous, sent))
+				? keepAliveLater(previous, Duration.ZERO) : null;
+		try {
+			issueAndSwitch(previous, reason, previousDead, sent);
 		}
+		finally {
+			// From the switch on, the drain deadline follows the old lease's end as renewed so far.
+			cancel(keepPrevious);
+		}
+	}
+
+	private void issueAndSwitch(CredentialLease previous, RotationReason reason, boolean previousDead,
+			Instant sent) {
 		CredentialLease next;
 		try {
 			next = this.client.issue();
@@ -982,6 +995,13 @@ public final class LeaseLifecycle {
 		CredentialLease current = this.lease;
 		if (current == null || this.phase != Phase.RUNNING) {
 			return;
+		}
+		// Renewed while the failed rotation ran: go on with the lease as Vault now holds it.
+		CredentialLease renewed = keptAlive(current);
+		if (renewed != current) {
+			this.lease = renewed;
+			this.keptAlive.remove(current.leaseId());
+			current = renewed;
 		}
 		Instant now = this.clock.instant();
 		Duration remaining = current.remaining(now);

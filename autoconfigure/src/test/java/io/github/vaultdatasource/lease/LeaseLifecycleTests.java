@@ -406,6 +406,41 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void keepsRenewingTheOldLeaseWhileTheIssueAndTheNewConnectionsOutlastItsTtl() {
+			// A switch that may take longer than the 60 s the old lease has left: it is renewed
+			// alongside the issue.
+			target().switchAllowance(Duration.ofSeconds(70));
+			start();
+			// The new user's first logins then take 100 s: one renewal of the old lease (60 s) does
+			// not carry it to the switch.
+			slowValidationOfTheSecondUser(100);
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().renewed()).extracting(CredentialLease::username)
+				.filteredOn("v-1"::equals)
+				.hasSizeGreaterThanOrEqualTo(3);
+			assertThat(target().switches()).singleElement()
+				.satisfies((change) -> assertThat(change.previousDead()).as("old lease expired before the switch")
+					.isFalse());
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+		}
+
+		@Test
+		void aFailedRotationGoesOnWithTheOldLeaseAsRenewedMeanwhile() {
+			target().switchAllowance(Duration.ofSeconds(70));
+			start();
+			Instant before = status().lease().expiresAt();
+			// The old lease is renewed while the new user's first logins take 40 s, then fail.
+			slowValidationOfTheSecondUser(40);
+			target().failNextValidations(1);
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().switches()).isEmpty();
+			assertThat(status().lease().username()).isEqualTo("v-1");
+			assertThat(status().lease().expiresAt()).isAfter(before);
+		}
+
+		@Test
 		void doesNotSwitchToANewLeaseThatExpiredWhileItsConnectionsOpened() {
 			start();
 			advance(Duration.ofSeconds(10));
@@ -1356,6 +1391,18 @@ class LeaseLifecycleTests {
 		this.clock.advance(after);
 		this.lifecycle.rotateNow(RotationReason.FORCED);
 		this.scheduler.runDue();
+	}
+
+	// The second user's validation takes {@code seconds}, in steps of 10 s on the manual scheduler,
+	// so the calls strand runs meanwhile.
+	private void slowValidationOfTheSecondUser(int seconds) {
+		this.target.duringValidation(() -> {
+			if (this.client.issued().size() == 2) {
+				for (int i = 0; i < seconds / 10; i++) {
+					this.scheduler.advance(Duration.ofSeconds(10));
+				}
+			}
+		});
 	}
 
 	private void advance(Duration duration) {

@@ -33,6 +33,8 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 
 	private final Set<String> remainingUsers = new HashSet<>();
 
+	private Duration switchAllowance = Duration.ZERO;
+
 	private final Deque<Duration> drainSteps = new ArrayDeque<>();
 
 	private int validationsToFail;
@@ -80,6 +82,15 @@ final class RecordingCredentialsTarget implements CredentialsTarget {
 	 */
 	void keepUser(String username) {
 		this.remainingUsers.add(username);
+	}
+
+	void switchAllowance(Duration allowance) {
+		this.switchAllowance = allowance;
+	}
+
+	@Override
+	public Duration switchAllowance() {
+		return this.switchAllowance;
 	}
 
 	@Override
