@@ -954,8 +954,12 @@ public final class LeaseLifecycle {
 	}
 
 	private void onCalls(Runnable task) {
+		onCalls(task, Duration.ZERO);
+	}
+
+	private void onCalls(Runnable task, Duration delay) {
 		try {
-			this.calls.schedule(task, Duration.ZERO);
+			this.calls.schedule(task, delay);
 		}
 		catch (RejectedExecutionException ex) {
 			// Stopping.
@@ -1122,8 +1126,10 @@ public final class LeaseLifecycle {
 			scheduleRetirement(retiring, wait);
 			return;
 		}
-		// The revocation waits for Vault: off the drain strand, so the next switch's steps never wait.
-		onCalls(() -> finishRetirement(retiring));
+		// The revocation waits for Vault: off the drain strand, so the next switch's steps never wait;
+		// a random moment later, so that a fleet's revocations do not fall with their issues.
+		Duration delay = this.policy.revokeDelay(keptAlive(retiring.previous).remaining(this.clock.instant()));
+		onCalls(() -> finishRetirement(retiring), delay);
 	}
 
 	// Calls strand.

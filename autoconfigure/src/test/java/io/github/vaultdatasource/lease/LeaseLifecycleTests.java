@@ -1123,6 +1123,39 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void withJitterRevokesTheOldLeaseARandomMomentAfterItsDrainWithinTheJittersShareOfItsValidity() {
+			LeaseLifecycleTests.this.policy = new LeasePolicy(0.5, 0.1, 0.4, Duration.ofSeconds(1),
+					Duration.ofSeconds(1), Duration.ofSeconds(30), new SplittableRandom(7));
+			start();
+			// Forced 10 s in: v-1 has 50 s left once drained, so its revocation waits up to 5 s.
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			assertThat(log()).contains("drained v-1");
+			assertThat(client().revoked()).isEmpty();
+			Duration waited = Duration.ZERO;
+			while (client().revoked().isEmpty() && waited.compareTo(Duration.ofSeconds(6)) < 0) {
+				advance(Duration.ofMillis(100));
+				waited = waited.plusMillis(100);
+			}
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(waited).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(5));
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void stoppingWhileTheRevocationWaitsRevokesTheOldLease() {
+			LeaseLifecycleTests.this.policy = new LeasePolicy(0.5, 0.1, 0.4, Duration.ofSeconds(1),
+					Duration.ofSeconds(1), Duration.ofSeconds(30), new SplittableRandom(7));
+			start();
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(client().revoked()).isEmpty();
+			stop(true);
+			assertThat(client().revokedUsernames()).containsExactlyInAnyOrder("v-1", "v-2");
+			advance(Duration.ofSeconds(30));
+			assertThat(client().revoked()).hasSize(2);
+		}
+
+		@Test
 		void duringADrainRevokesBothTheOldAndTheNewLease() {
 			start();
 			target().drainSteps(Duration.ofSeconds(5), Duration.ofSeconds(5));
