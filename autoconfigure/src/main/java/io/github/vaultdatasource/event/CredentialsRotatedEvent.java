@@ -85,7 +85,8 @@ public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 
 	/**
 	 * Return the time from the end of the drain until the revocation of the old lease began: the
-	 * random wait that keeps a fleet's revocations apart from its issues (zero without jitter).
+	 * random wait that keeps a fleet's revocations apart from its issues (without jitter, only the
+	 * moment the revocation waited for its turn).
 	 * @return the wait before the revocation
 	 */
 	public Duration getRevokeWait() {
@@ -135,7 +136,8 @@ public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 	 * @param drain from evicting the old connections until none remained
 	 * @param revokeWait from the end of the drain until the revocation began: a random wait
 	 * ({@code vault.lease.jitter}) so that a fleet's revocations do not fall in the same second as
-	 * its issues; zero without jitter, for dead credentials and for a static role
+	 * its issues, as measured (so it includes the moment the revocation waited for its turn);
+	 * without jitter, for dead credentials and for a static role only that moment
 	 * @param revoke Vault revoking the old lease
 	 */
 	public record Timings(Duration issue, Duration validation, Duration surge, Duration drain, Duration revokeWait,
