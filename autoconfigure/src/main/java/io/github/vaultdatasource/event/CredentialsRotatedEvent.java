@@ -7,7 +7,9 @@ import io.github.vaultdatasource.RotationReason;
 
 /**
  * Published when a data source has switched to new credentials, drained the connections of the old
- * ones and revoked the old lease (or given up revoking it), with how long each step took.
+ * ones and revoked the old lease (or given up revoking it), with how long each step took. With
+ * {@code vault.lease.jitter} above 0 the revocation, and so this event, comes a random moment (at
+ * most 10 s, {@link Timings#revokeWait()}) after the drain.
  */
 public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 
@@ -82,6 +84,16 @@ public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 	}
 
 	/**
+	 * Return the time from the end of the drain until the revocation of the old lease began: the
+	 * random wait that keeps a fleet's revocations apart from its issues (without jitter, only the
+	 * moment the revocation waited for its turn).
+	 * @return the wait before the revocation
+	 */
+	public Duration getRevokeWait() {
+		return this.timings.revokeWait();
+	}
+
+	/**
 	 * Return the time Vault took to revoke the old lease.
 	 * @return the revoke duration
 	 */
@@ -107,7 +119,8 @@ public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 	}
 
 	/**
-	 * Return the total rotation time, from asking Vault to the old lease revoked.
+	 * Return what the rotation cost: the sum of its steps, from asking Vault to the old lease
+	 * revoked, without the wait before the revocation.
 	 * @return the total duration
 	 */
 	public Duration getTotalDuration() {
@@ -121,12 +134,18 @@ public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 	 * @param validation the database accepting the new credentials on one direct connection
 	 * @param surge from the switch until the surge's new connections were open (zero without one)
 	 * @param drain from evicting the old connections until none remained
+	 * @param revokeWait from the end of the drain until the revocation began: a random wait
+	 * ({@code vault.lease.jitter}) so that a fleet's revocations do not fall in the same second as
+	 * its issues, as measured (so it includes the moment the revocation waited for its turn);
+	 * without jitter, for dead credentials and for a static role only that moment
 	 * @param revoke Vault revoking the old lease
 	 */
-	public record Timings(Duration issue, Duration validation, Duration surge, Duration drain, Duration revoke) {
+	public record Timings(Duration issue, Duration validation, Duration surge, Duration drain, Duration revokeWait,
+			Duration revoke) {
 
 		/**
-		 * Return the sum of the steps.
+		 * Return the sum of the steps, without the wait before the revocation: what the rotation
+		 * cost, which its lead time must cover.
 		 * @return the total
 		 */
 		public Duration total() {

@@ -975,8 +975,12 @@ public final class LeaseLifecycle {
 	}
 
 	private void onCalls(Runnable task) {
+		onCalls(task, Duration.ZERO);
+	}
+
+	private void onCalls(Runnable task, Duration delay) {
 		try {
-			this.calls.schedule(task, Duration.ZERO);
+			this.calls.schedule(task, delay);
 		}
 		catch (RejectedExecutionException ex) {
 			// Stopping.
@@ -1150,14 +1154,27 @@ public final class LeaseLifecycle {
 			scheduleRetirement(retiring, wait);
 			return;
 		}
-		// The revocation waits for Vault: off the drain strand, so the next switch's steps never wait.
-		onCalls(() -> finishRetirement(retiring));
+		// The revocation waits for Vault: off the drain strand, so the next switch's steps never wait;
+		// a random moment later, so that a fleet's revocations do not fall with their issues. The
+		// lease stays held meanwhile: a stop drops the wait and revokes it with the others.
+		Instant drained = this.clock.instant();
+		onCalls(() -> finishRetirement(retiring, drained), revokeWait(retiring, drained));
+	}
+
+	// Dead credentials are revoked at once: a user the database refuses or Vault no longer knows is
+	// one to end now, not to spread; a static role's revocation is a no-op.
+	private Duration revokeWait(RetiringLease retiring, Instant now) {
+		if (this.staticRole || retiring.dead || retiring.reason == RotationReason.LEASE_GONE) {
+			return Duration.ZERO;
+		}
+		return this.policy.revokeDelay(keptAlive(retiring.previous).remaining(now));
 	}
 
 	// Calls strand.
-	private void finishRetirement(RetiringLease retiring) {
+	private void finishRetirement(RetiringLease retiring, Instant drained) {
 		RetirementReport report = retiring.retirement.report();
 		Instant revoking = this.clock.instant();
+		Duration waited = since(drained);
 		Revocation revocation = (this.phase == Phase.RUNNING)
 				? revokeLease(retiring.previous, RevocationTrigger.ROTATION) : Revocation.CLAIMED;
 		boolean revoked = revocation == Revocation.REVOKED || revocation == Revocation.UNKNOWN_TO_VAULT
@@ -1179,7 +1196,8 @@ public final class LeaseLifecycle {
 				// Stopping.
 			}
 		}
-		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), revokeTime);
+		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), waited,
+				revokeTime);
 		this.counters.rotationFinished(timings.total());
 		observeRotationCost(timings.total());
 		if (report.oldConnectionsLeft() > 0 && this.staticRole) {
@@ -1193,10 +1211,11 @@ public final class LeaseLifecycle {
 					+ "drain deadline", this.name, report.oldConnectionsLeft(), retiring.previous.username()));
 		}
 		logger.info(String.format("Rotated data source '%s' (%s): user '%s' -> '%s', lease %s -> %s; issue %dms, "
-				+ "validation %dms, surge %dms, drain %dms, revoke %dms%s", this.name, retiring.reason,
-				retiring.previous.username(), retiring.next.username(), retiring.previous.shortLeaseId(),
-				retiring.next.shortLeaseId(), timings.issue().toMillis(), timings.validation().toMillis(),
-				timings.surge().toMillis(), timings.drain().toMillis(), revokeTime.toMillis(),
+				+ "validation %dms, surge %dms, drain %dms, revoke wait %dms, revoke %dms%s", this.name,
+				retiring.reason, retiring.previous.username(), retiring.next.username(),
+				retiring.previous.shortLeaseId(), retiring.next.shortLeaseId(), timings.issue().toMillis(),
+				timings.validation().toMillis(), timings.surge().toMillis(), timings.drain().toMillis(),
+				timings.revokeWait().toMillis(), revokeTime.toMillis(),
 				revoked ? "" : " (old lease not revoked)"));
 		publish(new CredentialsRotatedEvent(this, this.name, retiring.next.username(), retiring.next.shortLeaseId(),
 				this.clock.instant(), retiring.previous.username(), retiring.reason, timings,

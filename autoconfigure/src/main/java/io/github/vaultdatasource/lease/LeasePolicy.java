@@ -13,7 +13,8 @@ import java.util.random.RandomGenerator;
  * a slow Vault moves rotations earlier instead of letting them run into the lease's end.
  * <p>
  * A fleet's calls to Vault are spread in time: renewals by the jitter, the first rotation of an
- * instance at a random phase of its lease, retries over a share of what the lease has left.
+ * instance at a random phase of its lease, retries over a share of what the lease has left, the
+ * revocation of a rotated lease a moment after its drain.
  */
 public final class LeasePolicy {
 
@@ -24,6 +25,17 @@ public final class LeasePolicy {
 	private static final Duration LONGEST_RETRY_DELAY = Duration.ofMinutes(10);
 
 	private static final Duration MIN_RENEW_DELAY = Duration.ofMillis(200);
+
+	/**
+	 * The shares of a lease's remaining validity a retry waits, with jitter: from a fifth to nine
+	 * tenths, so that the calls a fleet retries after an outage come back spread over most of what
+	 * its leases can wait.
+	 */
+	private static final double RETRY_LEAST_SHARE = 0.2;
+
+	private static final double RETRY_MOST_SHARE = 0.9;
+
+	private static final Duration LONGEST_REVOKE_DELAY = Duration.ofSeconds(10);
 
 	/**
 	 * How many times the observed cost of a rotation its lead time covers.
@@ -204,13 +216,14 @@ public final class LeasePolicy {
 
 	/**
 	 * Return the delay before retrying a failed Vault call (a renewal, or the issue of a
-	 * rotation): a random half to all of half the lease's remaining validity, so that a fleet
-	 * whose calls all failed in the same outage comes back spread over about as long as its
-	 * leases can wait, instead of in Vault's first second back, while an instance still tries
-	 * ever more often as its lease nears its end. Never later than the last moment a rotation can
-	 * still be done in time: what a rotation costs before the lease's expiry. At most ten
-	 * minutes, at most a second once expired, at least 200 ms. Without jitter, all of that share,
-	 * not a random part.
+	 * rotation): a random fifth to nine tenths of the lease's remaining validity (of ten minutes
+	 * when more is left), so that a fleet whose calls all failed in the same outage comes back
+	 * spread over most of what its leases can wait, instead of in Vault's first second back,
+	 * while an instance still tries ever more often as its lease nears its end. Never later than
+	 * the last moment a rotation can still be done in time: what a rotation costs before the
+	 * lease's expiry (when even that has passed, half of what is left). At most a second once
+	 * expired, at least 200 ms. Without jitter, half of the remaining validity, at most ten
+	 * minutes.
 	 * @param remaining the lease's remaining validity, negative once expired
 	 * @param rotationCost what a rotation takes lately
 	 * @return the delay
@@ -219,18 +232,38 @@ public final class LeasePolicy {
 		long delay;
 		if (remaining.isNegative() || remaining.isZero()) {
 			delay = EXPIRED_RETRY_DELAY.toMillis();
-		}
-		else {
-			delay = Math.min(remaining.toMillis() / 2, LONGEST_RETRY_DELAY.toMillis());
-			long latest = remaining.minus(rotationCost).toMillis();
-			if (latest > 0) {
-				delay = Math.min(delay, latest);
+			if (this.jitter > 0) {
+				delay = (long) (delay * spread(0.5, 1));
 			}
 		}
-		if (this.jitter > 0) {
-			delay = (long) (delay * spread(0.5, 1));
+		else {
+			long left = remaining.toMillis();
+			delay = (this.jitter > 0)
+					? (long) (Math.min(left, LONGEST_RETRY_DELAY.toMillis()) * spread(RETRY_LEAST_SHARE, RETRY_MOST_SHARE))
+					: Math.min(left / 2, LONGEST_RETRY_DELAY.toMillis());
+			long latest = remaining.minus(rotationCost).toMillis();
+			delay = Math.min(delay, (latest > 0) ? latest : left / 2);
 		}
 		return Duration.ofMillis(Math.max(delay, MIN_RETRY_DELAY.toMillis()));
+	}
+
+	/**
+	 * Return how long to wait, once a rotation's old connections are drained, before revoking its
+	 * old lease: a random share of up to the jitter of the lease's remaining validity, at most ten
+	 * seconds, so that a fleet's revocations fall in other seconds than the issues they follow
+	 * (a pool that drains at once would otherwise ask Vault twice in the same instant) and spread
+	 * when many rotations happen together. Nobody uses the old lease any more, and it stays valid
+	 * until its expiry whether revoked or not: the wait only ends it a little later than it could.
+	 * Without jitter, or once the lease has expired, none.
+	 * @param remaining the old lease's remaining validity, negative once expired
+	 * @return the delay, never longer than the jitter's share of {@code remaining}
+	 */
+	public Duration revokeDelay(Duration remaining) {
+		if (this.jitter == 0 || remaining.isNegative() || remaining.isZero()) {
+			return Duration.ZERO;
+		}
+		Duration longest = min(scale(remaining, this.jitter), LONGEST_REVOKE_DELAY);
+		return scale(longest, spread(0, 1));
 	}
 
 	/**

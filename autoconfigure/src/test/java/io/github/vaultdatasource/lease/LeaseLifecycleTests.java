@@ -16,6 +16,7 @@ import io.github.vaultdatasource.RevocationTrigger;
 import io.github.vaultdatasource.RotationReason;
 import io.github.vaultdatasource.event.CredentialsIssuedEvent;
 import io.github.vaultdatasource.event.CredentialsRotatedEvent;
+import io.github.vaultdatasource.event.CredentialsRotatedEvent.Timings;
 import io.github.vaultdatasource.event.LeaseFailureEvent;
 import io.github.vaultdatasource.event.LeaseRenewedEvent;
 import io.github.vaultdatasource.event.LeaseRevokedEvent;
@@ -27,6 +28,7 @@ import io.github.vaultdatasource.lease.RecordingCredentialsTarget.FakeRetirement
 import io.github.vaultdatasource.vault.VaultRequestException;
 import io.github.vaultdatasource.vault.VaultRequestException.Failure;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -1162,6 +1164,141 @@ class LeaseLifecycleTests {
 		private DatabaseCredentials staticCredentials(int version) {
 			return new DatabaseCredentials(FakeDatabaseSecretsClient.STATIC_USER,
 					FakeDatabaseSecretsClient.password(version));
+		}
+
+	}
+
+	@Nested
+	class RevokeWait {
+
+		@BeforeEach
+		void jitter() {
+			LeaseLifecycleTests.this.policy = new LeasePolicy(0.5, 0.1, 0.4, Duration.ofSeconds(1),
+					Duration.ofSeconds(1), Duration.ofSeconds(30), new SplittableRandom(7));
+		}
+
+		@Test
+		void revokesTheOldLeaseARandomMomentAfterItsDrainAndTheEventCarriesThatWait() {
+			start();
+			// Forced 10 s in: v-1 has 50 s left once drained, so its revocation waits up to 5 s.
+			forceRotationAt(Duration.ofSeconds(10));
+			Instant drained = LeaseLifecycleTests.this.clock.instant();
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			assertThat(log()).contains("drained v-1");
+			assertThat(client().revoked()).isEmpty();
+			assertThat(events(CredentialsRotatedEvent.class)).isEmpty();
+			Instant due = LeaseLifecycleTests.this.calls.nextDueAt().orElseThrow();
+			Duration scheduled = Duration.between(drained, due);
+			assertThat(scheduled).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(5));
+			advance(scheduled.minusMillis(1));
+			assertThat(client().revoked()).isEmpty();
+			advance(Duration.ofMillis(1));
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement().satisfies((event) -> {
+				Timings timings = event.getTimings();
+				assertThat(timings.revokeWait()).isEqualTo(scheduled);
+				assertThat(event.getRevokeWait()).isEqualTo(scheduled);
+				assertThat(event.isPreviousRevoked()).isTrue();
+				// The wait is no part of what the rotation cost.
+				assertThat(event.getTotalDuration()).isEqualTo(timings.issue()
+					.plus(timings.validation())
+					.plus(timings.surge())
+					.plus(timings.drain())
+					.plus(timings.revoke()));
+			});
+			assertThat(status().state()).isEqualTo(State.ACTIVE);
+		}
+
+		@Test
+		void isAtMostTheJittersShareOfWhatTheOldLeaseHasLeft() {
+			client().renewable(false);
+			start();
+			// The 60 s lease cannot be renewed: forced 57 s in, 3 s left, so at most 0.3 s of wait.
+			forceRotationAt(Duration.ofSeconds(57));
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			Duration scheduled = Duration.between(LeaseLifecycleTests.this.clock.instant(),
+					LeaseLifecycleTests.this.calls.nextDueAt().orElseThrow());
+			assertThat(scheduled).isPositive().isLessThanOrEqualTo(Duration.ofMillis(300));
+			advance(Duration.ofMillis(300));
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getRevokeWait()).isEqualTo(scheduled));
+		}
+
+		@Test
+		void withoutJitterTheOldLeaseIsRevokedAsSoonAsItIsDrained() {
+			LeaseLifecycleTests.this.policy = new LeasePolicy(0.5, 0, 0.4, Duration.ofSeconds(1), Duration.ofSeconds(1),
+					Duration.ofSeconds(30), new SplittableRandom(7));
+			start();
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement()
+				.satisfies((event) -> assertThat(event.getRevokeWait()).isZero());
+		}
+
+		@Test
+		void credentialsTheDatabaseRefusesAreRevokedWithoutWaiting() {
+			start();
+			LeaseLifecycleTests.this.clock.advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.loginRejected(credentials(1), "28P01");
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(client().revokedUsernames()).containsExactly("v-1");
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getReason()).isEqualTo(RotationReason.CREDENTIALS_REJECTED);
+				assertThat(event.getRevokeWait()).isZero();
+			});
+		}
+
+		@Test
+		void aLeaseVaultNoLongerKnowsIsRetiredWithoutWaiting() {
+			start();
+			client().revokeBehindOurBack(client().issued().get(0));
+			advance(Duration.ofSeconds(30));
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getReason()).isEqualTo(RotationReason.LEASE_GONE);
+				assertThat(event.getRevokeWait()).isZero();
+			});
+		}
+
+		@Test
+		void aStaticRoleHasNothingToRevokeAndDoesNotWait() {
+			client().staticRole(Duration.ofSeconds(10));
+			start();
+			advance(Duration.ofSeconds(11));
+			assertThat(events(CredentialsRotatedEvent.class)).singleElement().satisfies((event) -> {
+				assertThat(event.getReason()).isEqualTo(RotationReason.PASSWORD_ROTATED);
+				assertThat(event.getRevokeWait()).isZero();
+			});
+			assertThat(client().revoked()).isEmpty();
+		}
+
+		@Test
+		void stoppingWhileTheRevocationWaitsRevokesTheOldLeaseOnceAndPublishesNoRotation() {
+			start();
+			forceRotationAt(Duration.ofSeconds(10));
+			assertThat(LeaseLifecycleTests.this.calls.nextDueAt()).isPresent();
+			assertThat(client().revoked()).isEmpty();
+			stop(true);
+			assertThat(log()).containsSubsequence("close pool", "revoke v-1");
+			assertThat(client().revokedUsernames()).containsExactlyInAnyOrder("v-1", "v-2");
+			assertThat(events(LeaseRevokedEvent.class)).hasSize(2)
+				.allSatisfy((event) -> assertThat(event.isShutdown()).isTrue());
+			advance(Duration.ofSeconds(30));
+			assertThat(client().revoked()).hasSize(2);
+			assertThat(events(CredentialsRotatedEvent.class)).isEmpty();
+			assertThat(LeaseLifecycleTests.this.scheduler.pendingTasks()).isZero();
+		}
+
+		@Test
+		void stoppingWithoutRevokingWhileTheRevocationWaitsLeavesBothLeasesToExpire() {
+			start();
+			forceRotationAt(Duration.ofSeconds(10));
+			stop(false);
+			assertThat(LeaseLifecycleTests.this.lifecycle.counters().unrevoked(LeaseLifecycleTests.this.clock.instant()))
+				.isEqualTo(2);
+			advance(Duration.ofSeconds(30));
+			assertThat(client().revoked()).isEmpty();
+			assertThat(events(CredentialsRotatedEvent.class)).isEmpty();
 		}
 
 	}

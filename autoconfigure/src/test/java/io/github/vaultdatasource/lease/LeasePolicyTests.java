@@ -184,20 +184,34 @@ class LeasePolicyTests {
 	}
 
 	@Test
-	void retryDelayIsHalfToAllOfHalfTheRemainingValidity() {
+	void retryDelayIsAFifthToNineTenthsOfTheRemainingValidity() {
 		LeasePolicy policy = policy(0.5, 0.1, 0.4);
-		// 20 minutes left: half to all of 10 minutes (what a rotation costs, 2 s, is far less).
-		Duration remaining = Duration.ofMinutes(20);
+		// 5 minutes left: 60 s to 270 s (what a rotation costs, 2 s, is far less).
+		Duration remaining = Duration.ofMinutes(5);
 		Duration shortest = remaining;
 		Duration longest = Duration.ZERO;
 		for (int i = 0; i < DRAWS; i++) {
 			Duration delay = policy.retryDelay(remaining, Duration.ofSeconds(2));
-			assertThat(delay).isBetween(Duration.ofMinutes(5), Duration.ofMinutes(10));
+			assertThat(delay).isBetween(Duration.ofSeconds(60), Duration.ofSeconds(270));
 			shortest = (delay.compareTo(shortest) < 0) ? delay : shortest;
 			longest = (delay.compareTo(longest) > 0) ? delay : longest;
 		}
-		assertThat(shortest).isLessThan(Duration.ofSeconds(310));
-		assertThat(longest).isGreaterThan(Duration.ofSeconds(590));
+		assertThat(shortest).isLessThan(Duration.ofSeconds(61));
+		assertThat(longest).isGreaterThan(Duration.ofSeconds(269));
+	}
+
+	@Test
+	void retryDelayOfALongLeaseIsAFifthToNineTenthsOfTenMinutesWithoutBunchingAtTheLimit() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		// 20 minutes left: 2 to 9 minutes, spread evenly, none held at a common limit.
+		int[] perTenSeconds = new int[60];
+		for (int i = 0; i < DRAWS; i++) {
+			Duration delay = policy.retryDelay(Duration.ofMinutes(20), Duration.ofSeconds(2));
+			assertThat(delay).isBetween(Duration.ofMinutes(2), Duration.ofMinutes(9));
+			perTenSeconds[(int) (delay.toSeconds() / 10)]++;
+		}
+		// 42 ten-second slots share the draws: about 240 each.
+		assertThat(Arrays.stream(perTenSeconds).max().getAsInt()).isLessThan(400);
 	}
 
 	@Test
@@ -237,18 +251,75 @@ class LeasePolicyTests {
 	}
 
 	@Test
-	void retriesAfterAnOutageSpreadOverHalfOfWhatTheLeasesHaveLeft() {
+	void retriesWithJitterStillGetDenserAsTheLeaseNearsItsEnd() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		Duration cost = Duration.ofSeconds(1);
+		// A renewal failed with 150 s left and Vault stays away: each try waits at most nine tenths
+		// of what is left, so the instance tries several times before the lease ends.
+		for (int run = 0; run < 1000; run++) {
+			Duration remaining = Duration.ofSeconds(150);
+			int tries = 0;
+			while (!remaining.isNegative() && !remaining.isZero()) {
+				Duration delay = policy.retryDelay(remaining, cost);
+				if (remaining.compareTo(Duration.ofSeconds(2)) > 0) {
+					assertThat(delay).isLessThanOrEqualTo(remaining.multipliedBy(9).dividedBy(10));
+				}
+				remaining = remaining.minus(delay);
+				tries++;
+			}
+			assertThat(tries).isBetween(3, 40);
+		}
+	}
+
+	@Test
+	void retriesAfterAnOutageSpreadOverMostOfWhatTheLeasesHaveLeft() {
 		LeasePolicy policy = policy(0.5, 0.1, 0.4);
 		// A thousand instances whose renewals failed in the same second, each with 110 s left:
-		// their retries spread over 27.5 s to 55 s, none in the same second as more than a few
-		// percent of them.
-		int[] perSecond = new int[70];
+		// their retries spread over 22 s to 99 s, none in the same second as more than a few
+		// percent of them (13 a second on average).
+		int[] perSecond = new int[110];
 		for (int i = 0; i < 1000; i++) {
 			Duration delay = policy.retryDelay(Duration.ofSeconds(110), Duration.ofSeconds(1));
-			assertThat(delay).isBetween(Duration.ofMillis(27_500), Duration.ofSeconds(55));
+			assertThat(delay).isBetween(Duration.ofSeconds(22), Duration.ofSeconds(99));
 			perSecond[(int) delay.toSeconds()]++;
 		}
-		assertThat(Arrays.stream(perSecond).max().getAsInt()).isLessThan(80);
+		assertThat(Arrays.stream(perSecond).max().getAsInt()).isLessThan(40);
+	}
+
+	@Test
+	void revokeDelayIsAtMostTheJittersShareOfTheRemainingValidity() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		// 30 s left: up to 3 s, spread over all of it.
+		Duration longest = Duration.ZERO;
+		Duration shortest = Duration.ofSeconds(3);
+		for (int i = 0; i < DRAWS; i++) {
+			Duration delay = policy.revokeDelay(Duration.ofSeconds(30));
+			assertThat(delay).isBetween(Duration.ZERO, Duration.ofSeconds(3));
+			longest = (delay.compareTo(longest) > 0) ? delay : longest;
+			shortest = (delay.compareTo(shortest) < 0) ? delay : shortest;
+		}
+		assertThat(shortest).isLessThan(Duration.ofMillis(50));
+		assertThat(longest).isGreaterThan(Duration.ofMillis(2950));
+	}
+
+	@Test
+	void revokeDelayIsAtMostTenSeconds() {
+		LeasePolicy policy = policy(0.5, 0.5, 0.4);
+		Duration longest = Duration.ZERO;
+		for (int i = 0; i < DRAWS; i++) {
+			Duration delay = policy.revokeDelay(Duration.ofHours(1));
+			assertThat(delay).isBetween(Duration.ZERO, Duration.ofSeconds(10));
+			longest = (delay.compareTo(longest) > 0) ? delay : longest;
+		}
+		assertThat(longest).isGreaterThan(Duration.ofMillis(9900));
+	}
+
+	@Test
+	void noRevokeDelayWithoutJitterOrOnceExpired() {
+		assertThat(policy(0.5, 0, 0.4).revokeDelay(Duration.ofMinutes(5))).isZero();
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		assertThat(policy.revokeDelay(Duration.ZERO)).isZero();
+		assertThat(policy.revokeDelay(Duration.ofSeconds(-3))).isZero();
 	}
 
 	@Test
@@ -259,12 +330,15 @@ class LeasePolicyTests {
 					Duration.ofSeconds(1));
 			assertThat(policy.retryDelay(Duration.ZERO, Duration.ZERO)).isBetween(Duration.ofMillis(500),
 					Duration.ofSeconds(1));
-			assertThat(policy.retryDelay(Duration.ofMillis(300), Duration.ZERO)).isEqualTo(Duration.ofMillis(200));
+			// A fifth to nine tenths of 300 ms, never below 200 ms.
+			assertThat(policy.retryDelay(Duration.ofMillis(300), Duration.ZERO)).isBetween(Duration.ofMillis(200),
+					Duration.ofMillis(270));
+			assertThat(policy.retryDelay(Duration.ofMillis(100), Duration.ZERO)).isEqualTo(Duration.ofMillis(200));
 		}
 	}
 
 	@Test
-	void withoutJitterRetriesWaitAllOfTheirShareAndNoPhaseIsRandom() {
+	void withoutJitterRetriesWaitHalfOfWhatIsLeftAndNoPhaseIsRandom() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
 		assertThat(policy.retryDelay(Duration.ofMinutes(20), Duration.ofSeconds(2)))
 			.isEqualTo(Duration.ofMinutes(10));

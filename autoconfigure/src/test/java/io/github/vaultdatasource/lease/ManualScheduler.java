@@ -145,6 +145,17 @@ final class ManualScheduler {
 			return (int) ManualScheduler.this.tasks.stream().filter((task) -> task.lane() == this).count();
 		}
 
+		/**
+		 * Return when this lane's earliest pending task is due.
+		 * @return the due time, empty when nothing is pending on this lane
+		 */
+		Optional<Instant> nextDueAt() {
+			return ManualScheduler.this.tasks.stream()
+				.filter((task) -> task.lane() == this)
+				.min(Task.ORDER)
+				.map(Task::due);
+		}
+
 		@Override
 		public String toString() {
 			return "Lane[" + this.name + "]";

@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 import javax.sql.DataSource;
 
+import com.zaxxer.hikari.HikariDataSource;
+
 /**
  * Runs queries continuously on several threads through a data source and records, for each
  * query, when it ran, which database user served it, and how it failed if it did. A counting load
@@ -93,9 +95,20 @@ public final class QueryLoad implements AutoCloseable {
 				}
 			}
 			catch (SQLException ex) {
+				if (poolClosed()) {
+					// The context closed under a load nobody stopped (a test that failed before its
+					// stop()): every query would now fail at once, and recording those failures in a
+					// tight loop filled the heap and hung the rest of the test class.
+					this.running = false;
+					return;
+				}
 				this.results.add(new Result(started, System.nanoTime(), null, ex.getSQLState(), ex.getMessage()));
 			}
 		}
+	}
+
+	private boolean poolClosed() {
+		return this.dataSource instanceof HikariDataSource hikari && hikari.isClosed();
 	}
 
 	/**

@@ -46,14 +46,15 @@ public final class VaultTestEnvironment {
 	}
 
 	/**
-	 * Return the environment, reading {@code .vds/env} when the variables are not set.
+	 * Return the environment, reading {@code .vds/env} (or {@code $VDS_STATE_DIR/env}) when the
+	 * variables are not set.
 	 * @return the environment
 	 */
 	public static synchronized VaultTestEnvironment get() {
 		if (instance == null) {
 			Path repository = findRepository();
 			Map<String, String> values = new HashMap<>();
-			Path file = repository.resolve(".vds/env");
+			Path file = envFile(repository);
 			if (Files.exists(file)) {
 				try {
 					for (String line : Files.readAllLines(file)) {
@@ -89,6 +90,14 @@ public final class VaultTestEnvironment {
 			instance = new VaultTestEnvironment(values, repository);
 		}
 		return instance;
+	}
+
+	// Where scripts/services.sh writes its env file: $VDS_STATE_DIR when set (a worktree on its own
+	// ports), else the repository's .vds.
+	private static Path envFile(Path repository) {
+		String stateDir = System.getenv("VDS_STATE_DIR");
+		return ((stateDir != null && !stateDir.isBlank()) ? Path.of(stateDir) : repository.resolve(".vds"))
+			.resolve("env");
 	}
 
 	private static Path findRepository() {
@@ -176,7 +185,7 @@ public final class VaultTestEnvironment {
 
 	private void reloadVariable(String name) {
 		try {
-			for (String line : Files.readAllLines(this.repository.resolve(".vds/env"))) {
+			for (String line : Files.readAllLines(envFile(this.repository))) {
 				String prefix = "export " + name + "=";
 				if (line.startsWith(prefix)) {
 					this.env.put(name, line.substring(prefix.length()));

@@ -82,6 +82,7 @@ final class FleetScenario {
 				List<Result> steady = simulate(rolling, seeds);
 				runs.put("rollingStart", maps(steady));
 				report(steady);
+				reportDiagnosis(steady.get(0));
 				if (!outage.isZero()) {
 					List<Result> down = simulate(rolling.withOutage(outage), seeds);
 					runs.put("outage", maps(down));
@@ -162,6 +163,23 @@ final class FleetScenario {
 						median(results, (r) -> r.baseline60s)),
 				large ? f("<= 2.0 and <= random (%.2f)", baseline) : f("<= random (%.2f)", baseline),
 				large ? (ratio <= 2.0 && noWorseThanRandom) : noWorseThanRandom);
+	}
+
+	// What makes the peaks: whether any kind of request bunches (index of dispersion above 1), and
+	// whether a rotation's issue and revoke fall in the same second.
+	private void reportDiagnosis(Result r) {
+		StringBuilder kinds = new StringBuilder();
+		r.dispersion.forEach((kind, value) -> {
+			if (!kind.equals("all") && value > 0) {
+				kinds.append((kinds.length() > 0) ? ", " : "").append(f("%s %.2f", kind, value));
+			}
+		});
+		this.report.row("fleet", f("%,d instances: index of dispersion of requests per second", r.settings.instances()),
+				f("%.2f", r.dispersion.get("all")),
+				f("diagnosis, seed %d, 1 = random arrival; by kind: %s; correlation of issues and revokes per second "
+						+ "%.2f (1 = in the same second); peak second %s", r.settings.seed(), kinds,
+						r.issueRevokeCorrelation, r.peakSecond),
+				"", null);
 	}
 
 	private void reportOutage(List<Result> results) {

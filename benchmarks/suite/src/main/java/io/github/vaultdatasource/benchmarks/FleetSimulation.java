@@ -208,6 +208,8 @@ final class FleetSimulation {
 
 		final Map<String, Long> events;
 
+		final double issueRevokeCorrelation;
+
 		Result(Settings settings, SimulatedVault vault, Map<String, Long> events, int from, int to, @Nullable Instant outageFrom,
 				@Nullable Instant outageTo, long tasks, double seconds) {
 			this.settings = settings;
@@ -234,6 +236,8 @@ final class FleetSimulation {
 			}
 			this.dispersion.put("all", dispersion(this.perSecond, from, to));
 			vault.kindPerSecond.forEach((kind, counts) -> this.dispersion.put(kind, dispersion(counts, from, to)));
+			this.issueRevokeCorrelation = correlation(this.issuesPerSecond,
+					vault.kindPerSecond.getOrDefault("revoke", new long[0]), from, to);
 			this.peakSecond.put("second", (long) peakAt);
 			for (Map.Entry<String, long[]> kind : vault.kindPerSecond.entrySet()) {
 				this.peakSecond.put(kind.getKey(), kind.getValue()[peakAt]);
@@ -244,7 +248,8 @@ final class FleetSimulation {
 			double[] random = randomArrivalPeaks(this.mean, 0, to - from, settings.seed());
 			this.baseline = random[random.length / 2] / this.mean;
 			this.baselineHigh = random[random.length * 95 / 100] / this.mean;
-			// The pool here retires at once, so a rotation's issue and revoke fall in one second.
+			// The pool here retires at once: without the policy's revoke delay a rotation's issue and
+			// revoke fall in one second, and the fleet can do no better than this baseline.
 			double pairs = (double) Math.min(sum(this.issuesPerSecond, from, to),
 					sum(vault.kindPerSecond.getOrDefault("revoke", new long[0]), from, to)) / (to - from);
 			double[] paired = randomArrivalPeaks(this.mean - 2 * pairs, pairs, to - from, settings.seed());
@@ -289,6 +294,25 @@ final class FleetSimulation {
 			return -1;
 		}
 
+		// Pearson correlation of two kinds' per-second counts: 1 when each rotation's revoke falls in
+		// the second of its issue, about 0 when they fall independently.
+		private static double correlation(long[] a, long[] b, int from, int to) {
+			if (a.length < to || b.length < to) {
+				return 0;
+			}
+			double meanA = (double) sum(a, from, to) / (to - from);
+			double meanB = (double) sum(b, from, to) / (to - from);
+			double cov = 0;
+			double varA = 0;
+			double varB = 0;
+			for (int s = from; s < to; s++) {
+				cov += (a[s] - meanA) * (b[s] - meanB);
+				varA += (a[s] - meanA) * (a[s] - meanA);
+				varB += (b[s] - meanB) * (b[s] - meanB);
+			}
+			return (varA > 0 && varB > 0) ? cov / Math.sqrt(varA * varB) : 0;
+		}
+
 		// Variance over mean of the per-second counts: 1 for random arrivals, more when requests bunch.
 		private static double dispersion(long[] counts, int from, int to) {
 			double mean = (double) sum(counts, from, to) / (to - from);
@@ -327,6 +351,7 @@ final class FleetSimulation {
 			map.put("peakPerSecond", this.peak);
 			map.put("peakSecondByKind", this.peakSecond);
 			map.put("indexOfDispersion1s", this.dispersion);
+			map.put("issueRevokeCorrelation1s", this.issueRevokeCorrelation);
 			map.put("peakToMean1s", this.peakToMean);
 			map.put("randomArrivalPeakToMean1s", this.baseline);
 			map.put("randomArrivalPeakToMean1s95th", this.baselineHigh);

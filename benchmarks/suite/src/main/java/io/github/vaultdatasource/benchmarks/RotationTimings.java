@@ -14,28 +14,35 @@ import io.github.vaultdatasource.event.CredentialsRotatedEvent.Timings;
  * The steps follow each other: issue (Vault answers), validation (the new user's first connection,
  * and the connections opened ahead of the switch; the pool switches at its end), surge (until the
  * surge's new connections are open; the old ones are evicted at its end, so <em>evict</em> is a
- * moment, not a step), drain (until no old connection remains), revoke (Vault revokes the old
+ * moment, not a step), drain (until no old connection remains), then the random wait before the
+ * revocation (the jitter's, which spreads a fleet's revocations), revoke (Vault revokes the old
  * lease; the event arrives at its end).
+ * <p>
+ * The rotation's window is its cost, issue to revoke, without the wait: it is placed from the start
+ * for the steps' sum, so every window keeps the length of the rotation's own work, and a revocation
+ * that waited shows after the window's end, not inside it.
  *
- * @param startNanos when the rotation began (the event's arrival less the steps' sum)
- * @param endNanos when the event arrived (old lease revoked)
+ * @param startNanos when the rotation began (the event's arrival less the steps' sum and the wait)
+ * @param endNanos when the rotation's window ends: its start plus the steps' sum (the wait excluded)
  * @param issue asking Vault until it answered
  * @param validation the new credentials' validation and the connections opened ahead, until the
  * switch
  * @param surge from the switch until the surge's new connections were open (zero without a surge)
  * @param drain from the eviction until no old connection remained
+ * @param revokeWait from the end of the drain until the revocation began
  * @param revoke Vault revoking the old lease
  * @param oldConnectionsLeft old connections still open at the drain deadline
  * @param reason why the library rotated
  */
 record RotationTimings(long startNanos, long endNanos, Duration issue, Duration validation, Duration surge,
-		Duration drain, Duration revoke, int oldConnectionsLeft, String reason) {
+		Duration drain, Duration revokeWait, Duration revoke, int oldConnectionsLeft, String reason) {
 
 	static RotationTimings of(CredentialsRotatedEvent event, long arrivedNanos) {
 		Timings timings = event.getTimings();
-		long begin = arrivedNanos - timings.total().toNanos();
-		return new RotationTimings(begin, arrivedNanos, timings.issue(), timings.validation(), timings.surge(),
-				timings.drain(), timings.revoke(), event.getOldConnectionsLeft(), event.getReason().toString());
+		long begin = arrivedNanos - timings.total().toNanos() - timings.revokeWait().toNanos();
+		return new RotationTimings(begin, begin + timings.total().toNanos(), timings.issue(), timings.validation(),
+				timings.surge(), timings.drain(), timings.revokeWait(), timings.revoke(), event.getOldConnectionsLeft(),
+				event.getReason().toString());
 	}
 
 	Duration total() {
@@ -90,6 +97,7 @@ record RotationTimings(long startNanos, long endNanos, Duration issue, Duration 
 		phase.put("surgeMillis", this.surge.toMillis());
 		phase.put("evictAtMillis", (evictedNanos() - this.startNanos) / 1_000_000);
 		phase.put("drainMillis", this.drain.toMillis());
+		phase.put("revokeWaitMillis", this.revokeWait.toMillis());
 		phase.put("revokeMillis", this.revoke.toMillis());
 		phase.put("totalMillis", total().toMillis());
 		phase.put("oldConnectionsLeft", this.oldConnectionsLeft);
