@@ -35,7 +35,7 @@ public final class LeasePolicy {
 
 	private static final double RETRY_MOST_SHARE = 0.9;
 
-	private static final Duration LONGEST_REVOKE_DELAY = Duration.ofSeconds(10);
+	private static final Duration LONGEST_REVOKE_DELAY = Duration.ofSeconds(2);
 
 	/**
 	 * How many times the observed cost of a rotation its lead time covers.
@@ -249,10 +249,11 @@ public final class LeasePolicy {
 
 	/**
 	 * Return how long to wait, once a rotation's old connections are drained, before revoking its
-	 * old lease: a random share of up to the jitter of the lease's remaining validity, at most ten
+	 * old lease: a random share of up to the jitter of the lease's remaining validity, at most two
 	 * seconds, so that a fleet's revocations fall in other seconds than the issues they follow
 	 * (a pool that drains at once would otherwise ask Vault twice in the same instant) and spread
-	 * when many rotations happen together. Nobody uses the old lease any more, and it stays valid
+	 * when many rotations happen together. Two seconds do that, and keep a rotation, which ends
+	 * with its revocation, short. Nobody uses the old lease any more, and it stays valid
 	 * until its expiry whether revoked or not: the wait only ends it a little later than it could.
 	 * Without jitter, or once the lease has expired, none.
 	 * @param remaining the old lease's remaining validity, negative once expired

@@ -18,12 +18,12 @@ import io.github.vaultdatasource.event.CredentialsRotatedEvent.Timings;
  * revocation (the jitter's, which spreads a fleet's revocations), revoke (Vault revokes the old
  * lease; the event arrives at its end).
  * <p>
- * The rotation's window is its cost, issue to revoke, without the wait: it is placed from the start
- * for the steps' sum, so every window keeps the length of the rotation's own work, and a revocation
- * that waited shows after the window's end, not inside it.
+ * The rotation's window runs from its start to the event's arrival, the wait included: all of the
+ * rotation's work, the revocation too, falls inside it (and the control windows it is compared with
+ * have the same length), so a revocation never lands in a control window.
  *
  * @param startNanos when the rotation began (the event's arrival less the steps' sum and the wait)
- * @param endNanos when the rotation's window ends: its start plus the steps' sum (the wait excluded)
+ * @param endNanos when the event arrived (old lease revoked)
  * @param issue asking Vault until it answered
  * @param validation the new credentials' validation and the connections opened ahead, until the
  * switch
@@ -40,7 +40,7 @@ record RotationTimings(long startNanos, long endNanos, Duration issue, Duration 
 	static RotationTimings of(CredentialsRotatedEvent event, long arrivedNanos) {
 		Timings timings = event.getTimings();
 		long begin = arrivedNanos - timings.total().toNanos() - timings.revokeWait().toNanos();
-		return new RotationTimings(begin, begin + timings.total().toNanos(), timings.issue(), timings.validation(),
+		return new RotationTimings(begin, arrivedNanos, timings.issue(), timings.validation(),
 				timings.surge(), timings.drain(), timings.revokeWait(), timings.revoke(), event.getOldConnectionsLeft(),
 				event.getReason().toString());
 	}
