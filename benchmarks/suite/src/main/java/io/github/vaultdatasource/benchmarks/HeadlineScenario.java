@@ -31,7 +31,7 @@ final class HeadlineScenario {
 		int workers = settings.integer("rotation.workers", 32);
 		int runs = settings.integer("headline.runs", 3);
 		int target = settings.integer("headline.rotations", 20);
-		Duration interval = settings.duration("headline.interval", "6s");
+		Duration interval = settings.duration("headline.interval", "10s");
 		Duration ttl = settings.duration("headline.ttl", "1h");
 		Duration maxTtl = settings.duration("headline.max-ttl", "24h");
 		Duration warmup = settings.duration("headline.warmup", "4s");
