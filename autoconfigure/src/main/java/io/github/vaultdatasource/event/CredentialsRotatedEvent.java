@@ -9,7 +9,7 @@ import io.github.vaultdatasource.RotationReason;
  * Published when a data source has switched to new credentials, drained the connections of the old
  * ones and revoked the old lease (or given up revoking it), with how long each step took. With
  * {@code vault.lease.jitter} above 0 the revocation, and so this event, comes a random moment (at
- * most 10 s, {@link Timings#revokeWait()}) after the drain.
+ * most 2 s, {@link Timings#revokeWait()}) after the drain.
  */
 public class CredentialsRotatedEvent extends VaultDataSourceEvent {
 
