@@ -62,6 +62,9 @@ final class RotatingPool implements AutoCloseable {
 			// Starts the pool; HikariCP fills it to its minimum idle in the background.
 		}
 		awaitConnections(FIRST, this.pool.getMaximumPoolSize());
+		// A login that ended joins HikariCP's bag a moment later: a test that evicts before then
+		// would leave that connection out.
+		await().atMost(PATIENCE).until(() -> poolBean().getTotalConnections() == this.pool.getMaximumPoolSize());
 		return this;
 	}
 
