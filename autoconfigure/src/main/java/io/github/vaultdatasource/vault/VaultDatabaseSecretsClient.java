@@ -19,18 +19,20 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.util.StringUtils;
 import org.springframework.vault.VaultException;
 import org.springframework.vault.authentication.VaultLoginException;
-import org.springframework.vault.client.VaultResponses;
 import org.springframework.vault.core.VaultOperations;
 import org.springframework.vault.support.VaultResponse;
 import org.springframework.web.client.HttpStatusCodeException;
 import org.springframework.web.client.ResourceAccessException;
+import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 
 /**
- * {@link DatabaseSecretsClient} on Spring Vault's {@link VaultOperations}, using the
+ * {@link DatabaseSecretsClient} on Spring Vault's {@link VaultOperations}, or on a {@link RestClient}
+ * that sends the session's token ({@link VaultRestClients#withSession}), using the
  * {@code sys/leases/*} endpoints that both Vault and OpenBao (2.5.4+ has no other) serve. For a
  * static role it reads {@code <mount>/static-creds/<role>}: the password Vault manages and the time
  * until Vault rotates it (the "lease" then ends), with nothing to renew or revoke.
@@ -41,7 +43,10 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	private static final String REVOKE_PATH = "sys/leases/revoke";
 
-	private final VaultOperations vault;
+	// Exactly one of the two.
+	private final @Nullable VaultOperations vault;
+
+	private final @Nullable RestClient session;
 
 	private final String credentialsPath;
 
@@ -57,7 +62,27 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	public VaultDatabaseSecretsClient(VaultOperations vault, String mount, String role, boolean staticRole,
 			Clock clock) {
+		this(vault, null, mount, role, staticRole, clock);
+	}
+
+	/**
+	 * Create a client on a {@link RestClient} that sends the session's token with each request
+	 * (see {@link VaultRestClients}): no {@code VaultTemplate}, so no JSON library is loaded for it.
+	 * @param session the client
+	 * @param mount the mount path of the database secrets engine
+	 * @param role the role
+	 * @param staticRole whether it is a static role
+	 * @param clock the clock
+	 */
+	public VaultDatabaseSecretsClient(RestClient session, String mount, String role, boolean staticRole,
+			Clock clock) {
+		this(null, session, mount, role, staticRole, clock);
+	}
+
+	private VaultDatabaseSecretsClient(@Nullable VaultOperations vault, @Nullable RestClient session, String mount,
+			String role, boolean staticRole, Clock clock) {
 		this.vault = vault;
+		this.session = session;
 		this.staticRole = staticRole;
 		this.credentialsPath = trimSlashes(mount) + (staticRole ? "/static-creds/" : "/creds/") + role;
 		this.rolePath = trimSlashes(mount) + (staticRole ? "/static-roles/" : "/roles/") + role;
@@ -71,7 +96,7 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	@Override
 	public DatabaseSecretsClient forRole(String mount, String role, boolean staticRole) {
-		return new VaultDatabaseSecretsClient(this.vault, mount, role, staticRole, this.clock);
+		return new VaultDatabaseSecretsClient(this.vault, this.session, mount, role, staticRole, this.clock);
 	}
 
 	@Override
@@ -130,9 +155,7 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 			return Optional.empty();
 		}
 		try {
-			VaultResponse response = this.vault.doWithSession((operations) -> operations
-				.exchange(this.rolePath, HttpMethod.GET, HttpEntity.EMPTY, VaultResponse.class)
-				.getBody());
+			VaultResponse response = send(this.rolePath, HttpMethod.GET, null, VaultResponse.class);
 			Map<String, Object> data = (response != null) ? response.getData() : null;
 			Object maxTtl = (data != null) ? data.get("max_ttl") : null;
 			long seconds = (maxTtl instanceof Number number) ? number.longValue() : 0;
@@ -156,10 +179,8 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		}
 		Map<String, Object> data;
 		try {
-			VaultResponse response = this.vault.doWithSession((operations) -> operations
-				.exchange("sys/capabilities-self", HttpMethod.POST,
-						new HttpEntity<>(Map.of("paths", List.copyOf(needed.keySet()))), VaultResponse.class)
-				.getBody());
+			VaultResponse response = send("sys/capabilities-self", HttpMethod.POST,
+					Map.of("paths", List.copyOf(needed.keySet())), VaultResponse.class);
 			data = (response != null) ? response.getData() : null;
 		}
 		catch (RuntimeException ex) {
@@ -217,7 +238,7 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 	 */
 	public boolean isTokenAccepted() {
 		try {
-			this.vault.doWithSession((operations) -> operations.getForObject("auth/token/lookup-self", Map.class));
+			send("auth/token/lookup-self", HttpMethod.GET, null, Map.class);
 			return true;
 		}
 		catch (RuntimeException ex) {
@@ -229,19 +250,7 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 	private @Nullable VaultResponse exchange(String path, HttpMethod method, @Nullable Map<String, Object> body,
 			@Nullable CredentialLease lease) {
 		try {
-			return this.vault.doWithSession((operations) -> {
-				try {
-					return operations
-						.exchange(path, method, (body != null) ? new HttpEntity<>(body) : HttpEntity.EMPTY,
-								VaultResponse.class)
-						.getBody();
-				}
-				catch (HttpStatusCodeException ex) {
-					// Read Vault's answer here: VaultTemplate would parse the body as JSON itself, and an
-					// error body that is not valid JSON would escape as a parser exception, status lost.
-					throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);
-				}
-			});
+			return send(path, method, body, VaultResponse.class, lease);
 		}
 		catch (HttpStatusCodeException ex) {
 			throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);
@@ -265,6 +274,43 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 			throw new VaultRequestException(failure, path, 0,
 					"Vault request to " + path + " failed: " + sanitize(rootMessage(ex), lease), ex);
 		}
+	}
+
+	private <T> @Nullable T send(String path, HttpMethod method, @Nullable Object body, Class<T> type) {
+		return send(path, method, body, type, null);
+	}
+
+	// One request with the session's token, on whichever client this one was built on. An error
+	// answer is translated here: VaultTemplate would parse its body as JSON itself, and a body that is
+	// not valid JSON would escape as a parser exception, status lost.
+	private <T> @Nullable T send(String path, HttpMethod method, @Nullable Object body, Class<T> type,
+			@Nullable CredentialLease lease) {
+		RestClient session = this.session;
+		if (session != null) {
+			try {
+				RestClient.RequestBodySpec request = session.method(method).uri(path);
+				if (body != null) {
+					request.contentType(MediaType.APPLICATION_JSON).body(body);
+				}
+				return request.retrieve().body(type);
+			}
+			catch (HttpStatusCodeException ex) {
+				throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);
+			}
+		}
+		VaultOperations vault = this.vault;
+		if (vault == null) {
+			throw new IllegalStateException("No Vault client");
+		}
+		return vault.doWithSession((operations) -> {
+			try {
+				return operations.exchange(path, method, (body != null) ? new HttpEntity<>(body) : HttpEntity.EMPTY, type)
+					.getBody();
+			}
+			catch (HttpStatusCodeException ex) {
+				throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);
+			}
+		});
 	}
 
 	static VaultRequestException translate(String path, HttpStatusCode status, String body, Exception cause,
@@ -329,16 +375,11 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 	private static String extractErrors(String body) {
 		// Vault error bodies are {"errors":["..."]}: keep the messages as Vault wrote them, quotes and
 		// all; anything else (an HTML page from a proxy) is cut short.
-		String trimmed = body.trim();
-		if (trimmed.startsWith("{") && trimmed.contains("\"errors\"")) {
-			try {
-				return VaultResponses.getError(trimmed).replace('\n', ' ').replace('\t', ' ').trim();
-			}
-			catch (RuntimeException ex) {
-				// Not the JSON it looked like.
-			}
+		String messages = VaultErrors.messages(body);
+		if (!messages.isEmpty()) {
+			return messages;
 		}
-		String flat = trimmed.replaceAll("\\s+", " ");
+		String flat = body.trim().replaceAll("\\s+", " ");
 		return (flat.length() > 200) ? flat.substring(0, 200) + "…" : flat;
 	}
 

@@ -1,10 +1,10 @@
 package io.github.vaultdatasource.vault;
 
+import java.util.Collection;
 import java.util.Locale;
+import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
-
-import org.springframework.vault.client.VaultResponses;
 
 /**
  * How Vault's error answers and the exceptions around them are read, the same wherever a Vault
@@ -25,9 +25,13 @@ final class VaultErrors {
 		String trimmed = body.trim();
 		if (trimmed.startsWith("{") && trimmed.contains("\"errors\"")) {
 			try {
-				return VaultResponses.getError(trimmed).replace('\n', ' ').replace('\t', ' ').trim();
+				if (VaultJson.parse(trimmed) instanceof Map<?, ?> answer
+						&& answer.get("errors") instanceof Collection<?> errors) {
+					String text = (errors.size() == 1) ? String.valueOf(errors.iterator().next()) : errors.toString();
+					return text.replace('\n', ' ').replace('\t', ' ').trim();
+				}
 			}
-			catch (RuntimeException ex) {
+			catch (IllegalArgumentException ex) {
 				// Not the JSON it looked like.
 			}
 		}

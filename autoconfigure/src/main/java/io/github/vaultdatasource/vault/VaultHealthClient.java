@@ -3,14 +3,15 @@ package io.github.vaultdatasource.vault;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 import io.github.vaultdatasource.vault.FailoverClientHttpRequestFactory.NodeOutcome;
 import io.github.vaultdatasource.vault.FailoverClientHttpRequestFactory.NodeResponse;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpMethod;
 import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.util.StreamUtils;
 
 /**
  * Asks Vault's {@code sys/health} through the same nodes and failover as every other request, so
@@ -21,8 +22,6 @@ public class VaultHealthClient {
 	// standbyok: a standby serves (it forwards); uninitcode=200: the body says so. A sealed node
 	// answers 503, so the request moves on to a node that is not sealed.
 	private static final String HEALTH_PATH = "v1/sys/health?standbyok=true&perfstandbyok=true&uninitcode=200";
-
-	private static final JsonMapper json = JsonMapper.builder().build();
 
 	private final FailoverClientHttpRequestFactory requestFactory;
 
@@ -43,11 +42,14 @@ public class VaultHealthClient {
 		URI uri = URI.create(first.getScheme() + "://" + first.getRawAuthority() + "/" + HEALTH_PATH);
 		try (ClientHttpResponse response = this.requestFactory.createRequest(uri, HttpMethod.GET).execute()) {
 			URI node = (response instanceof NodeResponse answer) ? answer.node() : null;
-			Map<?, ?> body;
+			Object parsed;
 			try (InputStream in = response.getBody()) {
-				body = json.readValue(in, Map.class);
+				parsed = VaultJson.parse(StreamUtils.copyToString(in, StandardCharsets.UTF_8));
 			}
-			catch (RuntimeException ex) {
+			catch (IllegalArgumentException ex) {
+				parsed = null;
+			}
+			if (!(parsed instanceof Map<?, ?> body)) {
 				return new VaultServerStatus(false, false, false, false, null,
 						"sys/health answered " + response.getStatusCode().value() + " without a readable body", node);
 			}

@@ -25,26 +25,24 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.http.client.SimpleClientHttpRequestFactory;
-import org.springframework.vault.client.RestClientBuilder;
-import org.springframework.vault.client.VaultEndpoint;
-import org.springframework.vault.core.VaultTemplate;
 import org.springframework.vault.support.VaultToken;
+import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests for {@link VaultDatabaseSecretsClient}: Spring Vault's {@link VaultTemplate} talks HTTP to
+ * Tests for {@link VaultDatabaseSecretsClient}: the library's own session client talks HTTP to
  * a local server that answers what Vault and OpenBao answer, and each answer must come out as the
  * failure the lease lifecycle acts on, with Vault's own message kept and the lease id shortened.
  */
 class VaultDatabaseSecretsClientTests {
 
-	private static final String TOKEN = "s.Zq9x7Rv2Kp4mA1a";
+	static final String TOKEN = "s.Zq9x7Rv2Kp4mA1a";
 
 	private static final String LEASE_ID = "database/creds/app/Xq7Rz2Kp9Lm4Nb8Vc3Wd";
 
-	private static final Instant NOW = Instant.parse("2025-01-01T10:00:00Z");
+	static final Instant NOW = Instant.parse("2025-01-01T10:00:00Z");
 
 	private static final CredentialLease LEASE = CredentialLease.issued(
 			new DatabaseCredentials("v-token-app-1", "A1a-Zq9x7Rv2Kp4m"), LEASE_ID, true, NOW, Duration.ofSeconds(60));
@@ -283,12 +281,11 @@ class VaultDatabaseSecretsClientTests {
 		}
 	}
 
-	private static VaultDatabaseSecretsClient client(URI vault) {
-		RestClientBuilder builder = RestClientBuilder.builder()
-			.endpoint(VaultEndpoint.from(vault))
-			.requestFactory(new SimpleClientHttpRequestFactory());
-		VaultTemplate template = new VaultTemplate(builder, () -> VaultToken.of(TOKEN));
-		return new VaultDatabaseSecretsClient(template, "/database/", "app", Clock.fixed(NOW, ZoneOffset.UTC));
+	// The library's own client, as the auto-configuration builds it: no VaultTemplate, no Jackson.
+	VaultDatabaseSecretsClient client(URI vault) {
+		RestClient session = VaultRestClients.withSession(
+				VaultRestClients.create(new SimpleClientHttpRequestFactory(), vault, null), () -> VaultToken.of(TOKEN));
+		return new VaultDatabaseSecretsClient(session, "/database/", "app", false, Clock.fixed(NOW, ZoneOffset.UTC));
 	}
 
 	private static URI deadAddress() throws IOException {
