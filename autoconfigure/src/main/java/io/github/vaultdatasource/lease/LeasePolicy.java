@@ -221,7 +221,8 @@ public final class LeasePolicy {
 	 * spread over most of what its leases can wait, instead of in Vault's first second back,
 	 * while an instance still tries ever more often as its lease nears its end. Never later than
 	 * the last moment a rotation can still be done in time: what a rotation costs before the
-	 * lease's expiry (when even that has passed, half of what is left). At most a second once
+	 * lease's expiry (when even that has passed, half of what is left); near it, the range is
+	 * scaled down so that nine tenths of it is that moment. At most a second once
 	 * expired, at least 200 ms. Without jitter, half of the remaining validity, at most ten
 	 * minutes.
 	 * @param remaining the lease's remaining validity, negative once expired
@@ -238,11 +239,18 @@ public final class LeasePolicy {
 		}
 		else {
 			long left = remaining.toMillis();
-			delay = (this.jitter > 0)
-					? (long) (Math.min(left, LONGEST_RETRY_DELAY.toMillis()) * spread(RETRY_LEAST_SHARE, RETRY_MOST_SHARE))
-					: Math.min(left / 2, LONGEST_RETRY_DELAY.toMillis());
 			long latest = remaining.minus(rotationCost).toMillis();
-			delay = Math.min(delay, (latest > 0) ? latest : left / 2);
+			long cap = (latest > 0) ? latest : left / 2;
+			if (this.jitter > 0) {
+				// The range shrinks so that its top is the cap: drawn from the full range and then
+				// capped, many retries would land on the cap itself, together.
+				double range = Math.min(Math.min(left, LONGEST_RETRY_DELAY.toMillis()), cap / RETRY_MOST_SHARE);
+				delay = (long) (range * spread(RETRY_LEAST_SHARE, RETRY_MOST_SHARE));
+			}
+			else {
+				delay = Math.min(left / 2, LONGEST_RETRY_DELAY.toMillis());
+			}
+			delay = Math.min(delay, cap);
 		}
 		return Duration.ofMillis(Math.max(delay, MIN_RETRY_DELAY.toMillis()));
 	}

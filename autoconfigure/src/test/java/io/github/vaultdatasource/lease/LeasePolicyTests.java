@@ -272,6 +272,24 @@ class LeasePolicyTests {
 	}
 
 	@Test
+	void retriesNearTheLastMomentARotationCanStartSpreadBelowItInsteadOfMeetingOnIt() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		// 10 s left, a rotation costs 4 s: the last moment is 6 s away. Drawn from a fifth to nine
+		// tenths of 10 s and then capped, 43% of the retries would be exactly 6 s away, together.
+		int atTheLastMoment = 0;
+		int[] perHalfSecond = new int[13];
+		for (int i = 0; i < DRAWS; i++) {
+			Duration delay = policy.retryDelay(Duration.ofSeconds(10), Duration.ofSeconds(4));
+			assertThat(delay).isBetween(Duration.ofMillis(1333), Duration.ofSeconds(6));
+			atTheLastMoment += delay.equals(Duration.ofSeconds(6)) ? 1 : 0;
+			perHalfSecond[(int) (delay.toMillis() / 500)]++;
+		}
+		assertThat(atTheLastMoment).isLessThan(DRAWS / 100);
+		// 4.7 s of range in half seconds: about a ninth of the draws each.
+		assertThat(Arrays.stream(perHalfSecond).max().getAsInt()).isLessThan(DRAWS / 6);
+	}
+
+	@Test
 	void retriesAfterAnOutageSpreadOverMostOfWhatTheLeasesHaveLeft() {
 		LeasePolicy policy = policy(0.5, 0.1, 0.4);
 		// A thousand instances whose renewals failed in the same second, each with 110 s left:
