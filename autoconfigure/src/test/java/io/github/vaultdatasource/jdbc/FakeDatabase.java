@@ -205,35 +205,28 @@ final class FakeDatabase implements Driver, AutoCloseable {
 	}
 
 	private void awaitGate(String username) throws SQLException {
-		AtomicInteger held = this.heldLogins.computeIfAbsent(username, (key) -> new AtomicInteger());
-		held.incrementAndGet();
-		try {
-			if (!this.gate.await(30, TimeUnit.SECONDS)) {
-				throw new SQLException("login held too long", "08001");
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new SQLException("interrupted", "08001", ex);
-		}
-		finally {
-			held.decrementAndGet();
-		}
+		await(this.gate, this.heldLogins.computeIfAbsent(username, (key) -> new AtomicInteger()), "login", "08001");
 	}
 
 	private void awaitStatementGate() throws SQLException {
-		this.heldStatements.incrementAndGet();
+		await(this.statementGate, this.heldStatements, "statement", "57014");
+	}
+
+	// Hold the caller at a gate, counted as held meanwhile; after 30 s it fails with the SQLState.
+	private static void await(CountDownLatch gate, AtomicInteger held, String what, String sqlState)
+			throws SQLException {
+		held.incrementAndGet();
 		try {
-			if (!this.statementGate.await(30, TimeUnit.SECONDS)) {
-				throw new SQLException("statement held too long", "57014");
+			if (!gate.await(30, TimeUnit.SECONDS)) {
+				throw new SQLException(what + " held too long", sqlState);
 			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
-			throw new SQLException("interrupted", "57014", ex);
+			throw new SQLException("interrupted", sqlState, ex);
 		}
 		finally {
-			this.heldStatements.decrementAndGet();
+			held.decrementAndGet();
 		}
 	}
 
