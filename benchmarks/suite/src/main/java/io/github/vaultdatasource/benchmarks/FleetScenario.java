@@ -70,7 +70,7 @@ final class FleetScenario {
 				this.settings.decimal("fleet.jitter", 0.1), this.settings.duration("fleet.window", "3h"), Duration.ZERO,
 				Boolean.parseBoolean(this.settings.string("fleet.role-readable", "false")),
 				this.settings.integer("fleet.seed", 7));
-		int seeds = this.settings.integer("fleet.seeds", 3);
+		int seeds = this.settings.integer("fleet.seeds", 9);
 		Duration outage = this.settings.duration("fleet.outage", "60s");
 		boolean variants = Boolean.parseBoolean(this.settings.string("fleet.variants", "true"));
 		quietLeaseLogging(true);
@@ -137,6 +137,11 @@ final class FleetScenario {
 				Stats.max(values));
 	}
 
+	// Where each seed's peak falls among the peaks of random arrivals: 0.50 is chance's median.
+	private static String shares(List<Result> results) {
+		return String.join(", ", results.stream().map((r) -> f("%.2f", r.chanceBelow)).toList());
+	}
+
 	private static String describe(Settings s) {
 		return f("%s/%s leases, started over %s, jitter %.2f, %s steady window, 1 s buckets, %s", vaultTtl(s.ttl()),
 				vaultTtl(s.maxTtl()), vaultTtl(s.startSpread()), s.jitter(), s.window().toHours() + "h",
@@ -153,15 +158,20 @@ final class FleetScenario {
 		double ratio = median(results, (r) -> r.peakToMean);
 		double baseline = median(results, (r) -> r.baseline);
 		boolean large = n >= 10_000;
-		boolean noWorseThanRandom = ratio <= baseline;
+		// No worse than random: the seeds' median peak at or under the median peak of random arrivals
+		// at the same mean, compared seed by seed (each seed's mean differs a little, so the medians
+		// of the ratios can differ in the fourth decimal for the same peaks).
+		double share = median(results, (r) -> r.chanceBelow);
+		boolean noWorseThanRandom = share <= 0.5;
 		this.report.row("fleet", f("%,d instances: peak/mean Vault requests per second (median of seeds)", n),
 				f("%.2f (mean %.2f/s, peak %d/s)", ratio, first.mean, first.peak),
 				f("%s; %s; random-arrival baseline %.2f (95th percentile %.2f; with each rotation's issue and revoke "
-						+ "in one second %.2f); 60 s buckets %.2f (random %.2f)", range(results, (r) -> r.peakToMean),
-						describe(first.settings), baseline, median(results, (r) -> r.baselineHigh),
-						median(results, (r) -> r.baselinePaired), median(results, (r) -> r.peakToMean60s),
-						median(results, (r) -> r.baseline60s)),
-				large ? f("<= 2.0 and <= random (%.2f)", baseline) : f("<= random (%.2f)", baseline),
+						+ "in one second %.2f; share of random draws that peak lower, by seed: %s); 60 s buckets %.2f "
+						+ "(random %.2f)", range(results, (r) -> r.peakToMean), describe(first.settings), baseline,
+						median(results, (r) -> r.baselineHigh), median(results, (r) -> r.baselinePaired),
+						shares(results), median(results, (r) -> r.peakToMean60s), median(results, (r) -> r.baseline60s)),
+				large ? f("<= 2.0 and random or better (%.2f; median share below <= 0.50: %.2f)", baseline, share)
+						: f("random or better (%.2f; median share below <= 0.50: %.2f)", baseline, share),
 				large ? (ratio <= 2.0 && noWorseThanRandom) : noWorseThanRandom);
 	}
 
