@@ -545,8 +545,8 @@ public class VaultDataSourceProperties {
 		 * lockstep, between 0 and 0.5. Above 0, each instance's first rotation also comes at a
 		 * random phase of its lease, a failed Vault call is retried after a random fifth to nine
 		 * tenths of the lease's remaining validity, and a rotated lease is revoked a random
-		 * moment (at most 2 s) after its drain, dead credentials at once; 0 turns every random
-		 * spread off.
+		 * moment (1 to 2 s on long leases) after its drain, dead credentials at once; 0 turns
+		 * every random spread off.
 		 */
 		private double jitter = 0.1;
 

@@ -257,13 +257,16 @@ public final class LeasePolicy {
 
 	/**
 	 * Return how long to wait, once a rotation's old connections are drained, before revoking its
-	 * old lease: a random share of up to the jitter of the lease's remaining validity, at most two
-	 * seconds, so that a fleet's revocations fall in other seconds than the issues they follow
-	 * (a pool that drains at once would otherwise ask Vault twice in the same instant) and spread
-	 * when many rotations happen together. Two seconds do that, and keep a rotation, which ends
-	 * with its revocation, short. Nobody uses the old lease any more, and it stays valid
-	 * until its expiry whether revoked or not: the wait only ends it a little later than it could.
-	 * Without jitter, or once the lease has expired, none.
+	 * old lease: a random moment between half and all of the jitter's share of the lease's
+	 * remaining validity, at most two seconds, so that a fleet's revocations spread when many
+	 * rotations happen together and fall in other seconds than the issues they follow (a pool that
+	 * drains at once would otherwise ask Vault twice in the same instant). Never less than half:
+	 * at the usual two seconds, at least one, so that an instance never sends its issue and its
+	 * revoke within one second (a delay from zero up put a quarter of a fleet's revokes in the
+	 * second of their issue). Two seconds keep a rotation, which ends with its revocation, short.
+	 * Nobody uses the old lease any more, and it stays valid until its expiry whether revoked or
+	 * not: the wait only ends it a little later than it could. Without jitter, or once the lease
+	 * has expired, none.
 	 * @param remaining the old lease's remaining validity, negative once expired
 	 * @return the delay, never longer than the jitter's share of {@code remaining}
 	 */
@@ -272,7 +275,7 @@ public final class LeasePolicy {
 			return Duration.ZERO;
 		}
 		Duration longest = min(scale(remaining, this.jitter), LONGEST_REVOKE_DELAY);
-		return scale(longest, spread(0, 1));
+		return scale(longest, spread(0.5, 1));
 	}
 
 	/**
