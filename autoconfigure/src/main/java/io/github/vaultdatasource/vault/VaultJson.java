@@ -341,8 +341,8 @@ final class VaultJson {
 
 	private boolean digits() {
 		int start = this.position;
-		while (this.position < this.text.length() && Character.isDigit(this.text.charAt(this.position))
-				&& this.text.charAt(this.position) < 128) {
+		while (this.position < this.text.length() && this.text.charAt(this.position) >= '0'
+				&& this.text.charAt(this.position) <= '9') {
 			this.position++;
 		}
 		return this.position > start;

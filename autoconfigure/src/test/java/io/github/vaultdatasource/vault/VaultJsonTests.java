@@ -83,7 +83,7 @@ class VaultJsonTests {
 	@ParameterizedTest
 	@ValueSource(strings = { "", "{", "{\"a\":}", "{\"a\":1,}", "[1 2]", "{\"a\":tru}", "{\"p\":\"secret-A1a",
 			"{\"p\":\"bad\\x\"}", "{\"p\":\"\\u12\"}", "01", "-", "1.", "1e", "{\"a\":1}x", "{a:1}", "'a'",
-			"{\"p\":\"line\nbreak\"}", "NaN" })
+			"{\"p\":\"line\nbreak\"}", "NaN", "\u0661", "1\u0662", "1.\u0663", "1e\u0664" })
 	void rejectsWhatIsNotJsonWithoutShowingTheText(String text) {
 		assertThatIllegalArgumentException().isThrownBy(() -> VaultJson.parse(text))
 			.satisfies((ex) -> assertThat(ex.getMessage()).startsWith("Not valid JSON at character ")
