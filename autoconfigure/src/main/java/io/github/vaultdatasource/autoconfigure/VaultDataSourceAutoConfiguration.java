@@ -60,10 +60,9 @@ public final class VaultDataSourceAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean(DatabaseSecretsClient.class)
 	VaultDatabaseSecretsClient vaultDatabaseSecretsClient(VaultConnectionDetails connectionDetails,
-			VaultDataSourceProperties properties, VaultNodes nodes, ObjectProvider<SslBundles> sslBundles,
-			VaultTokenManager tokenManager) {
-		return VaultDataSourceConfiguration.secretsClient(connectionDetails, properties, nodes,
-				sslBundles.getIfAvailable(), tokenManager, Clock.systemUTC());
+			VaultDataSourceProperties properties, VaultTokenManager tokenManager) {
+		return VaultDataSourceConfiguration.secretsClient(connectionDetails, properties, tokenManager,
+				Clock.systemUTC());
 	}
 
 	@Bean

@@ -93,11 +93,10 @@ final class VaultDataSourceConfiguration {
 	}
 
 	static VaultDatabaseSecretsClient secretsClient(VaultConnectionDetails connection,
-			VaultDataSourceProperties properties, VaultNodes nodes, @Nullable SslBundles sslBundles,
-			VaultTokenManager tokens, Clock clock) {
-		// A client of our own rather than a VaultTemplate: the same requests, without loading Jackson.
-		RestClient session = VaultRestClients
-			.withSession(restClient(connection, properties, nodes, sslBundle(connection, sslBundles)), tokens);
+			VaultDataSourceProperties properties, VaultTokenManager tokens, Clock clock) {
+		// A client of our own rather than a VaultTemplate: the same requests, without loading Jackson;
+		// on the token manager's client (same nodes, TLS and namespace), with its token added.
+		RestClient session = VaultRestClients.withSession(tokens.restClient(), tokens);
 		// With only vault.datasources.* set, this client has no role of its own: each data source gets
 		// one for its role from it (forRole), on the same login, nodes and TLS.
 		String role = (properties.getDatasources().isEmpty() || StringUtils.hasText(connection.getDatabaseRole()))

@@ -31,6 +31,8 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 
 	private final ClientAuthentication authentication;
 
+	private final RestClient restClient;
+
 	private final boolean canLogIn;
 
 	private final Clock clock;
@@ -51,6 +53,7 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 			ThreadPoolTaskScheduler scheduler) {
 		super(authentication, scheduler, restClient);
 		this.authentication = authentication;
+		this.restClient = restClient;
 		this.scheduler = scheduler;
 		this.clock = clock;
 		this.canLogIn = !(authentication instanceof TokenAuthentication);
@@ -65,6 +68,16 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 				recordTokenLifetime(event.getSource());
 			}
 		});
+	}
+
+	/**
+	 * Return the client this manager looks up and renews its token with: Vault's address, nodes,
+	 * TLS and namespace, without a token. Other requests to the same Vault can use it with
+	 * {@link VaultRestClients#withSession}, rather than building a client of their own.
+	 * @return the client
+	 */
+	public RestClient restClient() {
+		return this.restClient;
 	}
 
 	private static ThreadPoolTaskScheduler createScheduler() {
