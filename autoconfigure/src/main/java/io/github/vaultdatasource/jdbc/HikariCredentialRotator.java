@@ -257,8 +257,17 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		return this.settings;
 	}
 
+	/**
+	 * Return the running pool.
+	 * @return the pool, {@code null} when closed or not started yet (a pool that HikariCP starts
+	 * lazily is published only once its constructor, which already logs in, is done)
+	 */
 	@Nullable HikariPoolMXBean poolBean() {
 		return this.pool.isClosed() ? null : this.pool.getHikariPoolMXBean();
+	}
+
+	boolean isPoolClosed() {
+		return this.pool.isClosed();
 	}
 
 	/**

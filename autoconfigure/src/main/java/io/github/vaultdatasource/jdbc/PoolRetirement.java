@@ -64,13 +64,19 @@ final class PoolRetirement implements Retirement {
 	@Override
 	public synchronized @Nullable Duration advance(Instant deadline) {
 		HikariPoolMXBean pool = this.rotator.poolBean();
+		boolean beforeDeadline = Instant.now().isBefore(deadline);
 		if (pool == null && this.step != Step.DONE) {
-			// The pool closed: nothing is left to drain.
-			finish(0);
+			// Not started yet, or closed. A lazily started pool publishes itself only once its
+			// constructor is done, and that constructor has already logged in (HikariCP's fail-fast
+			// check): those connections are the old credentials' too. Wait until it can be asked.
+			if (!this.rotator.isPoolClosed() && beforeDeadline && (this.connections.openConnections(this.previous) > 0
+					|| this.connections.loginsInFlight(this.previous) > 0)) {
+				return POLL;
+			}
+			finish(this.rotator.isPoolClosed() ? 0 : this.connections.openConnections(this.previous));
 			return null;
 		}
 		long now = System.nanoTime();
-		boolean beforeDeadline = Instant.now().isBefore(deadline);
 		switch (this.step) {
 			case AWAIT_LOGINS -> {
 				// A login that read the old credentials before the switch may still be under way;
@@ -153,6 +159,9 @@ final class PoolRetirement implements Retirement {
 			this.surged = false;
 			this.rotator.endSurge();
 		}
+		// Opened ahead for the pool and never taken: the revocation would end their sessions, and a
+		// late login with the old credentials must not be handed one of them afterwards.
+		this.connections.discardStashed(this.previous);
 		if (left == 0) {
 			this.connections.forget(this.previous);
 		}

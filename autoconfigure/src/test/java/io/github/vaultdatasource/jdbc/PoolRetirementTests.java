@@ -6,7 +6,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 
+import com.zaxxer.hikari.metrics.IMetricsTracker;
 import io.github.vaultdatasource.lease.CredentialsTarget.RetirementReport;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AutoClose;
@@ -261,6 +263,64 @@ class PoolRetirementTests {
 		assertThat(retirement.report().oldConnectionsLeft()).as("left to the pool").isPositive();
 		assertThat(retirement.advance(Instant.now().plusSeconds(30))).isNull();
 		this.fixture.database.releaseLogins();
+	}
+
+	@Test
+	void aPoolStillStartingHasTheOldConnectionItAlreadyOpenedRetiredOnceItRuns() throws Exception {
+		this.fixture = new RotatingPool(2, false);
+		// HikariCP's constructor logs in (its fail-fast check) before it sets up its metrics, and the
+		// data source publishes the pool only when the constructor returns: hold it in between.
+		CountDownLatch constructing = new CountDownLatch(1);
+		this.fixture.pool.setMetricsTrackerFactory((name, stats) -> {
+			try {
+				constructing.await();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			return new IMetricsTracker() {
+			};
+		});
+		Thread starter = new Thread(() -> {
+			try (Connection connection = this.fixture.pool.getConnection()) {
+				// Started.
+			}
+			catch (SQLException ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+		starter.start();
+		this.fixture.awaitConnections(FIRST, 1);
+		assertThat(this.fixture.pool.getHikariPoolMXBean()).as("not published yet").isNull();
+		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, false);
+		Instant deadline = Instant.now().plusSeconds(30);
+		assertThat(retirement.advance(deadline)).as("the starting pool holds an old connection").isEqualTo(POLL);
+		assertThat(retirement.advance(deadline)).isEqualTo(POLL);
+		constructing.countDown();
+		starter.join(20_000);
+		RotatingPool.retire(retirement, deadline);
+		assertThat(retirement.report().oldConnectionsLeft()).isZero();
+		this.fixture.awaitConnections(FIRST, 0);
+		this.fixture.awaitConnections(SECOND, 2);
+	}
+
+	@Test
+	void aPoolNotStartedHasNothingToRetire() throws Exception {
+		this.fixture = new RotatingPool(2, false);
+		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, false);
+		assertThat(retirement.advance(Instant.now().plusSeconds(30))).isNull();
+		assertThat(retirement.report().oldConnectionsLeft()).isZero();
+	}
+
+	@Test
+	void theConnectionsOpenedAheadForTheOldCredentialsAreClosedWhenTheyAreRetired() throws Exception {
+		this.fixture = new RotatingPool(2, false).start();
+		this.fixture.rotator.prepare(SECOND, Instant.now().plusSeconds(30));
+		assertThat(this.fixture.rotator.connections().stashed(SECOND)).isEqualTo(2);
+		// Replaced before the pool took them all: none is left for the revocation to end.
+		RotatingPool.retire(this.fixture.rotator.switchTo(FIRST, SECOND, false), Instant.now().plusSeconds(30));
+		assertThat(this.fixture.rotator.connections().stashed(SECOND)).isZero();
+		assertThat(this.fixture.database.open(SECOND)).isZero();
 	}
 
 	@Test
