@@ -546,7 +546,7 @@ public final class LeaseLifecycle {
 			return;
 		}
 		// Without that renewal the lease must last through the rotation: start it earlier if not.
-		Instant lastSafe = current.expiresAt().minus(this.policy.rotationLead(this.issuedTtl, cost));
+		Instant lastSafe = this.policy.lastSafeRotation(current.expiresAt(), current.ttl(), this.issuedTtl, cost);
 		Instant at = (rotateAt != null) ? earliest(rotateAt, lastSafe) : lastSafe;
 		scheduleRotation(latest(at, now), current.renewable() ? RotationReason.MAX_TTL : RotationReason.NOT_RENEWABLE,
 				false);

@@ -175,6 +175,26 @@ public final class LeasePolicy {
 	}
 
 	/**
+	 * Return the latest moment to rotate a lease that will not be renewed before its expiry: the
+	 * lead time before that expiry, but never in the first quarter of what the lease was last
+	 * granted. A lease shorter than the lead would otherwise be rotated the moment it arrives,
+	 * leaving a new lease just as short: at a start, before any rotation was measured and while the
+	 * cost estimate includes all a switch may take, a 3 s lease was rotated three or four times in
+	 * a row. A quarter in, the rotation still starts with three quarters of the lease left.
+	 * @param expiresAt when the lease expires unless renewed
+	 * @param grantedTtl what it was last granted, on issue or renewal
+	 * @param issuedTtl the lease duration granted on issue
+	 * @param rotationCost what a rotation takes lately
+	 * @return the rotation time
+	 */
+	public Instant lastSafeRotation(Instant expiresAt, Duration grantedTtl, Duration issuedTtl,
+			Duration rotationCost) {
+		Duration lead = rotationLead(issuedTtl, rotationCost);
+		Duration latestLead = scale(grantedTtl, 1 - MIN_LIFE_SHARE);
+		return expiresAt.minus((lead.compareTo(latestLead) > 0) ? latestLead : lead);
+	}
+
+	/**
 	 * Return when to rotate a lease that ends at {@code end} at a random phase: a uniformly random
 	 * point of its safe window, from its issue to the lead time before its end. Once per
 	 * lifecycle, for the first lease whose end is known early in its life, so that a fleet deployed

@@ -556,6 +556,20 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void aLeaseShorterThanTheRotationLeadIsNotRotatedTheMomentItArrives() {
+			// Before any rotation was measured, the cost estimate includes all a switch may take: here
+			// more than the 60 s lease. Rotating at once would only bring another lease as short.
+			client().renewable(false);
+			target().switchAllowance(Duration.ofSeconds(70));
+			start();
+			assertThat(status().next()).isEqualTo(new LeaseStatus.Next(NextAction.ROTATE, T0.plusSeconds(15)));
+			advance(Duration.ofSeconds(14));
+			assertThat(client().issued()).hasSize(1);
+			advance(Duration.ofSeconds(1));
+			assertThat(client().issued()).hasSize(2);
+		}
+
+		@Test
 		void rejectedNewCredentialsKeepTheOldOnesRevokeTheNewLeaseAndRetry() {
 			start();
 			target().failNextValidations(1);

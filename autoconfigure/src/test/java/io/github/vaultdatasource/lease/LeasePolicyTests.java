@@ -305,6 +305,22 @@ class LeasePolicyTests {
 	}
 
 	@Test
+	void lastSafeRotationIsTheLeadBeforeTheExpiryButNeverInTheFirstQuarterOfTheGrant() {
+		LeasePolicy policy = policy(0.5, 0.1, 0.4);
+		Instant expiresAt = Instant.parse("2026-01-01T00:01:00Z");
+		// A 60 s grant, a lead of 24 s (the drain budget): 36 s after the grant.
+		assertThat(policy.lastSafeRotation(expiresAt, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ZERO))
+			.isEqualTo(expiresAt.minusSeconds(24));
+		// A rotation that cost 40 s asks for a lead of 80 s: capped at three quarters of the grant.
+		assertThat(policy.lastSafeRotation(expiresAt, Duration.ofSeconds(60), Duration.ofSeconds(60),
+				Duration.ofSeconds(40)))
+			.isEqualTo(expiresAt.minusSeconds(45));
+		// A renewal that granted 8 s: at most 6 s before its expiry.
+		assertThat(policy.lastSafeRotation(expiresAt, Duration.ofSeconds(8), Duration.ofSeconds(60), Duration.ZERO))
+			.isEqualTo(expiresAt.minusSeconds(6));
+	}
+
+	@Test
 	void revokeDelayIsHalfToAllOfTheJittersShareOfTheRemainingValidity() {
 		LeasePolicy policy = policy(0.5, 0.1, 0.4);
 		// 15 s left: 0.75 s to 1.5 s, spread over all of it.
