@@ -91,6 +91,12 @@ public final class VaultDataSourceAutoConfiguration {
 				() -> tokens != null && tokens.invalidate(), events, leases, Clock.systemUTC());
 	}
 
+	// Vault's answer for the first credentials arrives while the rest of the application starts.
+	@Bean
+	static VaultCredentialsPrefetcher vaultCredentialsPrefetcher(ObjectProvider<VaultDataSourceRegistrar> registrar) {
+		return new VaultCredentialsPrefetcher(registrar);
+	}
+
 	@Bean
 	static VaultDataSourceBeanPostProcessor vaultDataSourceBeanPostProcessor(
 			ObjectProvider<VaultDataSourceRegistrar> registrar) {

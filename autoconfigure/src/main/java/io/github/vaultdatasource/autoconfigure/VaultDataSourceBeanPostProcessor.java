@@ -123,6 +123,8 @@ final class VaultDataSourceBeanPostProcessor implements DestructionAwareBeanPost
 		}
 		VaultDataSourceRegistrar registrar = this.registrar.getIfAvailable();
 		if (registrar != null) {
+			// Every eager pool exists now: credentials issued ahead that none took are not needed.
+			registrar.discardUnclaimed();
 			registrar.checkShortFormUsed(dataSources);
 		}
 	}

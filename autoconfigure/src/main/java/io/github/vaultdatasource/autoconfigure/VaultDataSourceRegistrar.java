@@ -2,14 +2,20 @@ package io.github.vaultdatasource.autoconfigure;
 
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.github.vaultdatasource.CredentialLease;
 import io.github.vaultdatasource.DatabaseCredentials;
 import io.github.vaultdatasource.autoconfigure.VaultDataSourceProperties.AuthenticationMethod;
 import io.github.vaultdatasource.jdbc.HikariCredentialRotator;
@@ -18,12 +24,15 @@ import io.github.vaultdatasource.jdbc.HikariCredentialRotator.RotationSettings;
 import io.github.vaultdatasource.lease.CredentialsValidationException;
 import io.github.vaultdatasource.lease.LeaseExecutor;
 import io.github.vaultdatasource.lease.LeaseLifecycle;
+import io.github.vaultdatasource.lease.LeaseLifecycle.Prefetched;
 import io.github.vaultdatasource.lease.LeaseLifecycle.TokenSupport;
 import io.github.vaultdatasource.lease.LeasePolicy;
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.vault.DatabaseSecretsClient;
 import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
 import io.github.vaultdatasource.vault.VaultRequestException;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -38,6 +47,8 @@ import org.springframework.util.StringUtils;
  * auto-configuration, not an API.
  */
 final class VaultDataSourceRegistrar implements DisposableBean {
+
+	private static final Log logger = LogFactory.getLog(VaultDataSourceRegistrar.class);
 
 	/**
 	 * The Vault role a data source gets its credentials from.
@@ -69,6 +80,8 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	private final LeaseExecutor executor = new LeaseExecutor();
 
 	private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
+
+	private final Map<String, Prefetch> prefetched = new ConcurrentHashMap<>();
 
 	VaultDataSourceRegistrar(VaultDataSourceProperties properties, VaultConnectionDetails connection,
 			DatabaseSecretsClient client, TokenSupport tokens, ApplicationEventPublisher events, ManagedLeases leases,
@@ -123,9 +136,28 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	 */
 	LeaseLifecycle manage(HikariDataSource pool, ManagedRole role) {
 		String name = role.dataSource();
+		Prefetch prefetch = this.prefetched.remove(name);
+		if (prefetch != null && !prefetch.role().equals(role)) {
+			discard(prefetch);
+			prefetch = null;
+		}
+		try {
+			return manage(pool, role, prefetch);
+		}
+		catch (RuntimeException ex) {
+			// Not handed to the lifecycle: nothing else revokes them.
+			if (prefetch != null && !prefetch.claimed) {
+				discard(prefetch);
+			}
+			throw ex;
+		}
+	}
+
+	private LeaseLifecycle manage(HikariDataSource pool, ManagedRole role, @Nullable Prefetch prefetch) {
+		String name = role.dataSource();
 		checkUrl(pool.getJdbcUrl());
 		LeasePolicy policy = policy();
-		DatabaseSecretsClient client = clientFor(role);
+		DatabaseSecretsClient client = (prefetch != null) ? prefetch.client() : clientFor(role);
 		HikariCredentialRotator rotator;
 		try {
 			rotator = HikariCredentialRotator.attach(pool, rotationSettings());
@@ -152,7 +184,8 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 
 		});
 		try {
-			lifecycle.start(this.properties.getDatabase().isValidateOnStartup());
+			lifecycle.start(this.properties.getDatabase().isValidateOnStartup(),
+					(prefetch != null) ? claim(prefetch) : null);
 		}
 		catch (VaultRequestException ex) {
 			throw startupFailure(ex, client, role);
@@ -163,6 +196,98 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 		this.leases.register(lifecycle);
 		this.pools.put(name, pool);
 		return lifecycle;
+	}
+
+	/**
+	 * Ask Vault for a pool's first credentials now, on the library's threads, while the rest of the
+	 * application starts: {@link #manage} then takes them instead of waiting for Vault's answer, and
+	 * checks them, and reports Vault's errors, as it does credentials it issues itself. Credentials
+	 * that no pool takes are revoked ({@link #discardUnclaimed()}).
+	 * @param role the role, as {@link #roleFor} gives it for the pool's bean name
+	 */
+	void prefetch(ManagedRole role) {
+		DatabaseSecretsClient client = clientFor(role);
+		Prefetch prefetch = new Prefetch(role, client, new CompletableFuture<>());
+		if (this.prefetched.putIfAbsent(role.dataSource(), prefetch) != null) {
+			return;
+		}
+		this.executor.strand("vault-prefetch-" + role.dataSource()).schedule(() -> {
+			Instant sent = this.clock.instant();
+			try {
+				CredentialLease issued = client.issue();
+				prefetch.lease().complete(new Prefetched(issued, Duration.between(sent, this.clock.instant())));
+			}
+			catch (RuntimeException | Error ex) {
+				prefetch.lease().completeExceptionally(ex);
+			}
+		}, Duration.ZERO);
+	}
+
+	/**
+	 * Revoke the credentials issued ahead for pools that never came (a pool whose bean turned out
+	 * not to be managed, or a startup that failed first).
+	 */
+	void discardUnclaimed() {
+		for (String name : this.prefetched.keySet()) {
+			Prefetch prefetch = this.prefetched.remove(name);
+			if (prefetch != null) {
+				discard(prefetch);
+			}
+		}
+	}
+
+	// Waits for Vault's answer; its failure is the pool's startup failure. Credentials that spent
+	// more than half their TTL waiting for the pool are replaced by new ones.
+	private @Nullable Prefetched claim(Prefetch prefetch) {
+		Prefetched first;
+		try {
+			first = prefetch.lease().join();
+		}
+		catch (CompletionException ex) {
+			prefetch.claimed = true;
+			if (ex.getCause() instanceof RuntimeException cause) {
+				throw cause;
+			}
+			if (ex.getCause() instanceof Error cause) {
+				throw cause;
+			}
+			throw ex;
+		}
+		prefetch.claimed = true;
+		CredentialLease lease = first.lease();
+		Duration age = Duration.between(lease.issuedAt(), this.clock.instant());
+		if (age.compareTo(lease.ttl().dividedBy(2)) > 0) {
+			revokeUnused(prefetch, lease);
+			return null;
+		}
+		return first;
+	}
+
+	private void discard(Prefetch prefetch) {
+		Prefetched unused;
+		try {
+			unused = prefetch.lease().join();
+		}
+		catch (CompletionException | CancellationException ex) {
+			return;
+		}
+		revokeUnused(prefetch, unused.lease());
+	}
+
+	private void revokeUnused(Prefetch prefetch, CredentialLease lease) {
+		if (prefetch.client().isStatic()) {
+			return;
+		}
+		try {
+			prefetch.client().revoke(lease);
+			logger.debug(String.format("Revoked lease %s, issued ahead for data source '%s' and not used",
+					lease.shortLeaseId(), prefetch.role().dataSource()));
+		}
+		catch (RuntimeException ex) {
+			logger.warn(String.format("Could not revoke lease %s, issued ahead for data source '%s' and not used "
+					+ "(%s); it ends with its TTL", lease.shortLeaseId(), prefetch.role().dataSource(),
+					ex.getMessage()));
+		}
 	}
 
 	/**
@@ -222,7 +347,42 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 
 	@Override
 	public void destroy() {
+		discardUnclaimed();
 		this.executor.close();
+	}
+
+	/**
+	 * A pool's first credentials, asked for ahead of the pool.
+	 */
+	private static final class Prefetch {
+
+		private final ManagedRole role;
+
+		private final DatabaseSecretsClient client;
+
+		private final CompletableFuture<Prefetched> lease;
+
+		// Set on the thread that creates the pool: from then on the lifecycle owns the lease.
+		private boolean claimed;
+
+		Prefetch(ManagedRole role, DatabaseSecretsClient client, CompletableFuture<Prefetched> lease) {
+			this.role = role;
+			this.client = client;
+			this.lease = lease;
+		}
+
+		ManagedRole role() {
+			return this.role;
+		}
+
+		DatabaseSecretsClient client() {
+			return this.client;
+		}
+
+		CompletableFuture<Prefetched> lease() {
+			return this.lease;
+		}
+
 	}
 
 	private RotationSettings rotationSettings() {

@@ -226,15 +226,38 @@ public final class LeaseLifecycle {
 	 * @throws CredentialsValidationException when the database does not accept them
 	 */
 	public void start(boolean validate) {
+		start(validate, null);
+	}
+
+	/**
+	 * Like {@link #start(boolean)}, beginning with credentials issued ahead of the pool (while the
+	 * rest of the application started), so the pool does not wait for Vault's answer. They are
+	 * checked and used like credentials issued now; when the database does not accept them, the
+	 * same rules apply.
+	 * @param validate whether to check the first credentials with one connection
+	 * @param prefetched credentials issued from this lifecycle's client and not used by anything else,
+	 * or {@code null} to issue them now
+	 * @throws VaultRequestException when Vault cannot issue credentials
+	 * @throws CredentialsValidationException when the database does not accept them
+	 */
+	public void start(boolean validate, @Nullable Prefetched prefetched) {
 		if (this.phase != Phase.NEW) {
 			throw new IllegalStateException("Lease lifecycle of '" + this.name + "' was started already");
 		}
 		CredentialLease issued;
 		Duration latency;
 		for (int attempt = 1;; attempt++) {
-			Instant sent = this.clock.instant();
-			issued = this.client.issue();
-			latency = since(sent);
+			Instant sent;
+			if (attempt == 1 && prefetched != null) {
+				issued = prefetched.lease();
+				sent = issued.issuedAt();
+				latency = prefetched.latency();
+			}
+			else {
+				sent = this.clock.instant();
+				issued = this.client.issue();
+				latency = since(sent);
+			}
 			hold(issued);
 			this.counters.issued(latency);
 			observeVault(latency);
@@ -1474,6 +1497,16 @@ public final class LeaseLifecycle {
 		catch (RuntimeException ex) {
 			logger.warn("A listener failed on " + event.getClass().getSimpleName(), ex);
 		}
+	}
+
+	/**
+	 * Credentials issued ahead of the lifecycle's start, see {@link #start(boolean, Prefetched)}.
+	 *
+	 * @param lease the lease, its times counting from when its request was sent
+	 * @param latency how long Vault took to answer
+	 */
+	public record Prefetched(CredentialLease lease, Duration latency) {
+
 	}
 
 	/**

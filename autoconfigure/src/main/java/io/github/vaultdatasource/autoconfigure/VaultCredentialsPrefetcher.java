@@ -1,0 +1,79 @@
+package io.github.vaultdatasource.autoconfigure;
+
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import org.springframework.beans.factory.BeanFactoryInitializer;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.EnvironmentAware;
+import org.springframework.core.env.Environment;
+
+/**
+ * Asks Vault for the first credentials of each pool the library is going to manage as soon as the
+ * context starts creating its singletons, so that Vault's answer arrives while the rest of the
+ * application starts rather than holding up the pool's bean. The pool's bean still checks them with
+ * a first connection, and a Vault error still stops startup there with the same report; credentials
+ * no pool takes are revoked. Only pools known before they exist are asked for ahead: Boot's
+ * {@code dataSource} and each bean named in {@code vault.datasources}, when its definition is a
+ * non-lazy singleton typed as a HikariCP pool; any other pool gets its credentials when it is
+ * created, as without this.
+ */
+final class VaultCredentialsPrefetcher implements BeanFactoryInitializer<ConfigurableListableBeanFactory>,
+		EnvironmentAware {
+
+	private final ObjectProvider<VaultDataSourceRegistrar> registrar;
+
+	private Set<String> candidates = Set.of("dataSource");
+
+	VaultCredentialsPrefetcher(ObjectProvider<VaultDataSourceRegistrar> registrar) {
+		this.registrar = registrar;
+	}
+
+	@Override
+	public void setEnvironment(Environment environment) {
+		Set<String> names = new LinkedHashSet<>();
+		names.add("dataSource");
+		names.addAll(Binder.get(environment)
+			.bind("vault.datasources", Bindable.mapOf(String.class, Object.class))
+			.orElse(Map.of())
+			.keySet());
+		this.candidates = names;
+	}
+
+	@Override
+	public void initialize(ConfigurableListableBeanFactory beanFactory) {
+		Set<String> pools = new LinkedHashSet<>();
+		for (String name : this.candidates) {
+			if (isEagerHikariPool(beanFactory, name)) {
+				pools.add(name);
+			}
+		}
+		if (pools.isEmpty()) {
+			return;
+		}
+		VaultDataSourceRegistrar registrar = this.registrar.getIfAvailable();
+		if (registrar == null) {
+			return;
+		}
+		for (String name : pools) {
+			registrar.roleFor(name, false).ifPresent(registrar::prefetch);
+		}
+	}
+
+	private static boolean isEagerHikariPool(ConfigurableListableBeanFactory beanFactory, String name) {
+		if (!beanFactory.containsBeanDefinition(name)) {
+			return false;
+		}
+		BeanDefinition definition = beanFactory.getBeanDefinition(name);
+		return definition.isSingleton() && !definition.isLazyInit() && !definition.isAbstract()
+				&& beanFactory.isTypeMatch(name, HikariDataSource.class);
+	}
+
+}

@@ -1,0 +1,155 @@
+package io.github.vaultdatasource.autoconfigure;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.github.vaultdatasource.CredentialLease;
+import io.github.vaultdatasource.DatabaseCredentials;
+import io.github.vaultdatasource.vault.DatabaseSecretsClient;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link VaultCredentialsPrefetcher}: a pool's first credentials are asked for when the
+ * context starts creating its singletons, and taken by the pool when its bean is created. The
+ * waits below are for conditions (a call entered), never for a length of time.
+ */
+class VaultCredentialsPrefetcherTests {
+
+	private static final long WAIT_SECONDS = 10;
+
+	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(VaultDataSourceAutoConfiguration.class))
+		.withPropertyValues("vault.database.validate-on-startup=false", "vault.uri=http://127.0.0.1:1",
+				"vault.token=test-token", "vault.database.role=app");
+
+	@Test
+	void firstCredentialsAreAskedForBeforeThePoolsBeanAndTakenByIt() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		boolean[] askedBeforePool = new boolean[1];
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", HikariDataSource.class, () -> {
+				// Without the prefetch, nothing asks Vault until this bean exists: the wait runs out.
+				askedBeforePool[0] = await(client.entered);
+				return pool();
+			})
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				HikariDataSource pool = context.getBean(HikariDataSource.class);
+				assertThat(pool.getCredentialsProvider().getCredentials().getUsername()).isEqualTo("v-1");
+				assertThat(client.revoked).isEmpty();
+			});
+		assertThat(askedBeforePool[0]).isTrue();
+		// On the library's threads, which carry the strand's name while they run its task.
+		assertThat(client.threads).containsExactly("vault-prefetch-dataSource");
+		assertThat(client.revoked).containsExactly("v-1");
+	}
+
+	@Test
+	void aLazyPoolAsksForItsCredentialsWhenItIsCreated() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool,
+					(definition) -> definition.setLazyInit(true))
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(client.threads).isEmpty();
+				HikariDataSource pool = context.getBean(HikariDataSource.class);
+				assertThat(pool.getCredentialsProvider().getCredentials().getUsername()).isEqualTo("v-1");
+				assertThat(client.threads).containsExactly(Thread.currentThread().getName());
+			});
+		assertThat(client.revoked).containsExactly("v-1");
+	}
+
+	@Test
+	void credentialsAskedForAheadAreRevokedWhenStartupFailsBeforeThePool() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("failsFirst", Object.class, () -> {
+				await(client.returned);
+				throw new IllegalStateException("an application bean failed");
+			})
+			.withBean("dataSource", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.run((context) -> assertThat(context).hasFailed());
+		assertThat(client.threads).hasSize(1);
+		assertThat(client.revoked).containsExactly("v-1");
+	}
+
+	@Test
+	void aPoolNotTypedAsHikariBeforeItExistsAsksWhenItIsCreated() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", javax.sql.DataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(client.threads).containsExactly(Thread.currentThread().getName());
+			});
+	}
+
+	private static boolean await(CountDownLatch latch) {
+		try {
+			return latch.await(WAIT_SECONDS, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+	}
+
+	private static HikariDataSource pool() {
+		HikariDataSource pool = new HikariDataSource();
+		pool.setJdbcUrl("jdbc:postgresql://db.example.com:5432/app");
+		return pool;
+	}
+
+	/**
+	 * Issues {@code v-1}, {@code v-2}, … and records the thread each issue ran on; never calls Vault.
+	 */
+	static final class ThreadRecordingClient implements DatabaseSecretsClient {
+
+		final List<String> threads = new CopyOnWriteArrayList<>();
+
+		final List<String> revoked = new CopyOnWriteArrayList<>();
+
+		final CountDownLatch entered = new CountDownLatch(1);
+
+		final CountDownLatch returned = new CountDownLatch(1);
+
+		@Override
+		public String credentialsPath() {
+			return "database/creds/app";
+		}
+
+		@Override
+		public CredentialLease issue() {
+			this.threads.add(Thread.currentThread().getName());
+			this.entered.countDown();
+			int number = this.threads.size();
+			CredentialLease lease = CredentialLease.issued(new DatabaseCredentials("v-" + number, "pw-" + number),
+					"database/creds/app/AbCdEfGh000" + number, true, Instant.now(), Duration.ofHours(1));
+			this.returned.countDown();
+			return lease;
+		}
+
+		@Override
+		public LeaseRenewal renew(CredentialLease lease, Duration increment) {
+			return new LeaseRenewal(increment, true, false);
+		}
+
+		@Override
+		public void revoke(CredentialLease lease) {
+			this.revoked.add(lease.username());
+		}
+
+	}
+
+}
