@@ -20,6 +20,9 @@ import static io.github.vaultdatasource.benchmarks.SuiteContext.progress;
  */
 final class HeadlineScenario {
 
+	/** What counts as a slow query in the by-step counts. */
+	static final double SLOW_MILLIS = 100;
+
 	private final SuiteContext suite;
 
 	HeadlineScenario(SuiteContext suite) {
@@ -63,6 +66,9 @@ final class HeadlineScenario {
 			progress(f("  headline run %d: %d rotations, %d failed, p99 in/out %.2f, slowest in paired rotations %.1f ms, "
 					+ "in as many controls %.1f ms", r + 1, run.rotations().size(), run.samples().failures(), a.p99In / a.p99Out,
 					a.maxInPaired, a.maxControl));
+			progress(f("    queries over %.0f ms per second: ", SLOW_MILLIS)
+					+ RotationPhases.describe(RotationPhases.count(run, a, SLOW_MILLIS)));
+			RotationPhases.failures(run, RotationScenario.MAX_FAILURES_LOGGED).forEach((line) -> progress("    " + line));
 		}
 		new RotationReport(this.suite).headline(results, workers, ttl, maxTtl, interval);
 	}

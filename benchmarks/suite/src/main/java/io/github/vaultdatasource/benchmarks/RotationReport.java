@@ -186,6 +186,15 @@ final class RotationReport {
 		double slowest = Stats.median(slowestRatio);
 		this.report.row("headline", "slowest in rotation windows / slowest in control windows", f("%.2f", slowest),
 				f("%s %.2f–%.2f", spread, Stats.min(slowestRatio), Stats.max(slowestRatio)), "<= 1.0", slowest <= 1.0);
+		Map<String, double[]> slow = new LinkedHashMap<>();
+		for (int r = 0; r < n; r++) {
+			RotationPhases.add(slow, RotationPhases.count(runs.get(r), analyses.get(r), HeadlineScenario.SLOW_MILLIS));
+		}
+		this.report.row("headline", f("queries over %.0f ms per second, by step of the rotation and in the control "
+				+ "windows", HeadlineScenario.SLOW_MILLIS), RotationPhases.describe(slow),
+				f("%d runs pooled: slow queries started in each step / the step's seconds (slowest ms); where the "
+						+ "slowest-query figure comes from", n),
+				"", null);
 		this.report.row("headline", TIMINGS_FIGURE, timings(all, Stats::median),
 				f("median of %d rotations; max %s", all.size(), timings(all, Stats::max)), "", null);
 		this.report.row("headline", "old connections left at drain deadline", Long.toString(oldLeft),
@@ -216,6 +225,11 @@ final class RotationReport {
 					a.maxControl, "maxPerWindowMillis", a.controlMaxMillis));
 			one.put("maxPerRotationMillis", a.windowMaxMillis);
 			one.put("maxInRotationsPairedWithControlMillis", a.maxInPaired);
+			Map<String, Object> byStep = new LinkedHashMap<>();
+			RotationPhases.count(run, a, HeadlineScenario.SLOW_MILLIS)
+				.forEach((step, value) -> byStep.put(step,
+						Map.of("slowQueries", (long) value[0], "seconds", value[1], "slowestMillis", value[2])));
+			one.put("slowQueriesByStep", byStep);
 			one.put("rotations", run.rotations().stream().map(RotationTimings::toMap).toList());
 			one.put("events", run.eventCounts());
 			one.put("vaultRequests", VaultRequestCounter.countByKind(run.requests()));

@@ -26,6 +26,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 final class RotationScenario {
 
+	/** Failed queries described one by one in the log, at most. */
+	static final int MAX_FAILURES_LOGGED = 10;
+
 	private final SuiteContext suite;
 
 	RotationScenario(SuiteContext suite) {
@@ -54,6 +57,7 @@ final class RotationScenario {
 			// One more second of steady load after the last counted rotation.
 			Thread.sleep(1000);
 		});
+		RotationPhases.failures(run, MAX_FAILURES_LOGGED).forEach((line) -> SuiteContext.progress("  " + line));
 		new RotationReport(this.suite).stress(run, run.analyse(false), workers, ttl, maxTtl, extra);
 	}
 
