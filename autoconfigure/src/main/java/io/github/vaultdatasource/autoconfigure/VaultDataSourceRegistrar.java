@@ -27,6 +27,7 @@ import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.LeaseLifecycle.Prefetched;
 import io.github.vaultdatasource.lease.LeaseLifecycle.TokenSupport;
 import io.github.vaultdatasource.lease.LeasePolicy;
+import io.github.vaultdatasource.lease.LeaseScheduler;
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.vault.DatabaseSecretsClient;
 import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
@@ -82,6 +83,9 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	private final Map<String, HikariDataSource> pools = new ConcurrentHashMap<>();
 
 	private final Map<String, Prefetch> prefetched = new ConcurrentHashMap<>();
+
+	// One strand for every pool's first credentials: one thread, not one per pool, at startup.
+	private @Nullable LeaseScheduler prefetches;
 
 	VaultDataSourceRegistrar(VaultDataSourceProperties properties, VaultConnectionDetails connection,
 			DatabaseSecretsClient client, TokenSupport tokens, ApplicationEventPublisher events, ManagedLeases leases,
@@ -199,8 +203,8 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	}
 
 	/**
-	 * Ask Vault for a pool's first credentials now, on the library's threads, while the rest of the
-	 * application starts: {@link #manage} then takes them instead of waiting for Vault's answer, and
+	 * Ask Vault for a pool's first credentials now, on the library's threads (one after the other, in
+	 * the order asked), while the rest of the application starts: {@link #manage} then takes them instead of waiting for Vault's answer, and
 	 * checks them, and reports Vault's errors, as it does credentials it issues itself. Credentials
 	 * that no pool takes are revoked ({@link #discardUnclaimed()}).
 	 * @param role the role, as {@link #roleFor} gives it for the pool's bean name
@@ -211,7 +215,12 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 		if (this.prefetched.putIfAbsent(role.dataSource(), prefetch) != null) {
 			return;
 		}
-		this.executor.strand("vault-prefetch-" + role.dataSource()).schedule(() -> {
+		LeaseScheduler strand = this.prefetches;
+		if (strand == null) {
+			strand = this.executor.strand("vault-prefetch");
+			this.prefetches = strand;
+		}
+		strand.schedule(() -> {
 			Instant sent = this.clock.instant();
 			try {
 				CredentialLease issued = client.issue();

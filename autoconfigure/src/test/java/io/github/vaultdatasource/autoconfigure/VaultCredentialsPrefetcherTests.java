@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.vaultdatasource.CredentialLease;
@@ -50,8 +51,25 @@ class VaultCredentialsPrefetcherTests {
 			});
 		assertThat(askedBeforePool[0]).isTrue();
 		// On the library's threads, which carry the strand's name while they run its task.
-		assertThat(client.threads).containsExactly("vault-prefetch-dataSource");
+		assertThat(client.threads).containsExactly("vault-prefetch");
 		assertThat(client.revoked).containsExactly("v-1");
+	}
+
+	@Test
+	void severalPoolsAskOneAfterTheOtherOnOneThread() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		// Each issue waits, boundedly, for another to arrive: on threads of their own they would overlap.
+		client.overlapWait = new CountDownLatch(2);
+		this.contextRunner
+			.withPropertyValues("vault.datasources.orders.role=app", "vault.datasources.reports.role=app",
+					"vault.datasources.audit.role=app")
+			.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("orders", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.withBean("reports", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.withBean("audit", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(client.threads).hasSize(3).containsOnly("vault-prefetch");
+		assertThat(client.mostAtOnce).hasValue(1);
 	}
 
 	@Test
@@ -124,6 +142,18 @@ class VaultCredentialsPrefetcherTests {
 
 		final CountDownLatch returned = new CountDownLatch(1);
 
+		final AtomicInteger mostAtOnce = new AtomicInteger();
+
+		private final AtomicInteger running = new AtomicInteger();
+
+		volatile CountDownLatch overlapWait;
+
+		// Clients for named data sources share this one's records.
+		@Override
+		public DatabaseSecretsClient forRole(String mount, String role, boolean staticRole) {
+			return this;
+		}
+
 		@Override
 		public String credentialsPath() {
 			return "database/creds/app";
@@ -133,6 +163,19 @@ class VaultCredentialsPrefetcherTests {
 		public CredentialLease issue() {
 			this.threads.add(Thread.currentThread().getName());
 			this.entered.countDown();
+			this.mostAtOnce.accumulateAndGet(this.running.incrementAndGet(), Math::max);
+			CountDownLatch overlap = this.overlapWait;
+			if (overlap != null) {
+				overlap.countDown();
+				try {
+					// Bounds the wait only: what is asserted is how many ran at once.
+					overlap.await(1, TimeUnit.SECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
+			this.running.decrementAndGet();
 			int number = this.threads.size();
 			CredentialLease lease = CredentialLease.issued(new DatabaseCredentials("v-" + number, "pw-" + number),
 					"database/creds/app/AbCdEfGh000" + number, true, Instant.now(), Duration.ofHours(1));
