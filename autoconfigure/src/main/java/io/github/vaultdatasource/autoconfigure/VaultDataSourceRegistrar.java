@@ -140,28 +140,8 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	 */
 	LeaseLifecycle manage(HikariDataSource pool, ManagedRole role) {
 		String name = role.dataSource();
-		Prefetch prefetch = this.prefetched.remove(name);
-		if (prefetch != null && !prefetch.role().equals(role)) {
-			discard(prefetch);
-			prefetch = null;
-		}
-		try {
-			return manage(pool, role, prefetch);
-		}
-		catch (RuntimeException ex) {
-			// Not handed to the lifecycle: nothing else revokes them.
-			if (prefetch != null && !prefetch.claimed) {
-				discard(prefetch);
-			}
-			throw ex;
-		}
-	}
-
-	private LeaseLifecycle manage(HikariDataSource pool, ManagedRole role, @Nullable Prefetch prefetch) {
-		String name = role.dataSource();
 		checkUrl(pool.getJdbcUrl());
 		LeasePolicy policy = policy();
-		DatabaseSecretsClient client = (prefetch != null) ? prefetch.client() : clientFor(role);
 		HikariCredentialRotator rotator;
 		try {
 			rotator = HikariCredentialRotator.attach(pool, rotationSettings());
@@ -172,6 +152,14 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 							+ "classpath and check spring.datasource.url.",
 					ex);
 		}
+		// Taken only now, after everything that can fail first: until here, a failure leaves credentials
+		// asked for ahead where discardUnclaimed() revokes them; from here, claim() hands them on.
+		Prefetch prefetch = this.prefetched.remove(name);
+		if (prefetch != null && !prefetch.role().equals(role)) {
+			discard(prefetch);
+			prefetch = null;
+		}
+		DatabaseSecretsClient client = (prefetch != null) ? prefetch.client() : clientFor(role);
 		LeaseLifecycle lifecycle = new LeaseLifecycle(name, role.role(), client, rotator,
 				LeaseLifecycle.Strands.of(this.executor, name), this.clock, policy, this.events, this.tokens);
 		rotator.onRejection(new RejectionListener() {
@@ -253,7 +241,6 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 			first = prefetch.lease().join();
 		}
 		catch (CompletionException ex) {
-			prefetch.claimed = true;
 			if (ex.getCause() instanceof RuntimeException cause) {
 				throw cause;
 			}
@@ -262,7 +249,6 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 			}
 			throw ex;
 		}
-		prefetch.claimed = true;
 		CredentialLease lease = first.lease();
 		Duration age = Duration.between(lease.issuedAt(), this.clock.instant());
 		if (age.compareTo(lease.ttl().dividedBy(2)) > 0) {
@@ -362,35 +348,12 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 
 	/**
 	 * A pool's first credentials, asked for ahead of the pool.
+	 *
+	 * @param role the role they are for
+	 * @param client the client that asks for them (and revokes them when no pool takes them)
+	 * @param lease Vault's answer, when it comes
 	 */
-	private static final class Prefetch {
-
-		private final ManagedRole role;
-
-		private final DatabaseSecretsClient client;
-
-		private final CompletableFuture<Prefetched> lease;
-
-		// Set on the thread that creates the pool: from then on the lifecycle owns the lease.
-		private boolean claimed;
-
-		Prefetch(ManagedRole role, DatabaseSecretsClient client, CompletableFuture<Prefetched> lease) {
-			this.role = role;
-			this.client = client;
-			this.lease = lease;
-		}
-
-		ManagedRole role() {
-			return this.role;
-		}
-
-		DatabaseSecretsClient client() {
-			return this.client;
-		}
-
-		CompletableFuture<Prefetched> lease() {
-			return this.lease;
-		}
+	private record Prefetch(ManagedRole role, DatabaseSecretsClient client, CompletableFuture<Prefetched> lease) {
 
 	}
 

@@ -103,6 +103,20 @@ class VaultCredentialsPrefetcherTests {
 	}
 
 	@Test
+	void credentialsAskedForAheadAreRevokedWhenThePoolItselfFailsStartup() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			// No spring.datasource.url: the pool fails before it takes its credentials.
+			.withBean("dataSource", HikariDataSource.class, () -> {
+				await(client.returned);
+				return new HikariDataSource();
+			})
+			.run((context) -> assertThat(context).hasFailed());
+		assertThat(client.threads).hasSize(1);
+		assertThat(client.revoked).containsExactly("v-1");
+	}
+
+	@Test
 	void aPoolNotTypedAsHikariBeforeItExistsAsksWhenItIsCreated() {
 		ThreadRecordingClient client = new ThreadRecordingClient();
 		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
