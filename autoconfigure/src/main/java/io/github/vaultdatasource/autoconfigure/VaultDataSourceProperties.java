@@ -667,8 +667,11 @@ public class VaultDataSourceProperties {
 		private Duration sweepInterval = Duration.ofMillis(100);
 
 		/**
-		 * Whether to grow the pool while switching, so connections with the new credentials are
-		 * opened while the old ones still serve. Needs PostgreSQL max_connections headroom.
+		 * Whether connections with the new credentials are opened while the old ones still serve:
+		 * up to the pool's size ahead of the switch, then, for any not opened by then, by growing
+		 * the pool before evicting. When every old connection's successor was opened ahead, the old
+		 * ones are swapped for them without growing the pool. Needs PostgreSQL max_connections
+		 * headroom of one pool.
 		 */
 		private boolean surge = true;
 

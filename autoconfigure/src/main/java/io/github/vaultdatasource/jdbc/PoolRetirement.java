@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The retirement of one set of replaced credentials in a HikariCP pool, as short steps: wait for
- * logins that read the old credentials before the switch (HikariCP issue 1836), surge, evict the
+ * logins that read the old credentials before the switch (HikariCP issue 1836), surge (unless every
+ * old connection's successor was opened ahead: then the old ones are swapped for those), evict the
  * old generation's connections (only those: see {@link GenerationEviction}), sweep until no old
  * connection is left, restore the pool. Steps run on the lease lifecycle's
  * thread one at a time; only the surge state is shared with other retirements of the same pool.
@@ -84,7 +85,10 @@ final class PoolRetirement implements Retirement {
 				if (this.connections.loginsInFlight(this.previous) > 0 && beforeDeadline) {
 					return POLL;
 				}
-				this.wanted = this.previousDead ? 0 : this.rotator.beginSurge();
+				// When every old connection has a successor opened ahead, they are swapped one for one:
+				// growing the pool would only put twice its connections to work at once, and on a busy
+				// database host that, not the switch, is what the application's queries would feel.
+				this.wanted = (this.previousDead || openedAhead()) ? 0 : this.rotator.beginSurge();
 				this.surged = this.wanted > 0;
 				if (this.surged) {
 					// Let the surge open connections with the new credentials before the old ones go:
@@ -128,6 +132,10 @@ final class PoolRetirement implements Retirement {
 				return null;
 			}
 		}
+	}
+
+	private boolean openedAhead() {
+		return this.connections.stashed(this.next) >= this.connections.openConnections(this.previous);
 	}
 
 	private Duration evict(HikariPoolMXBean pool, long now) {

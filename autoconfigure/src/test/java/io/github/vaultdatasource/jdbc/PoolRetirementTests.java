@@ -114,6 +114,41 @@ class PoolRetirementTests {
 	}
 
 	@Test
+	void oldConnectionsWhoseSuccessorsWereOpenedAheadAreSwappedForThemWithoutASurge() throws Exception {
+		this.fixture = new RotatingPool(2, true).start();
+		this.fixture.rotator.prepare(SECOND, Instant.now().plusSeconds(30));
+		assertThat(this.fixture.rotator.connections().stashed(SECOND)).isEqualTo(2);
+		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, false);
+		Instant deadline = Instant.now().plusSeconds(30);
+		assertThat(retirement.advance(deadline)).as("evicted at once").isEqualTo(SWEEP_INTERVAL);
+		assertThat(this.fixture.pool.getMaximumPoolSize()).as("not surged").isEqualTo(2);
+		assertThat(this.fixture.pool.getMinimumIdle()).isEqualTo(2);
+		RotatingPool.retire(retirement, deadline);
+		assertThat(retirement.report().oldConnectionsLeft()).isZero();
+		this.fixture.awaitConnections(FIRST, 0);
+		this.fixture.awaitConnections(SECOND, 2);
+		assertThat(this.fixture.database.opened(SECOND)).as("logins of the new credentials: only those opened ahead")
+			.isEqualTo(2);
+		assertThat(this.fixture.rotator.connections().stashed(SECOND)).isZero();
+	}
+
+	@Test
+	void aPoolWithSomeSuccessorsNotOpenedAheadStillSurges() throws Exception {
+		this.fixture = new RotatingPool(2, true).start();
+		// A deadline already past: only the validation connection is opened ahead.
+		this.fixture.rotator.prepare(SECOND, Instant.now().minusSeconds(1));
+		assertThat(this.fixture.rotator.connections().stashed(SECOND)).isEqualTo(1);
+		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, false);
+		Instant deadline = Instant.now().plusSeconds(30);
+		advanceThroughSurge(retirement, deadline);
+		RotatingPool.retire(retirement, deadline);
+		assertThat(retirement.report().oldConnectionsLeft()).isZero();
+		assertThat(this.fixture.pool.getMaximumPoolSize()).isEqualTo(2);
+		this.fixture.awaitConnections(FIRST, 0);
+		await().until(() -> this.fixture.poolBean().getTotalConnections() == 2);
+	}
+
+	@Test
 	void theSurgesNewConnectionsServeOnAfterTheOldOnesAreEvicted() throws Exception {
 		this.fixture = new RotatingPool(2, true).start();
 		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, false);
