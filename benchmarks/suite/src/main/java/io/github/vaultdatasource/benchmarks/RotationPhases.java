@@ -36,10 +36,7 @@ final class RotationPhases {
 			steps.add(new ArrayList<>());
 		}
 		for (RotationTimings rotation : run.rotations()) {
-			long drained = rotation.drainedNanos();
-			long revokeFrom = drained + rotation.revokeWait().toNanos();
-			long[] bounds = { rotation.startNanos(), rotation.issuedNanos(), rotation.switchedNanos(),
-					rotation.evictedNanos(), drained, revokeFrom, rotation.endNanos() };
+			long[] bounds = bounds(rotation);
 			for (int s = 0; s < STEPS.length; s++) {
 				steps.get(s).add(new long[] { bounds[s], bounds[s + 1] });
 			}
@@ -103,10 +100,7 @@ final class RotationPhases {
 
 	private static String where(List<RotationTimings> rotations, long start) {
 		for (int r = 0; r < rotations.size(); r++) {
-			RotationTimings rotation = rotations.get(r);
-			long drained = rotation.drainedNanos();
-			long[] bounds = { rotation.startNanos(), rotation.issuedNanos(), rotation.switchedNanos(),
-					rotation.evictedNanos(), drained, drained + rotation.revokeWait().toNanos(), rotation.endNanos() };
+			long[] bounds = bounds(rotations.get(r));
 			for (int s = 0; s < STEPS.length; s++) {
 				if (start >= bounds[s] && start < bounds[s + 1]) {
 					return Report.f("step '%s' of measured rotation %d (%.0f ms into the step)", STEPS[s], r + 1,
@@ -115,6 +109,13 @@ final class RotationPhases {
 			}
 		}
 		return "outside the measured rotations (warm-up included)";
+	}
+
+	// Where each step begins, and where the last ends: STEPS.length + 1 instants.
+	private static long[] bounds(RotationTimings rotation) {
+		long drained = rotation.drainedNanos();
+		return new long[] { rotation.startNanos(), rotation.issuedNanos(), rotation.switchedNanos(),
+				rotation.evictedNanos(), drained, drained + rotation.revokeWait().toNanos(), rotation.endNanos() };
 	}
 
 	private static double[] count(Samples samples, List<long[]> windows, long threshold) {
