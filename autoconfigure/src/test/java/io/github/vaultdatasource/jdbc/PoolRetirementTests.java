@@ -115,10 +115,7 @@ class PoolRetirementTests {
 
 	@Test
 	void oldConnectionsWhoseSuccessorsWereOpenedAheadAreSwappedForThemWithoutASurge() throws Exception {
-		this.fixture = new RotatingPool(2, true).start();
-		this.fixture.rotator.prepare(SECOND, Instant.now().plusSeconds(30));
-		assertThat(this.fixture.rotator.connections().stashed(SECOND)).isEqualTo(2);
-		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, false);
+		PoolRetirement retirement = switchAfterOpeningAhead(Instant.now().plusSeconds(30), 2);
 		Instant deadline = Instant.now().plusSeconds(30);
 		assertThat(retirement.advance(deadline)).as("evicted at once").isEqualTo(SWEEP_INTERVAL);
 		assertThat(this.fixture.pool.getMaximumPoolSize()).as("not surged").isEqualTo(2);
@@ -134,11 +131,8 @@ class PoolRetirementTests {
 
 	@Test
 	void aPoolWithSomeSuccessorsNotOpenedAheadStillSurges() throws Exception {
-		this.fixture = new RotatingPool(2, true).start();
 		// A deadline already past: only the validation connection is opened ahead.
-		this.fixture.rotator.prepare(SECOND, Instant.now().minusSeconds(1));
-		assertThat(this.fixture.rotator.connections().stashed(SECOND)).isEqualTo(1);
-		PoolRetirement retirement = this.fixture.rotator.switchTo(SECOND, FIRST, false);
+		PoolRetirement retirement = switchAfterOpeningAhead(Instant.now().minusSeconds(1), 1);
 		Instant deadline = Instant.now().plusSeconds(30);
 		advanceThroughSurge(retirement, deadline);
 		RotatingPool.retire(retirement, deadline);
@@ -365,6 +359,15 @@ class PoolRetirementTests {
 		this.fixture.pool.close();
 		assertThat(retirement.advance(Instant.now().plusSeconds(30))).isNull();
 		assertThat(retirement.report().oldConnectionsLeft()).isZero();
+	}
+
+	// A surging pool of 2 that opened connections ahead with the new credentials, as a rotation's
+	// validation does, until the given deadline, then switched to them.
+	private PoolRetirement switchAfterOpeningAhead(Instant openUntil, int openedAhead) throws Exception {
+		this.fixture = new RotatingPool(2, true).start();
+		this.fixture.rotator.prepare(SECOND, openUntil);
+		assertThat(this.fixture.rotator.connections().stashed(SECOND)).isEqualTo(openedAhead);
+		return this.fixture.rotator.switchTo(SECOND, FIRST, false);
 	}
 
 	// Step through the surge, checking that old connections serve until the new ones are open.
