@@ -99,6 +99,8 @@ public final class LeaseLifecycle {
 
 	private final LeaseScheduler calls;
 
+	private final LeaseScheduler revocations;
+
 	private final Clock clock;
 
 	private final LeasePolicy policy;
@@ -200,6 +202,7 @@ public final class LeaseLifecycle {
 		this.main = strands.main();
 		this.retire = strands.drain();
 		this.calls = strands.calls();
+		this.revocations = strands.revocations();
 		this.clock = clock;
 		this.policy = policy;
 		this.events = events;
@@ -397,7 +400,9 @@ public final class LeaseLifecycle {
 		boolean mainIdle = this.main.close(timeout);
 		boolean retireIdle = this.retire.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
 		boolean callsIdle = this.calls.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-		if (!mainIdle || !retireIdle || !callsIdle) {
+		boolean revocationsIdle = this.revocations
+			.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+		if (!mainIdle || !retireIdle || !callsIdle || !revocationsIdle) {
 			logger.warn(String.format("Data source '%s': an operation under way did not end within "
 					+ "vault.lease.shutdown-timeout (%s); a lease it still obtains is revoked when it ends",
 					this.name, timeout));
@@ -997,13 +1002,9 @@ public final class LeaseLifecycle {
 		}
 	}
 
-	private void onCalls(Runnable task) {
-		onCalls(task, Duration.ZERO);
-	}
-
-	private void onCalls(Runnable task, Duration delay) {
+	private static void schedule(LeaseScheduler strand, Runnable task, Duration delay) {
 		try {
-			this.calls.schedule(task, delay);
+			strand.schedule(task, delay);
 		}
 		catch (RejectedExecutionException ex) {
 			// Stopping.
@@ -1084,9 +1085,17 @@ public final class LeaseLifecycle {
 			LeaseRenewal renewal = this.client.renew(current, this.issuedTtl);
 			observeVault(since(sent));
 			CredentialLease renewed = current.renewed(sent, renewal.granted(), renewal.renewable());
-			this.held.computeIfPresent(lease.leaseId(), (id, old) -> renewed);
-			this.keptAlive.put(lease.leaseId(), renewed);
 			this.counters.renewed(renewal.capped() ? RenewalOutcome.CAPPED : RenewalOutcome.SUCCESS);
+			if (this.held.computeIfPresent(lease.leaseId(), (id, old) -> renewed) == null) {
+				// Revoked meanwhile, on the revocations strand.
+				return null;
+			}
+			this.keptAlive.put(lease.leaseId(), renewed);
+			if (!this.held.containsKey(lease.leaseId())) {
+				// Revoked between the two: its retirement may have cleared this map already.
+				this.keptAlive.remove(lease.leaseId());
+				return null;
+			}
 			if (logger.isDebugEnabled()) {
 				logger.debug(String.format("Renewed lease %s of user '%s' during a rotation, for %ss",
 						lease.shortLeaseId(), lease.username(), renewal.granted().toSeconds()));
@@ -1181,7 +1190,7 @@ public final class LeaseLifecycle {
 		// a random moment later, so that a fleet's revocations do not fall with their issues. The
 		// lease stays held meanwhile: a stop drops the wait and revokes it with the others.
 		Instant drained = this.clock.instant();
-		onCalls(() -> finishRetirement(retiring, drained), revokeWait(retiring, drained));
+		schedule(this.revocations, () -> finishRetirement(retiring, drained), revokeWait(retiring, drained));
 	}
 
 	// Dead credentials are revoked at once: a user the database refuses or Vault no longer knows is
@@ -1193,7 +1202,8 @@ public final class LeaseLifecycle {
 		return this.policy.revokeDelay(keptAlive(retiring.previous).remaining(now));
 	}
 
-	// Calls strand.
+	// Revocations strand: a slow revocation holds up neither the next switch's steps nor the
+	// renewals that keep a lease alive through a rotation (those on the calls strand).
 	private void finishRetirement(RetiringLease retiring, Instant drained) {
 		RetirementReport report = retiring.retirement.report();
 		Instant revoking = this.clock.instant();
@@ -1212,12 +1222,7 @@ public final class LeaseLifecycle {
 			// Vault may have forgotten the lease (a dev server restarted, a restore) while the user
 			// lives on; a revocation by Vault drops it within moments, so look a little later.
 			CredentialLease gone = retiring.previous;
-			try {
-				this.calls.schedule(() -> warnIfOrphaned(gone), ORPHAN_CHECK_DELAY);
-			}
-			catch (RejectedExecutionException ex) {
-				// Stopping.
-			}
+			schedule(this.calls, () -> warnIfOrphaned(gone), ORPHAN_CHECK_DELAY);
 		}
 		Timings timings = new Timings(retiring.issue, retiring.validation, report.surge(), report.drain(), waited,
 				revokeTime);
@@ -1510,15 +1515,18 @@ public final class LeaseLifecycle {
 	}
 
 	/**
-	 * The strands a lifecycle's work runs on: each runs its tasks one at a time, the three side by
+	 * The strands a lifecycle's work runs on: each runs its tasks one at a time, the four side by
 	 * side.
 	 *
 	 * @param main renewals, and a rotation's issue, validation and switch
 	 * @param drain the short steps that drain the connections of replaced credentials
-	 * @param calls Vault calls that must not hold up the others: keeping a replaced lease alive,
-	 * revoking it, checks at start
+	 * @param calls Vault calls that must not hold up the others: keeping a lease alive while its
+	 * rotation runs, checks at start
+	 * @param revocations the revocations of replaced leases, which must not hold up a renewal that
+	 * keeps a lease alive (Vault may take seconds to revoke)
 	 */
-	public record Strands(LeaseScheduler main, LeaseScheduler drain, LeaseScheduler calls) {
+	public record Strands(LeaseScheduler main, LeaseScheduler drain, LeaseScheduler calls,
+			LeaseScheduler revocations) {
 
 		/**
 		 * Return the strands of a lifecycle on the library's threads.
@@ -1528,7 +1536,7 @@ public final class LeaseLifecycle {
 		 */
 		public static Strands of(LeaseExecutor executor, String name) {
 			return new Strands(executor.strand("vault-lease-" + name), executor.strand("vault-drain-" + name),
-					executor.strand("vault-calls-" + name));
+					executor.strand("vault-calls-" + name), executor.strand("vault-revoke-" + name));
 		}
 
 	}

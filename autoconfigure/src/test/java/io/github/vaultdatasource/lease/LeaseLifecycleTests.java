@@ -62,6 +62,8 @@ class LeaseLifecycleTests {
 
 	private final Lane calls = this.scheduler.lane("calls");
 
+	private final Lane revocations = this.scheduler.lane("revocations");
+
 	private final FakeDatabaseSecretsClient client = new FakeDatabaseSecretsClient(this.clock, this.log);
 
 	private final RecordingCredentialsTarget target = new RecordingCredentialsTarget(this.log);
@@ -1202,7 +1204,7 @@ class LeaseLifecycleTests {
 			assertThat(log()).contains("drained v-1");
 			assertThat(client().revoked()).isEmpty();
 			assertThat(events(CredentialsRotatedEvent.class)).isEmpty();
-			Instant due = LeaseLifecycleTests.this.calls.nextDueAt().orElseThrow();
+			Instant due = LeaseLifecycleTests.this.revocations.nextDueAt().orElseThrow();
 			Duration scheduled = Duration.between(drained, due);
 			assertThat(scheduled).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(2));
 			advance(scheduled.minusMillis(1));
@@ -1232,7 +1234,7 @@ class LeaseLifecycleTests {
 			forceRotationAt(Duration.ofSeconds(57));
 			assertThat(target().currentUsername()).isEqualTo("v-2");
 			Duration scheduled = Duration.between(LeaseLifecycleTests.this.clock.instant(),
-					LeaseLifecycleTests.this.calls.nextDueAt().orElseThrow());
+					LeaseLifecycleTests.this.revocations.nextDueAt().orElseThrow());
 			assertThat(scheduled).isPositive().isLessThanOrEqualTo(Duration.ofMillis(300));
 			advance(Duration.ofMillis(300));
 			assertThat(client().revokedUsernames()).containsExactly("v-1");
@@ -1291,7 +1293,7 @@ class LeaseLifecycleTests {
 		void stoppingWhileTheRevocationWaitsRevokesTheOldLeaseOnceAndPublishesNoRotation() {
 			start();
 			forceRotationAt(Duration.ofSeconds(10));
-			assertThat(LeaseLifecycleTests.this.calls.nextDueAt()).isPresent();
+			assertThat(LeaseLifecycleTests.this.revocations.nextDueAt()).isPresent();
 			assertThat(client().revoked()).isEmpty();
 			stop(true);
 			assertThat(log()).containsSubsequence("close pool", "revoke v-1");
@@ -1340,6 +1342,7 @@ class LeaseLifecycleTests {
 			assertThat(LeaseLifecycleTests.this.main.isClosed()).isTrue();
 			assertThat(LeaseLifecycleTests.this.retire.isClosed()).isTrue();
 			assertThat(LeaseLifecycleTests.this.calls.isClosed()).isTrue();
+			assertThat(LeaseLifecycleTests.this.revocations.isClosed()).isTrue();
 		}
 
 		@Test
@@ -1563,7 +1566,7 @@ class LeaseLifecycleTests {
 
 	private LeaseLifecycle newLifecycle() {
 		return new LeaseLifecycle("dataSource", "app", this.client, this.target,
-				new LeaseLifecycle.Strands(this.main, this.retire, this.calls), this.clock,
+				new LeaseLifecycle.Strands(this.main, this.retire, this.calls, this.revocations), this.clock,
 				this.policy, (event) -> this.events.add((ApplicationEvent) event), this.tokens);
 	}
 
