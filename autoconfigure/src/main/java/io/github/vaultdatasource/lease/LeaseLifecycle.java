@@ -833,9 +833,12 @@ public final class LeaseLifecycle {
 		}
 		// Renewed again at half of what it has left, for as long as the issue and the new user's first
 		// connections take: once is not enough when they outlast its TTL (a 4 s lease, Vault 1.5 s
-		// late, a login slowed to seconds on a loaded machine).
-		LeaseScheduler.Cancellable keepPrevious = (!previousDead && needsKeepAlive(previous, sent))
-				? keepAliveLater(previous, Duration.ZERO) : null;
+		// late, a login slowed to seconds on a loaded machine). Renewed at once when the rotation is
+		// expected to outlast it; otherwise only once the rotation has taken half of what it has left,
+		// so that the drain keeps its time when the new user's connections open slowly.
+		@Nullable Duration keepAliveDelay = previousDead ? null : keepAliveDelay(previous, sent);
+		LeaseScheduler.Cancellable keepPrevious = (keepAliveDelay != null)
+				? keepAliveLater(previous, keepAliveDelay) : null;
 		try {
 			issueAndSwitch(previous, reason, previousDead, sent);
 		}
@@ -972,17 +975,20 @@ public final class LeaseLifecycle {
 		scheduleRetirement(retiring, Duration.ZERO);
 	}
 
-	// Whether the lease being replaced would expire before the switch and the drain are done: then
-	// it is renewed alongside the issue of its successor, not before it (that would cost a round trip).
-	private boolean needsKeepAlive(CredentialLease previous, Instant now) {
+	// When to renew the lease being replaced while its rotation runs: at once when it would expire
+	// before the switch and the drain are done (alongside the issue of its successor, not before it:
+	// that would cost a round trip), otherwise at half of what it has left; null when it cannot be
+	// renewed further.
+	private @Nullable Duration keepAliveDelay(CredentialLease previous, Instant now) {
 		Instant end = this.endsAt;
 		if (!previous.renewable() || (end != null && !previous.expiresAt().isBefore(end))) {
-			return false;
+			return null;
 		}
 		Duration switching = this.vaultLatency.multipliedBy(2)
 			.plus(this.validationLatency)
 			.plus(this.target.switchAllowance());
-		return previous.remaining(now).compareTo(switching) < 0;
+		Duration remaining = previous.remaining(now);
+		return (remaining.compareTo(switching) < 0) ? Duration.ZERO : remaining.dividedBy(2);
 	}
 
 	// Renews the lease at half its remaining time, again after each renewal, until cancelled: a

@@ -430,6 +430,36 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void renewsTheOldLeaseOnceItsRotationHasTakenHalfOfWhatItHadLeftSoTheDrainKeepsItsTime() {
+			// The switch is expected to take no time: nothing is renewed alongside the issue.
+			start();
+			advance(Duration.ofSeconds(10));
+			// The new user's first logins take 30 s of the 50 s the old lease has left.
+			slowValidationOfTheSecondUser(30);
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			// Renewed 25 s into the rotation (T0 + 35 s) for its 60 s TTL (and v-2 at half its own).
+			assertThat(client().renewed()).extracting(CredentialLease::username).filteredOn("v-1"::equals).hasSize(1);
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			// The drain runs towards the renewed end (T0 + 95 s), not the 20 s left of the one before.
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(target().retirements()).singleElement()
+				.satisfies((retirement) -> assertThat(retirement.deadlines().get(0))
+					.isAfter(T0.plusSeconds(60)));
+		}
+
+		@Test
+		void doesNotRenewTheOldLeaseWhenItsRotationIsQuick() {
+			start();
+			advance(Duration.ofSeconds(10));
+			LeaseLifecycleTests.this.lifecycle.rotateNow(RotationReason.FORCED);
+			LeaseLifecycleTests.this.scheduler.runDue();
+			advance(Duration.ofSeconds(30));
+			assertThat(target().currentUsername()).isEqualTo("v-2");
+			assertThat(client().renewed()).extracting(CredentialLease::username).doesNotContain("v-1");
+		}
+
+		@Test
 		void aFailedRotationGoesOnWithTheOldLeaseAsRenewedMeanwhile() {
 			target().switchAllowance(Duration.ofSeconds(70));
 			start();
