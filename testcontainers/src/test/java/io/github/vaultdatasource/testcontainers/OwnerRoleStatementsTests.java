@@ -35,10 +35,13 @@ class OwnerRoleStatementsTests {
 	}
 
 	@Test
-	void revocationEndsSessionsThenDrops() {
-		assertThat(this.statements.revocation()).containsExactly("SET LOCAL ROLE pg_signal_backend;",
-				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';", "RESET ROLE;",
-				"DROP ROLE IF EXISTS \"{{name}}\";");
+	void revocationDropsThenEndsSessions() {
+		assertThat(this.statements.revocation()).containsExactly(
+				"SELECT set_config('vault_datasource.revoked_user', oid::text, true) FROM pg_roles "
+						+ "WHERE rolname = '{{name}}';",
+				"DROP ROLE IF EXISTS \"{{name}}\";", "SET LOCAL ROLE pg_signal_backend;",
+				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+						+ "WHERE usesysid = NULLIF(current_setting('vault_datasource.revoked_user', true), '')::oid;");
 	}
 
 	@Test
