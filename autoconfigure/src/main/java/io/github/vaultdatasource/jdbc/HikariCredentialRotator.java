@@ -169,7 +169,9 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 	public void prepare(DatabaseCredentials candidate, Instant deadline) throws SQLException {
 		this.connections.discardStashed(null);
 		this.refusalLogged.set(false);
+		long started = System.nanoTime();
 		Connection first = this.connections.openDirect(candidate);
+		long login = System.nanoTime() - started;
 		try {
 			check(first);
 		}
@@ -181,9 +183,14 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		// As many as the pool holds now: the new generation is ready before the old one goes.
 		HikariPoolMXBean pool = poolBean();
 		int wanted = (pool != null) ? Math.min(pool.getTotalConnections(), this.pool.getMaximumPoolSize()) - 1 : 0;
-		for (int i = 0; i < wanted && Instant.now().isBefore(deadline); i++) {
+		// A login cannot be cut short: one is begun only when it would end by the deadline, if it
+		// takes as long as the last one did. On a loaded machine a login takes seconds, and one begun
+		// just before the deadline held the switch past the old lease's end (max_ttl).
+		for (int i = 0; i < wanted && Instant.now().plusNanos(login).isBefore(deadline); i++) {
 			try {
+				started = System.nanoTime();
 				this.connections.stash(candidate, this.connections.openDirect(candidate), STASH_TIME);
+				login = System.nanoTime() - started;
 			}
 			catch (SQLException ex) {
 				if (CredentialTrackingDataSource.TOO_MANY_CONNECTIONS.equals(ex.getSQLState())) {

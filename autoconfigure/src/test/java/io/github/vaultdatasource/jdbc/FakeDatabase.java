@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -53,6 +54,8 @@ final class FakeDatabase implements Driver, AutoCloseable {
 	private volatile Properties lastLogin = new Properties();
 
 	private volatile int maxConnections = Integer.MAX_VALUE;
+
+	private volatile Duration loginDelay = Duration.ZERO;
 
 	private volatile CountDownLatch gate = new CountDownLatch(0);
 
@@ -97,6 +100,14 @@ final class FakeDatabase implements Driver, AutoCloseable {
 
 	void maxConnections(int maxConnections) {
 		this.maxConnections = maxConnections;
+	}
+
+	/**
+	 * Make every login take at least {@code delay}, as on a loaded machine.
+	 * @param delay the least time a login takes
+	 */
+	void loginDelay(Duration delay) {
+		this.loginDelay = delay;
 	}
 
 	/**
@@ -188,6 +199,15 @@ final class FakeDatabase implements Driver, AutoCloseable {
 				info.getProperty("password"));
 		if (credentials.username().equals(this.heldUser)) {
 			awaitGate(credentials.username());
+		}
+		if (!this.loginDelay.isZero()) {
+			try {
+				Thread.sleep(this.loginDelay.toMillis());
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new SQLException("Interrupted while logging in", "08001", ex);
+			}
 		}
 		if (!this.accepted.contains(credentials)) {
 			throw new SQLException(

@@ -111,6 +111,17 @@ class HikariCredentialRotatorTests {
 	}
 
 	@Test
+	void beginsNoLoginAheadThatWouldEndAfterTheDeadlineIfItTookAsLongAsTheLastOne() throws Exception {
+		this.fixture = new RotatingPool(4, false).start();
+		// Every login takes at least 200 ms, and the deadline is 300 ms away.
+		this.fixture.database.loginDelay(Duration.ofMillis(200));
+		this.fixture.rotator.prepare(SECOND, Instant.now().plusMillis(300));
+		// The validation's login took 200 ms: a second one would have ended after the deadline.
+		assertThat(this.fixture.database.open(SECOND)).isEqualTo(1);
+		assertThat(this.fixture.rotator.connections().stashed(SECOND)).isEqualTo(1);
+	}
+
+	@Test
 	void aFullDatabaseIsLoggedOncePerSwitchAndTheSwitchGoesOn(CapturedOutput output) throws Exception {
 		this.fixture = new RotatingPool(2, true).start();
 		// Room for the validation connection only: opening ahead and the surge are refused.
