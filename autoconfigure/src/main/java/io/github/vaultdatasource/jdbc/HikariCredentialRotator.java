@@ -184,8 +184,8 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		HikariPoolMXBean pool = poolBean();
 		int wanted = (pool != null) ? Math.min(pool.getTotalConnections(), this.pool.getMaximumPoolSize()) - 1 : 0;
 		// A login cannot be cut short: one is begun only when it would end by the deadline, if it
-		// takes as long as the last one did. On a loaded machine a login takes seconds, and one begun
-		// just before the deadline held the switch past the old lease's end (max_ttl).
+		// takes as long as the last one did. On a loaded machine a login can take seconds, and one
+		// begun just before the deadline can hold the switch past the old lease's end (max_ttl).
 		for (int i = 0; i < wanted && Instant.now().plusNanos(login).isBefore(deadline); i++) {
 			try {
 				started = System.nanoTime();

@@ -101,6 +101,8 @@ public final class LeaseLifecycle {
 
 	private final LeaseScheduler revocations;
 
+	private final LeaseScheduler newLease;
+
 	private final Clock clock;
 
 	private final LeasePolicy policy;
@@ -203,6 +205,7 @@ public final class LeaseLifecycle {
 		this.retire = strands.drain();
 		this.calls = strands.calls();
 		this.revocations = strands.revocations();
+		this.newLease = strands.newLease();
 		this.clock = clock;
 		this.policy = policy;
 		this.events = events;
@@ -402,7 +405,8 @@ public final class LeaseLifecycle {
 		boolean callsIdle = this.calls.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
 		boolean revocationsIdle = this.revocations
 			.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-		if (!mainIdle || !retireIdle || !callsIdle || !revocationsIdle) {
+		boolean newLeaseIdle = this.newLease.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+		if (!mainIdle || !retireIdle || !callsIdle || !revocationsIdle || !newLeaseIdle) {
 			logger.warn(String.format("Data source '%s': an operation under way did not end within "
 					+ "vault.lease.shutdown-timeout (%s); a lease it still obtains is revoked when it ends",
 					this.name, timeout));
@@ -838,7 +842,7 @@ public final class LeaseLifecycle {
 		// so that the drain keeps its time when the new user's connections open slowly.
 		@Nullable Duration keepAliveDelay = previousDead ? null : keepAliveDelay(previous, sent);
 		LeaseScheduler.Cancellable keepPrevious = (keepAliveDelay != null)
-				? keepAliveLater(previous, keepAliveDelay) : null;
+				? keepAliveLater(previous, keepAliveDelay, this.calls) : null;
 		try {
 			issueAndSwitch(previous, reason, previousDead, sent);
 		}
@@ -890,8 +894,11 @@ public final class LeaseLifecycle {
 		}
 		Instant validating = this.clock.instant();
 		// This strand cannot renew the new lease while its first connections open: when that takes
-		// long (a slow login on a loaded machine), the calls strand renews it at half its TTL.
-		LeaseScheduler.Cancellable keepNext = keepAliveLater(next, next.remaining(validating).dividedBy(2));
+		// long (a slow login on a loaded machine), a strand of its own renews it at half its TTL, not
+		// the calls strand, where it would wait behind a renewal of the old lease (each a whole
+		// round trip to a slow Vault).
+		LeaseScheduler.Cancellable keepNext = keepAliveLater(next, next.remaining(validating).dividedBy(2),
+				this.newLease);
 		try {
 			// Dead credentials serve nothing: switch as soon as the new ones are known to work.
 			// Otherwise open the new generation's connections while the old ones still serve.
@@ -993,11 +1000,12 @@ public final class LeaseLifecycle {
 
 	// Renews the lease at half its remaining time, again after each renewal, until cancelled: a
 	// validation may outlast several halves of a short TTL on a loaded machine.
-	private LeaseScheduler.@Nullable Cancellable keepAliveLater(CredentialLease lease, Duration delay) {
+	private LeaseScheduler.@Nullable Cancellable keepAliveLater(CredentialLease lease, Duration delay,
+			LeaseScheduler strand) {
 		if (!lease.renewable()) {
 			return null;
 		}
-		KeepingAlive keeping = new KeepingAlive(lease);
+		KeepingAlive keeping = new KeepingAlive(lease, strand);
 		keeping.plan(delay);
 		return keeping;
 	}
@@ -1121,17 +1129,20 @@ public final class LeaseLifecycle {
 
 		private final CredentialLease lease;
 
+		private final LeaseScheduler strand;
+
 		private volatile boolean cancelled;
 
 		private volatile LeaseScheduler.@Nullable Cancellable pending;
 
-		KeepingAlive(CredentialLease lease) {
+		KeepingAlive(CredentialLease lease, LeaseScheduler strand) {
 			this.lease = lease;
+			this.strand = strand;
 		}
 
 		void plan(Duration delay) {
 			try {
-				this.pending = LeaseLifecycle.this.calls.schedule(this::renew, delay);
+				this.pending = this.strand.schedule(this::renew, delay);
 			}
 			catch (RejectedExecutionException ex) {
 				// Stopping.
@@ -1521,18 +1532,20 @@ public final class LeaseLifecycle {
 	}
 
 	/**
-	 * The strands a lifecycle's work runs on: each runs its tasks one at a time, the four side by
+	 * The strands a lifecycle's work runs on: each runs its tasks one at a time, the five side by
 	 * side.
 	 *
 	 * @param main renewals, and a rotation's issue, validation and switch
 	 * @param drain the short steps that drain the connections of replaced credentials
-	 * @param calls Vault calls that must not hold up the others: keeping a lease alive while its
-	 * rotation runs, checks at start
+	 * @param calls Vault calls that must not hold up the others: keeping the old lease alive while
+	 * its rotation runs, checks at start
 	 * @param revocations the revocations of replaced leases, which must not hold up a renewal that
 	 * keeps a lease alive (Vault may take seconds to revoke)
+	 * @param newLease the renewals that keep a new lease alive while its first connections open,
+	 * which must not wait behind those of the lease it replaces
 	 */
 	public record Strands(LeaseScheduler main, LeaseScheduler drain, LeaseScheduler calls,
-			LeaseScheduler revocations) {
+			LeaseScheduler revocations, LeaseScheduler newLease) {
 
 		/**
 		 * Return the strands of a lifecycle on the library's threads.
@@ -1542,7 +1555,8 @@ public final class LeaseLifecycle {
 		 */
 		public static Strands of(LeaseExecutor executor, String name) {
 			return new Strands(executor.strand("vault-lease-" + name), executor.strand("vault-drain-" + name),
-					executor.strand("vault-calls-" + name), executor.strand("vault-revoke-" + name));
+					executor.strand("vault-calls-" + name), executor.strand("vault-revoke-" + name),
+					executor.strand("vault-new-lease-" + name));
 		}
 
 	}

@@ -64,6 +64,8 @@ class LeaseLifecycleTests {
 
 	private final Lane revocations = this.scheduler.lane("revocations");
 
+	private final Lane newLease = this.scheduler.lane("new-lease");
+
 	private final FakeDatabaseSecretsClient client = new FakeDatabaseSecretsClient(this.clock, this.log);
 
 	private final RecordingCredentialsTarget target = new RecordingCredentialsTarget(this.log);
@@ -1373,6 +1375,7 @@ class LeaseLifecycleTests {
 			assertThat(LeaseLifecycleTests.this.retire.isClosed()).isTrue();
 			assertThat(LeaseLifecycleTests.this.calls.isClosed()).isTrue();
 			assertThat(LeaseLifecycleTests.this.revocations.isClosed()).isTrue();
+			assertThat(LeaseLifecycleTests.this.newLease.isClosed()).isTrue();
 		}
 
 		@Test
@@ -1596,7 +1599,8 @@ class LeaseLifecycleTests {
 
 	private LeaseLifecycle newLifecycle() {
 		return new LeaseLifecycle("dataSource", "app", this.client, this.target,
-				new LeaseLifecycle.Strands(this.main, this.retire, this.calls, this.revocations), this.clock,
+				new LeaseLifecycle.Strands(this.main, this.retire, this.calls, this.revocations,
+						this.newLease), this.clock,
 				this.policy, (event) -> this.events.add((ApplicationEvent) event), this.tokens);
 	}
 

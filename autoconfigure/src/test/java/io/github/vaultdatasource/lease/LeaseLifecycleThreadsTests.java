@@ -60,12 +60,7 @@ class LeaseLifecycleThreadsTests {
 	void aRenewalKeepingTheLeaseAliveThroughARotationDoesNotWaitForASlowRevocation() throws Exception {
 		// A switch may take 2 s: a lease with less left is renewed alongside the issue of its successor.
 		this.target.switchAllowance(Duration.ofSeconds(2));
-		this.lifecycle = new LeaseLifecycle("dataSource", "app", this.client, this.target,
-				LeaseLifecycle.Strands.of(this.executor, "dataSource"), this.clock,
-				new LeasePolicy(0.5, 0, 0.4, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(30),
-						new SplittableRandom(7)),
-				(event) -> {
-				}, () -> false);
+		this.lifecycle = newLifecycle(this.client);
 		this.lifecycle.start();
 		// v-1 -> v-2: v-1's revocation starts and Vault does not answer it.
 		this.lifecycle.rotateNow(RotationReason.FORCED);
@@ -79,6 +74,101 @@ class LeaseLifecycleThreadsTests {
 					this.log)
 			.isTrue();
 		assertThat(this.client.revocationEnded.get()).isFalse();
+	}
+
+	@Test
+	void aNewLeaseIsKeptAliveWhileARenewalOfTheLeaseItReplacesWaitsForVault() throws Exception {
+		SlowRenewalClient client = new SlowRenewalClient();
+		this.target.switchAllowance(Duration.ofSeconds(2));
+		// v-2's first connections open until v-2 has been renewed (or the test gives up).
+		AtomicBoolean renewedDuringValidation = new AtomicBoolean();
+		this.target.duringValidation(() -> {
+			if (client.issued.get() == 2) {
+				try {
+					renewedDuringValidation.set(client.secondRenewed.await(FAIL_AFTER_SECONDS, TimeUnit.SECONDS));
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
+		});
+		this.lifecycle = newLifecycle(client);
+		this.lifecycle.start();
+		// Half a second left of v-1 when its rotation starts: it is renewed alongside the issue, and
+		// Vault does not answer that renewal.
+		this.clock.advance(TTL.minusMillis(500));
+		this.lifecycle.rotateNow(RotationReason.FORCED);
+		assertThat(client.firstRenewalStarted.await(FAIL_AFTER_SECONDS, TimeUnit.SECONDS)).isTrue();
+		assertThat(client.switched.await(FAIL_AFTER_SECONDS * 2, TimeUnit.SECONDS)).isTrue();
+		assertThat(renewedDuringValidation.get())
+			.as("v-2 renewed while its connections opened and v-1's renewal waited for Vault; calls: %s", this.log)
+			.isTrue();
+	}
+
+	private LeaseLifecycle newLifecycle(DatabaseSecretsClient client) {
+		return new LeaseLifecycle("dataSource", "app", client, this.target,
+				LeaseLifecycle.Strands.of(this.executor, "dataSource"), this.clock,
+				new LeasePolicy(0.5, 0, 0.4, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(30),
+						new SplittableRandom(7)),
+				(event) -> {
+				}, () -> false);
+	}
+
+	/**
+	 * Issues {@code v-1} for {@link #TTL} and {@code v-2} for 2 s (so that it is renewed a second
+	 * into its validation); a renewal of {@code v-1} waits until the test ends.
+	 */
+	private final class SlowRenewalClient implements DatabaseSecretsClient {
+
+		private final AtomicInteger issued = new AtomicInteger();
+
+		private final CountDownLatch firstRenewalStarted = new CountDownLatch(1);
+
+		private final CountDownLatch secondRenewed = new CountDownLatch(1);
+
+		private final CountDownLatch switched = new CountDownLatch(1);
+
+		@Override
+		public String credentialsPath() {
+			return "database/creds/app";
+		}
+
+		@Override
+		public CredentialLease issue() {
+			int number = this.issued.incrementAndGet();
+			LeaseLifecycleThreadsTests.this.log.add("issue v-" + number);
+			return CredentialLease.issued(new DatabaseCredentials("v-" + number, "password-" + number),
+					"database/creds/app/lease-" + number, true, LeaseLifecycleThreadsTests.this.clock.instant(),
+					(number == 1) ? TTL : Duration.ofSeconds(2));
+		}
+
+		@Override
+		public LeaseRenewal renew(CredentialLease lease, Duration increment) {
+			LeaseLifecycleThreadsTests.this.log.add("renew " + lease.username());
+			if (lease.username().equals("v-1")) {
+				this.firstRenewalStarted.countDown();
+				try {
+					LeaseLifecycleThreadsTests.this.client.revocationsMayEnd.await(FAIL_AFTER_SECONDS * 3,
+							TimeUnit.SECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
+			else if (lease.username().equals("v-2")) {
+				this.secondRenewed.countDown();
+			}
+			return new LeaseRenewal(increment, true, false);
+		}
+
+		@Override
+		public void revoke(CredentialLease lease) {
+			LeaseLifecycleThreadsTests.this.log.add("revoke " + lease.username());
+			if (lease.username().equals("v-1")) {
+				this.switched.countDown();
+			}
+		}
+
 	}
 
 	/**

@@ -44,7 +44,8 @@ public final class SimulatedLease {
 				Duration.ofSeconds(30), new SplittableRandom(7));
 		this.lifecycle = new LeaseLifecycle(name, "app", this.client, new RecordingCredentialsTarget(this.log),
 				new LeaseLifecycle.Strands(this.scheduler.lane("main"), this.scheduler.lane("drain"),
-						this.scheduler.lane("calls"), this.scheduler.lane("revocations")), this.clock, policy, events, () -> false);
+						this.scheduler.lane("calls"), this.scheduler.lane("revocations"),
+						this.scheduler.lane("new-lease")), this.clock, policy, events, () -> false);
 		this.lifecycle.start();
 		this.scheduler.runDue();
 	}

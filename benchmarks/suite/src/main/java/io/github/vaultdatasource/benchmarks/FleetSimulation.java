@@ -76,7 +76,8 @@ final class FleetSimulation {
 		VaultDataSourceProperties.Lease defaults = new VaultDataSourceProperties().getLease();
 		for (int i = 0; i < s.instances(); i++) {
 			Strands strands = new Strands(scheduler.lane("main-" + i), scheduler.lane("drain-" + i),
-					scheduler.lane("calls-" + i), scheduler.lane("revocations-" + i));
+					scheduler.lane("calls-" + i), scheduler.lane("revocations-" + i),
+					scheduler.lane("new-lease-" + i));
 			LeasePolicy policy = new LeasePolicy(defaults.getRenewAt(), s.jitter(), defaults.getDrainShare(),
 					defaults.getMinDrainBudget(), defaults.getRetryInitialDelay(), defaults.getRetryMaxDelay(),
 					random.split());
