@@ -4,7 +4,9 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +40,8 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.ContextRefreshedEvent;
 import org.springframework.util.StringUtils;
 
 /**
@@ -46,8 +50,11 @@ import org.springframework.util.StringUtils;
  * database problem stops startup with a clear report), runs the lease lifecycle on the library's
  * private threads, and on shutdown closes the pool and then revokes the leases. Machinery of the
  * auto-configuration, not an API.
+ * <p>
+ * What only warns or refines the plan (the token's capabilities, the role's {@code max_ttl}) waits
+ * until the application context is refreshed: the pools' start keeps the CPU to itself.
  */
-final class VaultDataSourceRegistrar implements DisposableBean {
+final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListener<ContextRefreshedEvent> {
 
 	private static final Log logger = LogFactory.getLog(VaultDataSourceRegistrar.class);
 
@@ -86,6 +93,9 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 
 	// One strand for every pool's first credentials: one thread, not one per pool, at startup.
 	private @Nullable LeaseScheduler prefetches;
+
+	// The tasks held until the context is refreshed; null once it is.
+	private @Nullable List<Runnable> untilRefreshed = new ArrayList<>();
 
 	VaultDataSourceRegistrar(VaultDataSourceProperties properties, VaultConnectionDetails connection,
 			DatabaseSecretsClient client, TokenSupport tokens, ApplicationEventPublisher events, ManagedLeases leases,
@@ -175,6 +185,7 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 			}
 
 		});
+		lifecycle.runChecksAfterStart(this::afterRefresh);
 		try {
 			lifecycle.start(this.properties.getDatabase().isValidateOnStartup(),
 					(prefetch != null) ? claim(prefetch) : null);
@@ -338,6 +349,37 @@ final class VaultDataSourceRegistrar implements DisposableBean {
 	 */
 	boolean isManaged(String name) {
 		return this.pools.containsKey(name);
+	}
+
+	/**
+	 * Run a task once the application context is refreshed: at once when it is already.
+	 * @param task the task
+	 */
+	void afterRefresh(Runnable task) {
+		synchronized (this) {
+			List<Runnable> held = this.untilRefreshed;
+			if (held != null) {
+				held.add(task);
+				return;
+			}
+		}
+		task.run();
+	}
+
+	@Override
+	public void onApplicationEvent(ContextRefreshedEvent event) {
+		// A child context's event reaches its parent's listeners too: only this context's counts.
+		if (event.getApplicationContext() != this.events) {
+			return;
+		}
+		List<Runnable> held;
+		synchronized (this) {
+			held = this.untilRefreshed;
+			this.untilRefreshed = null;
+		}
+		if (held != null) {
+			held.forEach(Runnable::run);
+		}
 	}
 
 	@Override

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import io.github.vaultdatasource.CredentialLease;
 import io.github.vaultdatasource.DatabaseCredentials;
@@ -182,6 +183,9 @@ public final class LeaseLifecycle {
 
 	private volatile @Nullable Planned pending;
 
+	// Runs the checks that follow the start: by default at once.
+	private Consumer<Runnable> checksAfterStart = Runnable::run;
+
 	/**
 	 * Create a lifecycle.
 	 * @param name the data source bean name
@@ -280,7 +284,30 @@ public final class LeaseLifecycle {
 				+ "lease %s, ttl %ss", this.name, this.role, issued.username(), issued.shortLeaseId(),
 				issued.ttl().toSeconds()));
 		planNext();
-		this.calls.schedule(this::checkRoleAndToken, Duration.ZERO);
+		this.checksAfterStart.accept(() -> {
+			if (this.phase != Phase.RUNNING) {
+				return;
+			}
+			try {
+				this.calls.schedule(this::checkRoleAndToken, Duration.ZERO);
+			}
+			catch (RejectedExecutionException ex) {
+				// Stopped before the checks came.
+			}
+		});
+	}
+
+	/**
+	 * Hold the checks that follow {@link #start} (whether the token may renew, revoke and issue, and
+	 * the role's {@code max_ttl}: two Vault requests, for warnings and planning) until {@code when}
+	 * runs the task it is given, instead of sending them right after the start. The registrar holds
+	 * them until the application context is refreshed, so they do not compete with the rest of the
+	 * application's startup for the CPU. Nothing waits for them: a capped renewal teaches the
+	 * {@code max_ttl} as well. Call before {@link #start}.
+	 * @param when runs the task it is given, at once or later, on any thread
+	 */
+	public void runChecksAfterStart(Consumer<Runnable> when) {
+		this.checksAfterStart = when;
 	}
 
 	/**
@@ -1326,7 +1353,8 @@ public final class LeaseLifecycle {
 		}
 	}
 
-	// Calls strand, at start: what Vault can tell about the role and the token, off the startup path.
+	// Calls strand, after the start (see runChecksAfterStart): what Vault can tell about the role and
+	// the token, off the startup path.
 	private void checkRoleAndToken() {
 		try {
 			for (String missing : this.client.missingPermissions()) {

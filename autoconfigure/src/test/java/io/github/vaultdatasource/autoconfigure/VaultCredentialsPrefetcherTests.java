@@ -14,6 +14,7 @@ import io.github.vaultdatasource.DatabaseCredentials;
 import io.github.vaultdatasource.vault.DatabaseSecretsClient;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -127,9 +128,31 @@ class VaultCredentialsPrefetcherTests {
 			});
 	}
 
+	@Test
+	void theChecksAfterThePoolsStartWaitUntilTheContextIsRefreshed() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		boolean[] checkedBeforeRefresh = new boolean[1];
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			// Runs once every singleton, the pool included, exists, and before the context is refreshed.
+			// Were the checks sent at the pool's start, they would come during this wait; a slow machine
+			// can only make it end first, so the assertion below cannot fail by chance.
+			.withBean("afterTheSingletons", SmartInitializingSingleton.class,
+					() -> () -> checkedBeforeRefresh[0] = await(client.checked, 2))
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(await(client.checked, WAIT_SECONDS)).isTrue();
+			});
+		assertThat(checkedBeforeRefresh[0]).isFalse();
+	}
+
 	private static boolean await(CountDownLatch latch) {
+		return await(latch, WAIT_SECONDS);
+	}
+
+	private static boolean await(CountDownLatch latch, long seconds) {
 		try {
-			return latch.await(WAIT_SECONDS, TimeUnit.SECONDS);
+			return latch.await(seconds, TimeUnit.SECONDS);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -155,6 +178,8 @@ class VaultCredentialsPrefetcherTests {
 		final CountDownLatch entered = new CountDownLatch(1);
 
 		final CountDownLatch returned = new CountDownLatch(1);
+
+		final CountDownLatch checked = new CountDownLatch(1);
 
 		final AtomicInteger mostAtOnce = new AtomicInteger();
 
@@ -205,6 +230,12 @@ class VaultCredentialsPrefetcherTests {
 		@Override
 		public void revoke(CredentialLease lease) {
 			this.revoked.add(lease.username());
+		}
+
+		@Override
+		public List<String> missingPermissions() {
+			this.checked.countDown();
+			return List.of();
 		}
 
 	}

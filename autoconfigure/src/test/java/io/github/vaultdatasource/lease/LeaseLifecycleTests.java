@@ -315,6 +315,36 @@ class LeaseLifecycleTests {
 		}
 
 		@Test
+		void theChecksAfterTheStartWaitUntilTheyAreLetGoAndThenPlanWithTheReadMaxTtl() {
+			client().maxTtl(Duration.ofSeconds(120), true);
+			List<Runnable> held = new ArrayList<>();
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			LeaseLifecycleTests.this.lifecycle.runChecksAfterStart(held::add);
+			LeaseLifecycleTests.this.lifecycle.start();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(held).hasSize(1);
+			assertThat(LeaseLifecycleTests.this.lifecycle.maxTtl()).isEmpty();
+			assertThat(status().lease().endsAt()).isNull();
+			held.get(0).run();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(LeaseLifecycleTests.this.lifecycle.maxTtl()).contains(Duration.ofSeconds(120));
+			assertThat(status().lease().endsAt()).isEqualTo(T0.plusSeconds(120));
+		}
+
+		@Test
+		void checksLetGoAfterAStopAreNotSent() {
+			client().maxTtl(Duration.ofSeconds(120), true);
+			List<Runnable> held = new ArrayList<>();
+			LeaseLifecycleTests.this.lifecycle = newLifecycle();
+			LeaseLifecycleTests.this.lifecycle.runChecksAfterStart(held::add);
+			LeaseLifecycleTests.this.lifecycle.start();
+			stop(true);
+			held.get(0).run();
+			LeaseLifecycleTests.this.scheduler.runDue();
+			assertThat(LeaseLifecycleTests.this.lifecycle.maxTtl()).isEmpty();
+		}
+
+		@Test
 		void onlyTheFirstRotationTakesARandomPhaseOfItsLease() {
 			LeaseLifecycleTests.this.policy = new LeasePolicy(0.5, 0.1, 0.4, Duration.ofSeconds(1),
 					Duration.ofSeconds(1), Duration.ofSeconds(30), new SplittableRandom(3));
