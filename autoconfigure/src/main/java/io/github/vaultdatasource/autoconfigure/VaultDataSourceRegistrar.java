@@ -14,6 +14,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -93,6 +94,10 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 
 	// One strand for every pool's first credentials: one thread, not one per pool, at startup.
 	private @Nullable LeaseScheduler prefetches;
+
+	// One strand for every pool's checks after the start: released together at the refresh, they
+	// would otherwise each take a thread of their own on their pool's calls strand.
+	private @Nullable LeaseScheduler checks;
 
 	// The tasks held until the context is refreshed; null once it is.
 	private @Nullable List<Runnable> untilRefreshed = new ArrayList<>();
@@ -185,7 +190,7 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 			}
 
 		});
-		lifecycle.runChecksAfterStart(this::afterRefresh);
+		lifecycle.runChecksAfterStart((checks) -> afterRefresh(() -> checksStrand().schedule(checks, Duration.ZERO)));
 		try {
 			lifecycle.start(this.properties.getDatabase().isValidateOnStartup(),
 					(prefetch != null) ? claim(prefetch) : null);
@@ -351,6 +356,15 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 		return this.pools.containsKey(name);
 	}
 
+	private synchronized LeaseScheduler checksStrand() {
+		LeaseScheduler strand = this.checks;
+		if (strand == null) {
+			strand = this.executor.strand("vault-checks");
+			this.checks = strand;
+		}
+		return strand;
+	}
+
 	/**
 	 * Run a task once the application context is refreshed: at once when it is already.
 	 * @param task the task
@@ -378,7 +392,12 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 			this.untilRefreshed = null;
 		}
 		if (held != null) {
-			held.forEach(Runnable::run);
+			try {
+				held.forEach(Runnable::run);
+			}
+			catch (RejectedExecutionException ex) {
+				// Closing already.
+			}
 		}
 	}
 

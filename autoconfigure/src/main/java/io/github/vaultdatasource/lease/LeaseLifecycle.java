@@ -183,8 +183,8 @@ public final class LeaseLifecycle {
 
 	private volatile @Nullable Planned pending;
 
-	// Runs the checks that follow the start: by default at once.
-	private Consumer<Runnable> checksAfterStart = Runnable::run;
+	// Runs the checks that follow the start: by default on the calls strand, at once.
+	private Consumer<Runnable> checksAfterStart;
 
 	/**
 	 * Create a lifecycle.
@@ -215,6 +215,7 @@ public final class LeaseLifecycle {
 		this.events = events;
 		this.tokens = tokens;
 		this.staticRole = client.isStatic();
+		this.checksAfterStart = (checks) -> this.calls.schedule(checks, Duration.ZERO);
 	}
 
 	/**
@@ -284,27 +285,28 @@ public final class LeaseLifecycle {
 				+ "lease %s, ttl %ss", this.name, this.role, issued.username(), issued.shortLeaseId(),
 				issued.ttl().toSeconds()));
 		planNext();
-		this.checksAfterStart.accept(() -> {
-			if (this.phase != Phase.RUNNING) {
-				return;
-			}
-			try {
-				this.calls.schedule(this::checkRoleAndToken, Duration.ZERO);
-			}
-			catch (RejectedExecutionException ex) {
-				// Stopped before the checks came.
-			}
-		});
+		try {
+			this.checksAfterStart.accept(() -> {
+				if (this.phase == Phase.RUNNING) {
+					checkRoleAndToken();
+				}
+			});
+		}
+		catch (RejectedExecutionException ex) {
+			// Stopping.
+		}
 	}
 
 	/**
-	 * Hold the checks that follow {@link #start} (whether the token may renew, revoke and issue, and
-	 * the role's {@code max_ttl}: two Vault requests, for warnings and planning) until {@code when}
-	 * runs the task it is given, instead of sending them right after the start. The registrar holds
-	 * them until the application context is refreshed, so they do not compete with the rest of the
-	 * application's startup for the CPU. Nothing waits for them: a capped renewal teaches the
+	 * Have the checks that follow {@link #start} (whether the token may renew, revoke and issue, and
+	 * the role's {@code max_ttl}: two Vault requests, for warnings and planning) run where and when
+	 * {@code when} runs the task it is given, instead of on the calls strand right after the start.
+	 * The registrar holds them until the application context is refreshed, so they do not compete
+	 * with the rest of the application's startup for the CPU, and then runs every pool's on one
+	 * strand, one after the other. Nothing waits for them: a capped renewal teaches the
 	 * {@code max_ttl} as well. Call before {@link #start}.
-	 * @param when runs the task it is given, at once or later, on any thread
+	 * @param when runs the task it is given (blocking Vault requests), at once or later, on a thread
+	 * of its own; it may throw {@link RejectedExecutionException} once the library is stopping
 	 */
 	public void runChecksAfterStart(Consumer<Runnable> when) {
 		this.checksAfterStart = when;
@@ -1353,8 +1355,8 @@ public final class LeaseLifecycle {
 		}
 	}
 
-	// Calls strand, after the start (see runChecksAfterStart): what Vault can tell about the role and
-	// the token, off the startup path.
+	// After the start, on the calls strand or where runChecksAfterStart says: what Vault can tell
+	// about the role and the token, off the startup path. Touches nothing of the strands' own.
 	private void checkRoleAndToken() {
 		try {
 			for (String missing : this.client.missingPermissions()) {

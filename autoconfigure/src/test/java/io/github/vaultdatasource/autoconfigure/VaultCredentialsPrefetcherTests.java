@@ -15,6 +15,7 @@ import io.github.vaultdatasource.vault.DatabaseSecretsClient;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -146,6 +147,39 @@ class VaultCredentialsPrefetcherTests {
 		assertThat(checkedBeforeRefresh[0]).isFalse();
 	}
 
+	@Test
+	void severalPoolsAreCheckedOneAfterTheOtherOnOneStrand() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		this.contextRunner
+			.withPropertyValues("vault.datasources.orders.role=app", "vault.datasources.reports.role=app",
+					"vault.datasources.audit.role=app")
+			.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("orders", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.withBean("reports", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.withBean("audit", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(await(client.allChecked)).isTrue();
+			});
+		// Released together at the refresh: on each pool's own strand they would take a thread each.
+		assertThat(client.checkThreads).hasSize(3).containsOnly("vault-checks");
+	}
+
+	@Test
+	void withLazyInitializationAPoolFirstUsedAfterTheRefreshStillGetsItsChecks() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		this.contextRunner
+			.withInitializer((context) -> context.addBeanFactoryPostProcessor(new LazyInitializationBeanFactoryPostProcessor()))
+			.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(client.threads).isEmpty();
+				context.getBean(HikariDataSource.class);
+				assertThat(await(client.checked)).isTrue();
+			});
+	}
+
 	private static boolean await(CountDownLatch latch) {
 		return await(latch, WAIT_SECONDS);
 	}
@@ -180,6 +214,10 @@ class VaultCredentialsPrefetcherTests {
 		final CountDownLatch returned = new CountDownLatch(1);
 
 		final CountDownLatch checked = new CountDownLatch(1);
+
+		final CountDownLatch allChecked = new CountDownLatch(3);
+
+		final List<String> checkThreads = new CopyOnWriteArrayList<>();
 
 		final AtomicInteger mostAtOnce = new AtomicInteger();
 
@@ -234,7 +272,9 @@ class VaultCredentialsPrefetcherTests {
 
 		@Override
 		public List<String> missingPermissions() {
+			this.checkThreads.add(Thread.currentThread().getName());
 			this.checked.countDown();
+			this.allChecked.countDown();
 			return List.of();
 		}
 
