@@ -23,6 +23,7 @@ import io.github.vaultdatasource.lease.LeaseLifecycle;
 import io.github.vaultdatasource.lease.ManagedLeases;
 import io.github.vaultdatasource.testsupport.DatabaseFixtures;
 import io.github.vaultdatasource.testsupport.DatabaseFixtures.Session;
+import io.github.vaultdatasource.testsupport.DebugLogging;
 import io.github.vaultdatasource.testsupport.LeaseSecrets;
 import io.github.vaultdatasource.testsupport.QueryLoad;
 import io.github.vaultdatasource.testsupport.QueryLoad.Result;
@@ -63,9 +64,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * staggered short leases, and a third pool with fixed credentials that vault-datasource must not
  * touch. Eight threads query each pool throughout; each Vault-backed pool rotates several times
  * with no failed query, is served only by its own role's users, appears under its bean name in
- * health, the endpoint and the metrics, and leaves no user behind.
+ * health, the endpoint and the metrics, and leaves no user behind. The library logs at DEBUG, so
+ * a failed run shows when each lease was renewed.
  */
-@ExtendWith(OutputCaptureExtension.class)
+@ExtendWith({ OutputCaptureExtension.class, DebugLogging.class })
 class MultipleDataSourcesIntegrationTests {
 
 	private static final int THREADS = 8;
