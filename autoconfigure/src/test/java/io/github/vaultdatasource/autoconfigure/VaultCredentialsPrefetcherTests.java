@@ -62,14 +62,7 @@ class VaultCredentialsPrefetcherTests {
 		ThreadRecordingClient client = new ThreadRecordingClient();
 		// Each issue waits, boundedly, for another to arrive: on threads of their own they would overlap.
 		client.overlapWait = new CountDownLatch(2);
-		this.contextRunner
-			.withPropertyValues("vault.datasources.orders.role=app", "vault.datasources.reports.role=app",
-					"vault.datasources.audit.role=app")
-			.withBean(DatabaseSecretsClient.class, () -> client)
-			.withBean("orders", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
-			.withBean("reports", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
-			.withBean("audit", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
-			.run((context) -> assertThat(context).hasNotFailed());
+		threePools(client).run((context) -> assertThat(context).hasNotFailed());
 		assertThat(client.threads).hasSize(3).containsOnly("vault-prefetch");
 		assertThat(client.mostAtOnce).hasValue(1);
 	}
@@ -150,17 +143,10 @@ class VaultCredentialsPrefetcherTests {
 	@Test
 	void severalPoolsAreCheckedOneAfterTheOtherOnOneStrand() {
 		ThreadRecordingClient client = new ThreadRecordingClient();
-		this.contextRunner
-			.withPropertyValues("vault.datasources.orders.role=app", "vault.datasources.reports.role=app",
-					"vault.datasources.audit.role=app")
-			.withBean(DatabaseSecretsClient.class, () -> client)
-			.withBean("orders", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
-			.withBean("reports", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
-			.withBean("audit", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
-			.run((context) -> {
-				assertThat(context).hasNotFailed();
-				assertThat(await(client.allChecked)).isTrue();
-			});
+		threePools(client).run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(await(client.allChecked)).isTrue();
+		});
 		// Released together at the refresh: on each pool's own strand they would take a thread each.
 		assertThat(client.checkThreads).hasSize(3).containsOnly("vault-checks");
 	}
@@ -178,6 +164,16 @@ class VaultCredentialsPrefetcherTests {
 				context.getBean(HikariDataSource.class);
 				assertThat(await(client.checked)).isTrue();
 			});
+	}
+
+	private ApplicationContextRunner threePools(ThreadRecordingClient client) {
+		return this.contextRunner
+			.withPropertyValues("vault.datasources.orders.role=app", "vault.datasources.reports.role=app",
+					"vault.datasources.audit.role=app")
+			.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("orders", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.withBean("reports", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.withBean("audit", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool);
 	}
 
 	private static boolean await(CountDownLatch latch) {
