@@ -317,10 +317,7 @@ class LeaseLifecycleTests {
 		@Test
 		void theChecksAfterTheStartWaitUntilTheyAreLetGoAndThenPlanWithTheReadMaxTtl() {
 			client().maxTtl(Duration.ofSeconds(120), true);
-			List<Runnable> held = new ArrayList<>();
-			LeaseLifecycleTests.this.lifecycle = newLifecycle();
-			LeaseLifecycleTests.this.lifecycle.runChecksAfterStart(held::add);
-			LeaseLifecycleTests.this.lifecycle.start();
+			List<Runnable> held = startWithHeldChecks();
 			LeaseLifecycleTests.this.scheduler.runDue();
 			assertThat(held).hasSize(1);
 			assertThat(LeaseLifecycleTests.this.lifecycle.maxTtl()).isEmpty();
@@ -334,10 +331,7 @@ class LeaseLifecycleTests {
 		@Test
 		void checksLetGoAfterAStopAreNotSent() {
 			client().maxTtl(Duration.ofSeconds(120), true);
-			List<Runnable> held = new ArrayList<>();
-			LeaseLifecycleTests.this.lifecycle = newLifecycle();
-			LeaseLifecycleTests.this.lifecycle.runChecksAfterStart(held::add);
-			LeaseLifecycleTests.this.lifecycle.start();
+			List<Runnable> held = startWithHeldChecks();
 			stop(true);
 			held.get(0).run();
 			LeaseLifecycleTests.this.scheduler.runDue();
@@ -1599,6 +1593,16 @@ class LeaseLifecycleTests {
 		this.lifecycle = newLifecycle();
 		this.lifecycle.start();
 		this.scheduler.runDue();
+	}
+
+	// The checks that follow the start (token capabilities, max_ttl) are held for the test to run;
+	// unlike start(), nothing has run on the scheduler yet.
+	private List<Runnable> startWithHeldChecks() {
+		List<Runnable> held = new ArrayList<>();
+		this.lifecycle = newLifecycle();
+		this.lifecycle.runChecksAfterStart(held::add);
+		this.lifecycle.start();
+		return held;
 	}
 
 	private void stop(boolean revoke) {
