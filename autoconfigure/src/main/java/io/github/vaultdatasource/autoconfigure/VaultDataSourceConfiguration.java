@@ -12,6 +12,7 @@ import io.github.vaultdatasource.autoconfigure.VaultConnectionDetails.Login;
 import io.github.vaultdatasource.vault.FailoverClientHttpRequestFactory;
 import io.github.vaultdatasource.vault.TokenFileAuthentication;
 import io.github.vaultdatasource.vault.VaultDatabaseSecretsClient;
+import io.github.vaultdatasource.vault.VaultHttp;
 import io.github.vaultdatasource.vault.VaultNodes;
 import io.github.vaultdatasource.vault.VaultRestClients;
 import io.github.vaultdatasource.vault.VaultTokenManager;
@@ -83,9 +84,14 @@ final class VaultDataSourceConfiguration {
 			requireRole(connection);
 		}
 		SslBundle bundle = sslBundle(connection, sslBundles);
-		RestClient restClient = restClient(connection, properties, nodes, bundle);
+		FailoverClientHttpRequestFactory requests = requestFactory(connection, properties, nodes, bundle);
+		URI address = nodes.addresses().get(0);
+		// The library's own requests go through VaultHttp. Spring Vault's login methods and token
+		// renewal take a RestClient, built when first used: never during a start with a given token.
+		RestClient restClient = VaultRestClients
+			.lazy(() -> VaultRestClients.create(requests, address, connection.getNamespace()));
 		VaultTokenManager tokens = new VaultTokenManager(authentication(connection.getLogin(), restClient, bundle),
-				restClient, clock);
+				new VaultHttp(requests, address, connection.getNamespace()), restClient, clock);
 		// Revoking the login token would revoke every lease it created: leases left to expire on
 		// shutdown need their token left alone too.
 		tokens.setRevokeOnDestroy(properties.getLease().isRevokeOnShutdown());
@@ -94,14 +100,13 @@ final class VaultDataSourceConfiguration {
 
 	static VaultDatabaseSecretsClient secretsClient(VaultConnectionDetails connection,
 			VaultDataSourceProperties properties, VaultTokenManager tokens, Clock clock) {
-		// A client of our own rather than a VaultTemplate: the same requests, without loading Jackson;
-		// on the token manager's client (same nodes, TLS and namespace), with its token added.
-		RestClient session = VaultRestClients.withSession(tokens.restClient(), tokens);
+		// A client of our own rather than a VaultTemplate: the same requests, without loading Jackson
+		// or a RestClient; on the token manager's client (same nodes, TLS and namespace) and token.
 		// With only vault.datasources.* set, this client has no role of its own: each data source gets
 		// one for its role from it (forRole), on the same login, nodes and TLS.
 		String role = (properties.getDatasources().isEmpty() || StringUtils.hasText(connection.getDatabaseRole()))
 				? requireRole(connection) : "";
-		return new VaultDatabaseSecretsClient(session, connection.getDatabaseMount(), role,
+		return new VaultDatabaseSecretsClient(tokens.http(), tokens, connection.getDatabaseMount(), role,
 				properties.getDatabase().isStaticRole(), clock);
 	}
 
@@ -116,12 +121,6 @@ final class VaultDataSourceConfiguration {
 		// Each attempt uses HttpURLConnection with both timeouts: a paused Vault must not hang a renewal.
 		return new FailoverClientHttpRequestFactory(nodes, properties.getConnectionTimeout(),
 				properties.getReadTimeout(), socketFactory, (bundle != null) ? connection.getSslBundleName() : null);
-	}
-
-	private static RestClient restClient(VaultConnectionDetails connection, VaultDataSourceProperties properties,
-			VaultNodes nodes, @Nullable SslBundle bundle) {
-		return VaultRestClients.create(requestFactory(connection, properties, nodes, bundle), nodes.addresses().get(0),
-				connection.getNamespace());
 	}
 
 	private static @Nullable SslBundle sslBundle(VaultConnectionDetails connection, @Nullable SslBundles sslBundles) {

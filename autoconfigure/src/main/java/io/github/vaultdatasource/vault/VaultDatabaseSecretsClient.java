@@ -19,20 +19,19 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
-import org.springframework.http.MediaType;
 import org.springframework.util.StringUtils;
 import org.springframework.vault.VaultException;
+import org.springframework.vault.authentication.SessionManager;
 import org.springframework.vault.authentication.VaultLoginException;
 import org.springframework.vault.core.VaultOperations;
 import org.springframework.vault.support.VaultResponse;
 import org.springframework.web.client.HttpStatusCodeException;
 import org.springframework.web.client.ResourceAccessException;
-import org.springframework.web.client.RestClient;
 import org.springframework.web.client.RestClientException;
 
 /**
- * {@link DatabaseSecretsClient} on Spring Vault's {@link VaultOperations}, or on a {@link RestClient}
- * that sends the session's token ({@link VaultRestClients#withSession}), using the
+ * {@link DatabaseSecretsClient} on Spring Vault's {@link VaultOperations}, or on the library's own
+ * {@link VaultHttp} with the token of a {@link SessionManager}, using the
  * {@code sys/leases/*} endpoints that both Vault and OpenBao (2.5.4+ has no other) serve. For a
  * static role it reads {@code <mount>/static-creds/<role>}: the password Vault manages and the time
  * until Vault rotates it (the "lease" then ends), with nothing to renew or revoke.
@@ -43,10 +42,12 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	private static final String REVOKE_PATH = "sys/leases/revoke";
 
-	// Exactly one of the two.
+	// Either vault, or http with sessions.
 	private final @Nullable VaultOperations vault;
 
-	private final @Nullable RestClient session;
+	private final @Nullable VaultHttp http;
+
+	private final @Nullable SessionManager sessions;
 
 	private final String credentialsPath;
 
@@ -62,27 +63,30 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	public VaultDatabaseSecretsClient(VaultOperations vault, String mount, String role, boolean staticRole,
 			Clock clock) {
-		this(vault, null, mount, role, staticRole, clock);
+		this(vault, null, null, mount, role, staticRole, clock);
 	}
 
 	/**
-	 * Create a client on a {@link RestClient} that sends the session's token with each request
-	 * (see {@link VaultRestClients}): no {@code VaultTemplate}, so no JSON library is loaded for it.
-	 * @param session the client
+	 * Create a client on the library's own {@link VaultHttp}, sending the session's token with each
+	 * request: no {@code VaultTemplate} or {@code RestClient}, so neither they nor a JSON library
+	 * are loaded for it.
+	 * @param http the client that sends the requests
+	 * @param sessions where the token comes from (logging in when there is none yet)
 	 * @param mount the mount path of the database secrets engine
 	 * @param role the role
 	 * @param staticRole whether it is a static role
 	 * @param clock the clock
 	 */
-	public VaultDatabaseSecretsClient(RestClient session, String mount, String role, boolean staticRole,
-			Clock clock) {
-		this(null, session, mount, role, staticRole, clock);
+	public VaultDatabaseSecretsClient(VaultHttp http, SessionManager sessions, String mount, String role,
+			boolean staticRole, Clock clock) {
+		this(null, http, sessions, mount, role, staticRole, clock);
 	}
 
-	private VaultDatabaseSecretsClient(@Nullable VaultOperations vault, @Nullable RestClient session, String mount,
-			String role, boolean staticRole, Clock clock) {
+	private VaultDatabaseSecretsClient(@Nullable VaultOperations vault, @Nullable VaultHttp http,
+			@Nullable SessionManager sessions, String mount, String role, boolean staticRole, Clock clock) {
 		this.vault = vault;
-		this.session = session;
+		this.http = http;
+		this.sessions = sessions;
 		this.staticRole = staticRole;
 		this.credentialsPath = trimSlashes(mount) + (staticRole ? "/static-creds/" : "/creds/") + role;
 		this.rolePath = trimSlashes(mount) + (staticRole ? "/static-roles/" : "/roles/") + role;
@@ -96,7 +100,8 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 
 	@Override
 	public DatabaseSecretsClient forRole(String mount, String role, boolean staticRole) {
-		return new VaultDatabaseSecretsClient(this.vault, this.session, mount, role, staticRole, this.clock);
+		return new VaultDatabaseSecretsClient(this.vault, this.http, this.sessions, mount, role, staticRole,
+				this.clock);
 	}
 
 	@Override
@@ -242,8 +247,10 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 			return true;
 		}
 		catch (RuntimeException ex) {
+			VaultRequestException failure = findCause(ex, VaultRequestException.class);
 			HttpStatusCodeException status = findCause(ex, HttpStatusCodeException.class);
-			return status == null || status.getStatusCode().value() != 403;
+			int code = (failure != null) ? failure.getStatus() : (status != null) ? status.getStatusCode().value() : 0;
+			return code != 403;
 		}
 	}
 
@@ -251,6 +258,9 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 			@Nullable CredentialLease lease) {
 		try {
 			return send(path, method, body, VaultResponse.class, lease);
+		}
+		catch (VaultRequestException ex) {
+			throw ex;
 		}
 		catch (HttpStatusCodeException ex) {
 			throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);
@@ -285,18 +295,10 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 	// not valid JSON would escape as a parser exception, status lost.
 	private <T> @Nullable T send(String path, HttpMethod method, @Nullable Object body, Class<T> type,
 			@Nullable CredentialLease lease) {
-		RestClient session = this.session;
-		if (session != null) {
-			try {
-				RestClient.RequestBodySpec request = session.method(method).uri(path);
-				if (body != null) {
-					request.contentType(MediaType.APPLICATION_JSON).body(body);
-				}
-				return request.retrieve().body(type);
-			}
-			catch (HttpStatusCodeException ex) {
-				throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);
-			}
+		VaultHttp http = this.http;
+		SessionManager sessions = this.sessions;
+		if (http != null && sessions != null) {
+			return send(http, sessions, path, method, body, type, lease);
 		}
 		VaultOperations vault = this.vault;
 		if (vault == null) {
@@ -313,8 +315,34 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		});
 	}
 
-	static VaultRequestException translate(String path, HttpStatusCode status, String body, Exception cause,
-			@Nullable CredentialLease lease) {
+	private static <T> @Nullable T send(VaultHttp http, SessionManager sessions, String path, HttpMethod method,
+			@Nullable Object body, Class<T> type, @Nullable CredentialLease lease) {
+		// A login that fails throws here, before anything is sent, as it does in RestClient's interceptor.
+		String token = sessions.getSessionToken().getToken();
+		VaultHttp.Answer answer;
+		try {
+			answer = http.send(method, path, token, body);
+		}
+		catch (IOException ex) {
+			throw new VaultRequestException(Failure.UNAVAILABLE, path, 0,
+					"Vault could not be reached for " + path + ": " + rootMessage(ex), ex);
+		}
+		if (answer.isError()) {
+			throw translate(path, HttpStatusCode.valueOf(answer.status()), answer.body(), null, lease);
+		}
+		try {
+			Object read = (type == VaultResponse.class) ? answer.response()
+					: StringUtils.hasText(answer.body()) ? VaultJson.parse(answer.body()) : null;
+			return type.cast(read);
+		}
+		catch (IllegalArgumentException | ClassCastException ex) {
+			throw new VaultRequestException(Failure.REJECTED, path, answer.status(),
+					"Vault request to " + path + " failed: " + sanitize(String.valueOf(ex.getMessage()), lease), ex);
+		}
+	}
+
+	static VaultRequestException translate(String path, HttpStatusCode status, String body,
+			@Nullable Exception cause, @Nullable CredentialLease lease) {
 		int code = status.value();
 		String errors = sanitize(extractErrors(body), lease);
 		String lower = errors.toLowerCase(Locale.ROOT);

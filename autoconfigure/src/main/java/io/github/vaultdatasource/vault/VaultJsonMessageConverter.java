@@ -98,7 +98,7 @@ public final class VaultJsonMessageConverter implements HttpMessageConverter<Obj
 
 	// As Jackson binds it: a member that is absent keeps the field's default, one that is null sets null.
 	@SuppressWarnings("unchecked")
-	private static VaultResponse response(Map<?, ?> answer) {
+	static VaultResponse response(Map<?, ?> answer) {
 		VaultResponse response = new VaultResponse();
 		if (answer.containsKey("auth")) {
 			response.setAuth((Map<String, Object>) map(answer.get("auth")));

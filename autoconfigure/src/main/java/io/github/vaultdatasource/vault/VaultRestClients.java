@@ -1,14 +1,15 @@
 package io.github.vaultdatasource.vault;
 
 import java.net.URI;
+import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.http.HttpMethod;
 import org.springframework.http.client.ClientHttpRequestFactory;
 import org.springframework.http.converter.ByteArrayHttpMessageConverter;
 import org.springframework.http.converter.StringHttpMessageConverter;
 import org.springframework.util.StringUtils;
-import org.springframework.vault.authentication.SessionManager;
 import org.springframework.vault.client.SimpleVaultEndpointProvider;
 import org.springframework.vault.client.VaultClients;
 import org.springframework.vault.client.VaultEndpoint;
@@ -26,8 +27,8 @@ public final class VaultRestClients {
 	}
 
 	/**
-	 * Create a client that sends no token: for logging in, and for Spring Vault's session manager,
-	 * which sends the token itself.
+	 * Create a client that sends no token: for Spring Vault's login methods and session manager,
+	 * which send the token themselves.
 	 * @param requestFactory how requests are sent (the nodes, timeouts and TLS)
 	 * @param address the address paths are resolved against
 	 * @param namespace the Vault namespace, or {@code null} for none
@@ -52,17 +53,85 @@ public final class VaultRestClients {
 	}
 
 	/**
-	 * Return a client like the given one that sends the session's token with every request, as
-	 * Spring Vault's {@code VaultTemplate} does.
-	 * @param client the client without a token
-	 * @param sessions where the token comes from (logging in when there is none yet)
-	 * @return the client with the token
+	 * Return a client that is built on its first use. Spring Vault's session manager and login
+	 * methods take a client when they are created; with a token given to the application they never
+	 * use it before the token's renewal, if ever, and building it loads a few hundred classes.
+	 * @param factory builds the client
+	 * @return the client
 	 */
-	public static RestClient withSession(RestClient client, SessionManager sessions) {
-		return client.mutate().requestInterceptor((request, body, execution) -> {
-			request.getHeaders().set(VaultHttpHeaders.VAULT_TOKEN, sessions.getSessionToken().getToken());
-			return execution.execute(request, body);
-		}).build();
+	public static RestClient lazy(Supplier<RestClient> factory) {
+		return new LazyRestClient(factory);
+	}
+
+	private static final class LazyRestClient implements RestClient {
+
+		private final Supplier<RestClient> factory;
+
+		private volatile @Nullable RestClient client;
+
+		LazyRestClient(Supplier<RestClient> factory) {
+			this.factory = factory;
+		}
+
+		private RestClient client() {
+			RestClient client = this.client;
+			if (client == null) {
+				synchronized (this) {
+					client = this.client;
+					if (client == null) {
+						client = this.factory.get();
+						this.client = client;
+					}
+				}
+			}
+			return client;
+		}
+
+		@Override
+		public RequestHeadersUriSpec<?> get() {
+			return client().get();
+		}
+
+		@Override
+		public RequestHeadersUriSpec<?> head() {
+			return client().head();
+		}
+
+		@Override
+		public RequestBodyUriSpec post() {
+			return client().post();
+		}
+
+		@Override
+		public RequestBodyUriSpec put() {
+			return client().put();
+		}
+
+		@Override
+		public RequestBodyUriSpec patch() {
+			return client().patch();
+		}
+
+		@Override
+		public RequestHeadersUriSpec<?> delete() {
+			return client().delete();
+		}
+
+		@Override
+		public RequestHeadersUriSpec<?> options() {
+			return client().options();
+		}
+
+		@Override
+		public RequestBodyUriSpec method(HttpMethod method) {
+			return client().method(method);
+		}
+
+		@Override
+		public Builder mutate() {
+			return client().mutate();
+		}
+
 	}
 
 }

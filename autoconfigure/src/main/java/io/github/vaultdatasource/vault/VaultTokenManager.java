@@ -1,14 +1,20 @@
 package io.github.vaultdatasource.vault;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.core.log.LogMessage;
+import org.springframework.http.HttpMethod;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 import org.springframework.vault.authentication.ClientAuthentication;
 import org.springframework.vault.authentication.LifecycleAwareSessionManager;
@@ -16,6 +22,7 @@ import org.springframework.vault.authentication.LoginToken;
 import org.springframework.vault.authentication.TokenAuthentication;
 import org.springframework.vault.authentication.event.AfterLoginEvent;
 import org.springframework.vault.authentication.event.AfterLoginTokenRenewedEvent;
+import org.springframework.vault.support.VaultResponse;
 import org.springframework.vault.support.VaultToken;
 import org.springframework.web.client.RestClient;
 
@@ -23,15 +30,22 @@ import org.springframework.web.client.RestClient;
  * Spring Vault's {@link LifecycleAwareSessionManager} with a private scheduler, so the library
  * never publishes a {@code TaskScheduler} bean, and with the hooks the lease lifecycle needs: it
  * can drop a token that Vault no longer accepts, and it tells listeners when a new login replaced
- * the token (the old token's leases die with it).
+ * the token (the old token's leases die with it). A token given to the application (a static
+ * token or a token file) is looked up for its TTL with {@link VaultHttp}, not with the
+ * {@code RestClient} Spring Vault would use, so that a start with such a token sends no request
+ * through a {@code RestClient}.
  */
 public class VaultTokenManager extends LifecycleAwareSessionManager {
+
+	private static final Log logger = LogFactory.getLog(VaultTokenManager.class);
 
 	private final ThreadPoolTaskScheduler scheduler;
 
 	private final ClientAuthentication authentication;
 
-	private final RestClient restClient;
+	private final SelfLookup lookup;
+
+	private final VaultHttp http;
 
 	private final boolean canLogIn;
 
@@ -45,15 +59,25 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 
 	private volatile boolean revokeOnDestroy = true;
 
-	public VaultTokenManager(ClientAuthentication authentication, RestClient restClient, Clock clock) {
-		this(authentication, restClient, clock, createScheduler());
+	/**
+	 * Create a manager.
+	 * @param authentication how to log in, or the token to use
+	 * @param http the client that looks a given token up
+	 * @param restClient the client Spring Vault renews and revokes a login token with; it can be
+	 * one that is built on first use ({@link VaultRestClients#lazy})
+	 * @param clock the clock
+	 */
+	public VaultTokenManager(ClientAuthentication authentication, VaultHttp http, RestClient restClient,
+			Clock clock) {
+		this(new SelfLookup(authentication, http), http, restClient, clock, createScheduler());
 	}
 
-	private VaultTokenManager(ClientAuthentication authentication, RestClient restClient, Clock clock,
+	private VaultTokenManager(SelfLookup lookup, VaultHttp http, RestClient restClient, Clock clock,
 			ThreadPoolTaskScheduler scheduler) {
-		super(authentication, scheduler, restClient);
-		this.authentication = authentication;
-		this.restClient = restClient;
+		super(lookup, scheduler, restClient);
+		this.authentication = lookup.authentication;
+		this.lookup = lookup;
+		this.http = http;
 		this.scheduler = scheduler;
 		this.clock = clock;
 		this.canLogIn = !(authentication instanceof TokenAuthentication);
@@ -71,13 +95,28 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 	}
 
 	/**
-	 * Return the client this manager looks up and renews its token with: Vault's address, nodes,
-	 * TLS and namespace, without a token. Other requests to the same Vault can use it with
-	 * {@link VaultRestClients#withSession}, rather than building a client of their own.
+	 * Return the client this manager looks a given token up with: Vault's address, nodes, TLS and
+	 * namespace. Other requests to the same Vault can use it with this manager's token, rather than
+	 * building a client of their own.
 	 * @return the client
 	 */
-	public RestClient restClient() {
-		return this.restClient;
+	public VaultHttp http() {
+		return this.http;
+	}
+
+	// Spring Vault's own look-up goes through the RestClient; SelfLookup has done it already.
+	@Override
+	protected boolean isTokenSelfLookupEnabled() {
+		return false;
+	}
+
+	// A looked-up token was given to the application, not made by a login: as Spring Vault does
+	// with the tokens it looks up, it is left alone rather than revoked.
+	@Override
+	protected void revoke(VaultToken token) {
+		if (!this.lookup.lastTokenWasGiven) {
+			super.revoke(token);
+		}
 	}
 
 	private static ThreadPoolTaskScheduler createScheduler() {
@@ -176,6 +215,74 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 		finally {
 			this.scheduler.shutdown();
 		}
+	}
+
+	/**
+	 * The login, followed for a token that was given rather than made by a login by its look-up
+	 * ({@code auth/token/lookup-self}), so that the manager knows its TTL and whether to renew it.
+	 */
+	private static final class SelfLookup implements ClientAuthentication {
+
+		private final ClientAuthentication authentication;
+
+		private final VaultHttp http;
+
+		private volatile boolean lastTokenWasGiven;
+
+		SelfLookup(ClientAuthentication authentication, VaultHttp http) {
+			this.authentication = authentication;
+			this.http = http;
+		}
+
+		@Override
+		public VaultToken login() {
+			VaultToken token = this.authentication.login();
+			this.lastTokenWasGiven = !(token instanceof LoginToken);
+			return this.lastTokenWasGiven ? lookUp(token) : token;
+		}
+
+		// As Spring Vault's look-up: a token that cannot be looked up is still used, without a TTL.
+		private VaultToken lookUp(VaultToken token) {
+			String problem;
+			try {
+				VaultHttp.Answer answer = this.http.send(HttpMethod.GET, "auth/token/lookup-self", token.getToken(),
+						null);
+				VaultResponse response = answer.isError() ? null : answer.response();
+				Map<String, Object> data = (response != null) ? response.getData() : null;
+				if (data != null) {
+					return loginToken(token, data);
+				}
+				problem = "Vault answered " + answer.status()
+						+ (answer.isError() ? ": " + VaultErrors.messages(answer.body()) : " without data");
+			}
+			catch (IOException | IllegalArgumentException ex) {
+				problem = ex.getMessage();
+			}
+			String reason = problem;
+			logger.warn(LogMessage.of(() -> "Cannot look up the Vault token (auth/token/lookup-self), so its TTL is "
+					+ "unknown and it is not renewed: " + reason));
+			return token;
+		}
+
+		private static LoginToken loginToken(VaultToken token, Map<String, Object> data) {
+			LoginToken.LoginTokenBuilder builder = LoginToken.builder().token(token.toCharArray());
+			Object ttl = (data.get("lease_duration") != null) ? data.get("lease_duration") : data.get("ttl");
+			if (ttl instanceof Number seconds) {
+				builder.leaseDuration(Duration.ofSeconds(seconds.longValue()));
+			}
+			if (data.get("renewable") instanceof Boolean renewable) {
+				builder.renewable(renewable);
+			}
+			if (data.get("accessor") instanceof String accessor && !accessor.isEmpty()) {
+				builder.accessor(accessor);
+			}
+			Object type = (data.get("type") != null) ? data.get("type") : data.get("token_type");
+			if (type instanceof String name && !name.isEmpty()) {
+				builder.type(name);
+			}
+			return builder.build();
+		}
+
 	}
 
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.sun.net.httpserver.HttpServer;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.vaultdatasource.vault.TokenFileAuthentication;
+import io.github.vaultdatasource.vault.VaultHttp;
 import io.github.vaultdatasource.vault.VaultNodes;
 import io.github.vaultdatasource.vault.VaultTokenManager;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.vault.client.RestClientBuilder;
 import org.springframework.vault.client.VaultEndpoint;
 
@@ -120,11 +122,10 @@ class VaultClientConfigurationTests {
 			exchange.close();
 		});
 		vault.start();
+		URI address = URI.create("http://127.0.0.1:" + vault.getAddress().getPort());
 		VaultTokenManager tokens = new VaultTokenManager(new TokenFileAuthentication(sink),
-				RestClientBuilder.builder()
-					.endpoint(VaultEndpoint.from(URI.create("http://127.0.0.1:" + vault.getAddress().getPort())))
-					.build(),
-				Clock.systemUTC());
+				new VaultHttp(new SimpleClientHttpRequestFactory(), address, null),
+				RestClientBuilder.builder().endpoint(VaultEndpoint.from(address)).build(), Clock.systemUTC());
 		AtomicInteger relogins = new AtomicInteger();
 		tokens.onRelogin(relogins::incrementAndGet);
 		try {

@@ -26,7 +26,6 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.vault.support.VaultToken;
-import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -281,11 +280,10 @@ class VaultDatabaseSecretsClientTests {
 		}
 	}
 
-	// The library's own client, as the auto-configuration builds it: no VaultTemplate, no Jackson.
+	// The library's own client, as the auto-configuration builds it: no VaultTemplate, no RestClient.
 	VaultDatabaseSecretsClient client(URI vault) {
-		RestClient session = VaultRestClients.withSession(
-				VaultRestClients.create(new SimpleClientHttpRequestFactory(), vault, null), () -> VaultToken.of(TOKEN));
-		return new VaultDatabaseSecretsClient(session, "/database/", "app", false, Clock.fixed(NOW, ZoneOffset.UTC));
+		return new VaultDatabaseSecretsClient(new VaultHttp(new SimpleClientHttpRequestFactory(), vault, null),
+				() -> VaultToken.of(TOKEN), "/database/", "app", false, Clock.fixed(NOW, ZoneOffset.UTC));
 	}
 
 	private static URI deadAddress() throws IOException {

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import com.sun.net.httpserver.HttpServer;
@@ -22,22 +23,28 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.vault.authentication.TokenAuthentication;
 import org.springframework.vault.support.JacksonCompat;
+import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link VaultRestClients}: the library's Vault requests — the token's look-up, an issue,
- * a renewal, a revocation and an error answer — make no Jackson mapper, which is what keeps about
- * 700 classes out of an application's startup. Each test runs the requests in a class loader of its
- * own, so that classes the other tests loaded do not count.
+ * Tests for the library's Vault clients ({@link VaultHttp}, {@link VaultRestClients}): its Vault
+ * requests with a given token — the token's look-up, an issue, a renewal, a revocation and an error
+ * answer — make no Jackson mapper and no {@code RestClient}, which keeps about 700 and 250 classes
+ * out of an application's startup. Each test runs the requests in a class loader of its own, so
+ * that classes the other tests loaded do not count.
  */
 class VaultRestClientsTests {
 
 	// Loaded when a Jackson mapper is made. ObjectMapper itself is loaded (three classes, never
 	// initialised) by RestClient's check whether Jackson is on the class path.
 	private static final String JACKSON = "tools.jackson.databind.json.JsonMapper";
+
+	// Loaded when a RestClient is built.
+	private static final String REST_CLIENT = "org.springframework.web.client.DefaultRestClient";
 
 	private final List<String> requests = new CopyOnWriteArrayList<>();
 
@@ -77,7 +84,7 @@ class VaultRestClientsTests {
 	}
 
 	@Test
-	void theLibrarysRequestsLoadNoJackson() throws Exception {
+	void theLibrarysRequestsLoadNeitherJacksonNorARestClient() throws Exception {
 		try (OwnLoader loader = new OwnLoader()) {
 			String outcome = (String) loader.loadClass(Requests.class.getName())
 				.getMethod("run", String.class)
@@ -89,6 +96,7 @@ class VaultRestClientsTests {
 					"PUT /v1/sys/leases/renew token=s.root", "GET /v1/database/roles/app token=s.root",
 					"PUT /v1/sys/leases/revoke token=s.root");
 			assertThat(loader.loaded(JACKSON)).isFalse();
+			assertThat(loader.loaded(REST_CLIENT)).isFalse();
 			assertThat(loader.loaded(Requests.class.getName())).isTrue();
 		}
 	}
@@ -101,6 +109,19 @@ class VaultRestClientsTests {
 		}
 	}
 
+	@Test
+	void theLazyRestClientIsBuiltWhenFirstUsed() throws Exception {
+		try (OwnLoader loader = new OwnLoader()) {
+			Class<?> lazy = loader.loadClass(LazyClient.class.getName());
+			Object client = lazy.getMethod("create", String.class)
+				.invoke(null, "http://127.0.0.1:" + this.server.getAddress().getPort());
+			assertThat(loader.loaded(REST_CLIENT)).isFalse();
+			assertThat(lazy.getMethod("use", Object.class).invoke(null, client)).isEqualTo("database/creds/app/Xq7R");
+			assertThat(loader.loaded(REST_CLIENT)).isTrue();
+			assertThat(this.requests).containsExactly("GET /v1/database/creds/app token=s.root");
+		}
+	}
+
 	/** What the auto-configuration's client does at startup and after, in the test's own class loader. */
 	public static final class Requests {
 
@@ -109,9 +130,9 @@ class VaultRestClientsTests {
 			FailoverClientHttpRequestFactory requests = new FailoverClientHttpRequestFactory(
 					VaultNodes.of(List.of(uri)), Duration.ofSeconds(2), Duration.ofSeconds(5), null, null);
 			VaultTokenManager tokens = new VaultTokenManager(new TokenAuthentication("s.root"),
-					VaultRestClients.create(requests, uri, null), Clock.systemUTC());
-			VaultDatabaseSecretsClient client = new VaultDatabaseSecretsClient(
-					VaultRestClients.withSession(VaultRestClients.create(requests, uri, null), tokens), "database", "app",
+					new VaultHttp(requests, uri, null),
+					VaultRestClients.lazy(() -> VaultRestClients.create(requests, uri, null)), Clock.systemUTC());
+			VaultDatabaseSecretsClient client = new VaultDatabaseSecretsClient(tokens.http(), tokens, "database", "app",
 					false, Clock.systemUTC());
 			try {
 				CredentialLease lease = client.issue();
@@ -126,6 +147,25 @@ class VaultRestClientsTests {
 				tokens.setRevokeOnDestroy(false);
 				tokens.destroy();
 			}
+		}
+
+	}
+
+	/** A lazy RestClient: created in one step, used for a request in the next. */
+	public static final class LazyClient {
+
+		public static Object create(String address) {
+			URI uri = URI.create(address);
+			return VaultRestClients.lazy(() -> VaultRestClients.create(new SimpleClientHttpRequestFactory(), uri, null));
+		}
+
+		public static String use(Object client) {
+			Map<?, ?> answer = ((RestClient) client).get()
+				.uri("database/creds/app")
+				.header("X-Vault-Token", "s.root")
+				.retrieve()
+				.body(Map.class);
+			return String.valueOf(answer.get("lease_id"));
 		}
 
 	}
