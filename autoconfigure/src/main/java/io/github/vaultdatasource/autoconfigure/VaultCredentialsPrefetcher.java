@@ -18,8 +18,8 @@ import org.springframework.core.env.Environment;
 /**
  * Asks Vault for the first credentials of each pool the library is going to manage as soon as the
  * context starts creating its singletons, so that Vault's answer arrives while the rest of the
- * application starts rather than holding up the pool's bean. The pool's bean still checks them with
- * a first connection, and a Vault error still stops startup there with the same report; credentials
+ * application starts rather than holding up the pool's start. The pool's start still checks them
+ * with a first connection, and a Vault error still stops startup with the same report; credentials
  * no pool takes are revoked. Only pools known before they exist are asked for ahead: Boot's
  * {@code dataSource} and each bean named in {@code vault.datasources}, when its definition is a
  * non-lazy singleton typed as a HikariCP pool; any other pool gets its credentials when it is

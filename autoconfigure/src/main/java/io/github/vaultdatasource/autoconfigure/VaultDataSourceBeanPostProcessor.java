@@ -28,7 +28,9 @@ import org.springframework.core.env.Environment;
  * Hands the HikariCP pools that are to get Vault-issued credentials — Boot's own
  * {@code dataSource} (or the application's only data source) with {@code vault.database.*}, and each
  * pool named in {@code vault.datasources.<bean name>} — to the {@link VaultDataSourceRegistrar},
- * once Boot has configured them and before they start; other pools are never touched. Before a
+ * once Boot has configured them and before they start; other pools are never touched. Once every
+ * singleton exists, it waits for the starts the registrar ran beside the creation of the other
+ * beans, so that their failures stop startup before the context is refreshed. Before a
  * managed pool is destroyed, it stops its lease lifecycle so the pool closes before the lease is
  * revoked. A name in {@code vault.datasources} that names no bean, or a data source that is not a
  * HikariCP pool, stops startup.
@@ -123,6 +125,9 @@ final class VaultDataSourceBeanPostProcessor implements DestructionAwareBeanPost
 		}
 		VaultDataSourceRegistrar registrar = this.registrar.getIfAvailable();
 		if (registrar != null) {
+			// The eager pools' starts ran beside the creation of the other beans: their failures stop
+			// startup here, before the context is refreshed.
+			registrar.startPending();
 			// Every eager pool exists now: credentials issued ahead that none took are not needed.
 			registrar.discardUnclaimed();
 			registrar.checkShortFormUsed(dataSources);

@@ -99,6 +99,11 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 	// would otherwise each take a thread of their own on their pool's calls strand.
 	private @Nullable LeaseScheduler checks;
 
+	// The starts of pools managed while the context creates its singletons, until startPending().
+	private final Map<String, PendingStart> pending = new ConcurrentHashMap<>();
+
+	private volatile boolean startsPending = true;
+
 	// The tasks held until the context is refreshed; null once it is.
 	private @Nullable List<Runnable> untilRefreshed = new ArrayList<>();
 
@@ -148,12 +153,16 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 	}
 
 	/**
-	 * Manage a pool that has not started yet.
+	 * Manage a pool that has not started yet. While the context creates its singletons, the pool's
+	 * start (taking its first credentials, checking them with one connection) runs on the library's
+	 * prefetch strand, and the context goes on creating its other beans meanwhile;
+	 * {@link #startPending()} then waits for it before the context is refreshed, so a failure still
+	 * stops startup. A pool used before that waits for its start. Later (a lazy pool), the start runs
+	 * at once.
 	 * @param pool the pool
 	 * @param role the Vault role it gets its credentials from
-	 * @return the lease lifecycle now running for it
 	 */
-	LeaseLifecycle manage(HikariDataSource pool, ManagedRole role) {
+	void manage(HikariDataSource pool, ManagedRole role) {
 		String name = role.dataSource();
 		checkUrl(pool.getJdbcUrl());
 		LeasePolicy policy = policy();
@@ -167,6 +176,25 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 							+ "classpath and check spring.datasource.url.",
 					ex);
 		}
+		if (!this.startsPending) {
+			start(pool, role, rotator, policy);
+			return;
+		}
+		PendingStart pending = new PendingStart(() -> start(pool, role, rotator, policy));
+		this.pending.put(name, pending);
+		rotator.beforeFirstLogin(pending::run);
+		prefetchStrand().schedule(() -> {
+			try {
+				pending.run();
+			}
+			catch (RuntimeException ex) {
+				// Thrown again where the start is waited for: startPending() or the pool's first login.
+			}
+		}, Duration.ZERO);
+	}
+
+	private void start(HikariDataSource pool, ManagedRole role, HikariCredentialRotator rotator, LeasePolicy policy) {
+		String name = role.dataSource();
 		// Taken only now, after everything that can fail first: until here, a failure leaves credentials
 		// asked for ahead where discardUnclaimed() revokes them; from here, claim() hands them on.
 		Prefetch prefetch = this.prefetched.remove(name);
@@ -203,7 +231,23 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 		}
 		this.leases.register(lifecycle);
 		this.pools.put(name, pool);
-		return lifecycle;
+	}
+
+	/**
+	 * Wait for the starts of the pools created while the context created its singletons, and start
+	 * any that has not begun; pools managed from now on start at once.
+	 * @throws VaultDataSourceException (or another runtime exception) of the first pool whose start
+	 * failed, as its bean's creation would have thrown it
+	 */
+	void startPending() {
+		this.startsPending = false;
+		for (String name : List.copyOf(this.pending.keySet())) {
+			PendingStart pending = this.pending.get(name);
+			if (pending != null) {
+				pending.run();
+				this.pending.remove(name);
+			}
+		}
 	}
 
 	/**
@@ -219,12 +263,7 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 		if (this.prefetched.putIfAbsent(role.dataSource(), prefetch) != null) {
 			return;
 		}
-		LeaseScheduler strand = this.prefetches;
-		if (strand == null) {
-			strand = this.executor.strand("vault-prefetch");
-			this.prefetches = strand;
-		}
-		strand.schedule(() -> {
+		prefetchStrand().schedule(() -> {
 			Instant sent = this.clock.instant();
 			try {
 				CredentialLease issued = client.issue();
@@ -335,6 +374,12 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 	 * @param name the data source bean name
 	 */
 	void release(String name) {
+		PendingStart pending = this.pending.remove(name);
+		if (pending != null) {
+			// Not begun: it never will, and the credentials asked for ahead are discarded. Running:
+			// waits for it, and then stops what it started.
+			pending.cancel();
+		}
 		HikariDataSource pool = this.pools.remove(name);
 		this.leases.get(name).ifPresent((lifecycle) -> {
 			VaultDataSourceProperties.Lease lease = this.properties.getLease();
@@ -353,7 +398,16 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 	 * @return whether it is managed
 	 */
 	boolean isManaged(String name) {
-		return this.pools.containsKey(name);
+		return this.pools.containsKey(name) || this.pending.containsKey(name);
+	}
+
+	private synchronized LeaseScheduler prefetchStrand() {
+		LeaseScheduler strand = this.prefetches;
+		if (strand == null) {
+			strand = this.executor.strand("vault-prefetch");
+			this.prefetches = strand;
+		}
+		return strand;
 	}
 
 	private synchronized LeaseScheduler checksStrand() {
@@ -405,6 +459,51 @@ final class VaultDataSourceRegistrar implements DisposableBean, ApplicationListe
 	public void destroy() {
 		discardUnclaimed();
 		this.executor.close();
+	}
+
+	/**
+	 * A pool's start that runs once, on whichever thread comes first: the prefetch strand, the
+	 * thread that waits for the pending starts, or a login of the pool. The others wait for it, and
+	 * each gets its failure.
+	 */
+	private static final class PendingStart {
+
+		private final Runnable start;
+
+		private boolean begun;
+
+		private boolean cancelled;
+
+		private @Nullable RuntimeException failure;
+
+		PendingStart(Runnable start) {
+			this.start = start;
+		}
+
+		synchronized void run() {
+			if (this.cancelled) {
+				throw new IllegalStateException("The data source is closing; it was not started");
+			}
+			if (!this.begun) {
+				this.begun = true;
+				try {
+					this.start.run();
+				}
+				catch (RuntimeException ex) {
+					this.failure = ex;
+				}
+			}
+			if (this.failure != null) {
+				throw this.failure;
+			}
+		}
+
+		synchronized void cancel() {
+			if (!this.begun) {
+				this.cancelled = true;
+			}
+		}
+
 	}
 
 	/**

@@ -60,6 +60,8 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 
 	private volatile RejectionListener listener = RejectionListener.NONE;
 
+	private volatile @Nullable Runnable beforeFirstLogin;
+
 	private int surges;
 
 	private int restoredMaximumPoolSize;
@@ -133,9 +135,27 @@ public final class HikariCredentialRotator implements CredentialsTarget, HikariC
 		this.listener = listener;
 	}
 
+	/**
+	 * Have a login that finds no credentials installed run the given task first, on its own thread:
+	 * the start that installs them, when it has not run yet. The task runs the start at most once,
+	 * waits when it is running on another thread, and throws the start's failure; a pool used while
+	 * the application starts then waits for its credentials instead of failing.
+	 * @param start the start of the pool's lease lifecycle
+	 */
+	public void beforeFirstLogin(Runnable start) {
+		this.beforeFirstLogin = start;
+	}
+
 	@Override
 	public Credentials getCredentials() {
 		Credentials credentials = this.hikariCredentials;
+		if (credentials == null) {
+			Runnable start = this.beforeFirstLogin;
+			if (start != null) {
+				start.run();
+				credentials = this.hikariCredentials;
+			}
+		}
 		if (credentials == null) {
 			throw new IllegalStateException("No Vault-issued credentials yet for pool " + this.pool.getPoolName());
 		}

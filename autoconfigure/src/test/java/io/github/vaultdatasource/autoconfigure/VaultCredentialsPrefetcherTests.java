@@ -166,6 +166,97 @@ class VaultCredentialsPrefetcherTests {
 			});
 	}
 
+	@Test
+	void theBeansAfterThePoolAreCreatedWhileItsStartWaitsForVault() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		client.gate = new CountDownLatch(1);
+		boolean[] vaultStillAnswering = new boolean[1];
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			// Created after the pool. Were the pool's bean to wait for its start, this would come only
+			// once Vault answered (the gate's bounded wait runs out first).
+			.withBean("afterThePool", Object.class, () -> {
+				vaultStillAnswering[0] = client.returned.getCount() == 1;
+				client.gate.countDown();
+				return new Object();
+			})
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				HikariDataSource pool = context.getBean(HikariDataSource.class);
+				assertThat(pool.getCredentialsProvider().getCredentials().getUsername()).isEqualTo("v-1");
+			});
+		assertThat(vaultStillAnswering[0]).isTrue();
+		assertThat(client.threads).containsExactly("vault-prefetch");
+	}
+
+	@Test
+	void aPoolUsedWhileTheContextStartsWaitsForItsStart() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		client.gate = new CountDownLatch(1);
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.withBean("usesThePool", PoolUser.class)
+			.run((context) -> {
+				assertThat(context).hasNotFailed();
+				assertThat(context.getBean(PoolUser.class).user).isEqualTo("v-1");
+			});
+	}
+
+	/**
+	 * As Flyway or JPA would, logs in through the pool while it is created, before Vault answered. The
+	 * login waits for the pool's start (Vault answers only once this thread is seen waiting); without
+	 * the wait it would fail at once.
+	 */
+	static final class PoolUser {
+
+		final String user;
+
+		PoolUser(HikariDataSource pool, DatabaseSecretsClient vault) {
+			ThreadRecordingClient client = (ThreadRecordingClient) vault;
+			Thread waiting = Thread.currentThread();
+			new Thread(() -> {
+				awaitWaiting(waiting);
+				client.gate.countDown();
+			}).start();
+			this.user = pool.getCredentialsProvider().getCredentials().getUsername();
+		}
+
+	}
+
+	@Test
+	void credentialsOfAPoolWhoseStartRanAreRevokedWhenStartupFailsAfterThePool() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		client.gate = new CountDownLatch(1);
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("dataSource", HikariDataSource.class, VaultCredentialsPrefetcherTests::pool)
+			.withBean("failsAfterThePool", Object.class, () -> {
+				client.gate.countDown();
+				throw new IllegalStateException("an application bean failed");
+			})
+			.run((context) -> assertThat(context).hasFailed());
+		// Whether the start had begun or not when the context closed, nothing is left behind.
+		assertThat(client.threads).hasSize(1);
+		assertThat(client.revoked).containsExactly("v-1");
+	}
+
+	// Until the thread blocks or waits (bounded): a thread that never does lets the test fail.
+	private static void awaitWaiting(Thread thread) {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+		while (System.nanoTime() < deadline) {
+			Thread.State state = thread.getState();
+			if (state == Thread.State.BLOCKED || state == Thread.State.WAITING) {
+				return;
+			}
+			try {
+				Thread.sleep(5);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return;
+			}
+		}
+	}
+
 	private ApplicationContextRunner threePools(ThreadRecordingClient client) {
 		return this.contextRunner
 			.withPropertyValues("vault.datasources.orders.role=app", "vault.datasources.reports.role=app",
@@ -221,6 +312,9 @@ class VaultCredentialsPrefetcherTests {
 
 		volatile CountDownLatch overlapWait;
 
+		// When set, an issue waits (boundedly) until it opens: Vault answering late.
+		volatile CountDownLatch gate;
+
 		// Clients for named data sources share this one's records.
 		@Override
 		public DatabaseSecretsClient forRole(String mount, String role, boolean staticRole) {
@@ -236,6 +330,10 @@ class VaultCredentialsPrefetcherTests {
 		public CredentialLease issue() {
 			this.threads.add(Thread.currentThread().getName());
 			this.entered.countDown();
+			CountDownLatch gate = this.gate;
+			if (gate != null) {
+				await(gate);
+			}
 			this.mostAtOnce.accumulateAndGet(this.running.incrementAndGet(), Math::max);
 			CountDownLatch overlap = this.overlapWait;
 			if (overlap != null) {
