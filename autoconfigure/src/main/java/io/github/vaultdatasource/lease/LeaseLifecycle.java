@@ -1013,7 +1013,8 @@ public final class LeaseLifecycle {
 
 	// When to renew the lease being replaced while its rotation runs: at once when it would expire
 	// before the switch and the drain are done (alongside the issue of its successor, not before it:
-	// that would cost a round trip), otherwise at half of what it has left; null when it cannot be
+	// that would cost a round trip), otherwise at half of what it has left, or earlier when its
+	// regular renewal would come earlier (LeasePolicy.keepAliveDelay); null when it cannot be
 	// renewed further.
 	private @Nullable Duration keepAliveDelay(CredentialLease previous, Instant now) {
 		Instant end = this.endsAt;
@@ -1024,11 +1025,13 @@ public final class LeaseLifecycle {
 			.plus(this.validationLatency)
 			.plus(this.target.switchAllowance());
 		Duration remaining = previous.remaining(now);
-		return (remaining.compareTo(switching) < 0) ? Duration.ZERO : remaining.dividedBy(2);
+		return (remaining.compareTo(switching) < 0) ? Duration.ZERO
+				: this.policy.keepAliveDelay(remaining, previous.ttl(), this.vaultLatency);
 	}
 
-	// Renews the lease at half its remaining time, again after each renewal, until cancelled: a
-	// validation may outlast several halves of a short TTL on a loaded machine.
+	// Renews the lease at half its remaining time (or at its regular renewal, when earlier), again
+	// after each renewal, until cancelled: a validation may outlast several halves of a short TTL on a
+	// loaded machine.
 	private LeaseScheduler.@Nullable Cancellable keepAliveLater(CredentialLease lease, Duration delay,
 			LeaseScheduler strand) {
 		if (!lease.renewable()) {
@@ -1184,7 +1187,8 @@ public final class LeaseLifecycle {
 			}
 			CredentialLease renewed = keepAlive(this.lease);
 			if (renewed != null && !this.cancelled) {
-				plan(renewed.remaining(LeaseLifecycle.this.clock.instant()).dividedBy(2));
+				plan(LeaseLifecycle.this.policy.keepAliveDelay(renewed.remaining(LeaseLifecycle.this.clock.instant()),
+						renewed.ttl(), LeaseLifecycle.this.vaultLatency));
 			}
 		}
 

@@ -118,6 +118,24 @@ public final class LeasePolicy {
 	}
 
 	/**
+	 * Return when to renew a lease that is being replaced, while its rotation runs: at half of what
+	 * it has left, but never later than its regular renewal would come (the renew share of what it was
+	 * last granted, without jitter), nor later than two of Vault's observed answers before it ends. A
+	 * rotation that starts just after a renewal would otherwise leave the lease less time for Vault's
+	 * answer than its regular renewals have.
+	 * @param remaining what the lease has left
+	 * @param granted what it was last granted
+	 * @param vaultLatency how long Vault's answers take lately
+	 * @return the delay, never negative
+	 */
+	public Duration keepAliveDelay(Duration remaining, Duration granted, Duration vaultLatency) {
+		Duration delay = remaining.dividedBy(2);
+		delay = min(delay, remaining.minus(scale(granted, 1 - this.renewShare)));
+		delay = min(delay, remaining.minus(vaultLatency.multipliedBy(2)));
+		return delay.isNegative() ? Duration.ZERO : delay;
+	}
+
+	/**
 	 * Return the time kept for draining old connections when rotating a lease issued for
 	 * {@code issuedTtl}.
 	 * @param issuedTtl the lease duration granted on issue

@@ -45,6 +45,25 @@ class LeasePolicyTests {
 	}
 
 	@Test
+	void aLeaseBeingReplacedIsRenewedNoLaterThanItsRegularRenewal() {
+		LeasePolicy policy = policy(0.5, 0, 0.2);
+		// Renewed for 4 s a second before its rotation began: its regular renewal is 1 s away, half of
+		// what it has left 1.5 s. CI lost a lease this way when Vault took 1.6 s to answer.
+		assertThat(policy.keepAliveDelay(Duration.ofSeconds(3), Duration.ofSeconds(4), Duration.ZERO))
+			.isEqualTo(Duration.ofSeconds(1));
+		// Its regular renewal is overdue: at once.
+		assertThat(policy.keepAliveDelay(Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ZERO)).isZero();
+		// Two of Vault's answers before the end, and never a negative delay.
+		assertThat(policy.keepAliveDelay(Duration.ofSeconds(3), Duration.ofSeconds(4), Duration.ofMillis(1200)))
+			.isEqualTo(Duration.ofMillis(600));
+		assertThat(policy.keepAliveDelay(Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ofSeconds(1)))
+			.isZero();
+		// Renewed late in its life (renew share 0.75), half of what it has left comes first.
+		assertThat(policy(0.75, 0, 0.2).keepAliveDelay(Duration.ofSeconds(30), Duration.ofSeconds(40),
+				Duration.ZERO)).isEqualTo(Duration.ofSeconds(15));
+	}
+
+	@Test
 	void renewDelayWithoutJitterIsExactlyRenewShare() {
 		LeasePolicy policy = policy(0.5, 0, 0.4);
 		for (int i = 0; i < 100; i++) {
