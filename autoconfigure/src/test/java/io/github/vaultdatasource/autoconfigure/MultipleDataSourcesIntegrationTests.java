@@ -98,8 +98,10 @@ class MultipleDataSourcesIntegrationTests {
 	@BeforeEach
 	void createDatabasesRolesAndTheFixedUser() {
 		this.fixtures.createDatabase(REPORTS_DB, "vault_mgmt_reports", this.managementPassword);
-		this.env.createRole(this.ordersRole, "4s", "10s");
-		this.fixtures.createRole(this.reportsRole, REPORTS_DB, "5s", "13s");
+		// Leases longer than OpenBao's stalls on a loaded CI machine (up to 7 s without answering
+		// anything; see reliability.md): no lease survives a Vault that is silent past its TTL.
+		this.env.createRole(this.ordersRole, "10s", "20s");
+		this.fixtures.createRole(this.reportsRole, REPORTS_DB, "12s", "25s");
 		this.fixtures.createLoginUser(this.fixedUser, this.fixedPassword);
 	}
 
