@@ -259,9 +259,6 @@ public class VaultDatabaseSecretsClient implements DatabaseSecretsClient {
 		try {
 			return send(path, method, body, VaultResponse.class, lease);
 		}
-		catch (VaultRequestException ex) {
-			throw ex;
-		}
 		catch (HttpStatusCodeException ex) {
 			throw translate(path, ex.getStatusCode(), ex.getResponseBodyAsString(), ex, lease);
 		}

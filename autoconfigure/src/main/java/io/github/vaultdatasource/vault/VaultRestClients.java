@@ -17,8 +17,9 @@ import org.springframework.vault.client.VaultHttpHeaders;
 import org.springframework.web.client.RestClient;
 
 /**
- * Builds the {@link RestClient}s the library talks to Vault with: paths relative to
- * {@code <address>/v1/} as in Spring Vault's clients, the namespace header when one is set, and
+ * Builds the {@link RestClient}s that Spring Vault's login methods and session manager take (the
+ * library's own requests go through {@link VaultHttp}): paths relative to {@code <address>/v1/} as
+ * in Spring Vault's clients, the namespace header when one is set, and
  * {@link VaultJsonMessageConverter} for JSON, so that a request does not need Jackson.
  */
 public final class VaultRestClients {

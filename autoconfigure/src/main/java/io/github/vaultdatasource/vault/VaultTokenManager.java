@@ -80,7 +80,7 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 		this.http = http;
 		this.scheduler = scheduler;
 		this.clock = clock;
-		this.canLogIn = !(authentication instanceof TokenAuthentication);
+		this.canLogIn = !(this.authentication instanceof TokenAuthentication);
 		addAuthenticationListener((event) -> {
 			if (event instanceof AfterLoginEvent) {
 				recordTokenLifetime(event.getSource());
