@@ -6,8 +6,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -24,6 +27,7 @@ import org.springframework.vault.authentication.event.AfterLoginEvent;
 import org.springframework.vault.authentication.event.AfterLoginTokenRenewedEvent;
 import org.springframework.vault.support.VaultResponse;
 import org.springframework.vault.support.VaultToken;
+import org.springframework.util.ObjectUtils;
 import org.springframework.web.client.RestClient;
 
 /**
@@ -31,9 +35,11 @@ import org.springframework.web.client.RestClient;
  * never publishes a {@code TaskScheduler} bean, and with the hooks the lease lifecycle needs: it
  * can drop a token that Vault no longer accepts, and it tells listeners when a new login replaced
  * the token (the old token's leases die with it). A token given to the application (a static
- * token or a token file) is looked up for its TTL with {@link VaultHttp}, not with the
- * {@code RestClient} Spring Vault would use, so that a start with such a token sends no request
- * through a {@code RestClient}.
+ * token or a token file) is used at once and looked up for its TTL ({@code auth/token/lookup-self})
+ * in the background, with {@link VaultHttp} rather than the {@code RestClient} Spring Vault would
+ * use: the first request to Vault does not wait for the look-up, and a start with such a token
+ * sends no request through a {@code RestClient}. Once Vault has answered, the manager takes the
+ * token again with its TTL, as after a login, so that a renewable token is renewed.
  */
 public class VaultTokenManager extends LifecycleAwareSessionManager {
 
@@ -52,6 +58,12 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 	private final Clock clock;
 
 	private final AtomicLong logins = new AtomicLong();
+
+	// The token of the last login, to tell a new token from the same one taken again.
+	private volatile @Nullable String loggedInWith;
+
+	// The latest background look-up of a given token.
+	private volatile CompletableFuture<Void> lookedUp = CompletableFuture.completedFuture(null);
 
 	private final CopyOnWriteArrayList<Runnable> reloginListeners = new CopyOnWriteArrayList<>();
 
@@ -81,10 +93,14 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 		this.scheduler = scheduler;
 		this.clock = clock;
 		this.canLogIn = !(this.authentication instanceof TokenAuthentication);
+		lookup.whenGiven = this::lookUpInBackground;
 		addAuthenticationListener((event) -> {
 			if (event instanceof AfterLoginEvent) {
 				recordTokenLifetime(event.getSource());
-				if (this.logins.incrementAndGet() > 1) {
+				String previous = this.loggedInWith;
+				this.loggedInWith = event.getSource().getToken();
+				// The same token taken again (with its TTL, once looked up) replaces nothing.
+				if (this.logins.incrementAndGet() > 1 && !ObjectUtils.nullSafeEquals(previous, this.loggedInWith)) {
 					this.reloginListeners.forEach(Runnable::run);
 				}
 			}
@@ -117,6 +133,47 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 		if (!this.lookup.lastTokenWasGiven) {
 			super.revoke(token);
 		}
+	}
+
+	// On the token thread: look the given token up, and when Vault answered and the token is still
+	// the one in use, take it again, now with its TTL, through Spring Vault's login path (which
+	// schedules its renewal when it is renewable). The look-up itself is not repeated.
+	private void lookUpInBackground(VaultToken given) {
+		CompletableFuture<Void> done = new CompletableFuture<>();
+		this.lookedUp = done;
+		try {
+			this.scheduler.execute(() -> {
+				try {
+					if (this.lookup.lookUp(given) instanceof LoginToken found && isCurrent(given)) {
+						this.lookup.found = found;
+						setToken(Optional.empty());
+						super.getSessionToken();
+					}
+				}
+				catch (RuntimeException ex) {
+					logger.debug("Taking the looked-up Vault token failed", ex);
+				}
+				finally {
+					done.complete(null);
+				}
+			});
+		}
+		catch (RejectedExecutionException ex) {
+			// Shutting down.
+			done.complete(null);
+		}
+	}
+
+	private boolean isCurrent(VaultToken token) {
+		return getToken().map((current) -> current.getToken().getToken().equals(token.getToken())).orElse(false);
+	}
+
+	/**
+	 * Return when the latest background look-up of a given token has ended (answered or failed).
+	 * @return the look-up's completion
+	 */
+	CompletableFuture<Void> lookedUp() {
+		return this.lookedUp;
 	}
 
 	private static ThreadPoolTaskScheduler createScheduler() {
@@ -218,8 +275,9 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 	}
 
 	/**
-	 * The login, followed for a token that was given rather than made by a login by its look-up
-	 * ({@code auth/token/lookup-self}), so that the manager knows its TTL and whether to renew it.
+	 * The login. A token that was given rather than made by a login is answered at once and handed
+	 * to {@link #whenGiven}, which looks it up ({@code auth/token/lookup-self}) in the background;
+	 * once {@link #found}, the same token is answered with its TTL and whether it is renewable.
 	 */
 	private static final class SelfLookup implements ClientAuthentication {
 
@@ -228,6 +286,11 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 		private final VaultHttp http;
 
 		private volatile boolean lastTokenWasGiven;
+
+		private volatile @Nullable LoginToken found;
+
+		private volatile Consumer<VaultToken> whenGiven = (token) -> {
+		};
 
 		SelfLookup(ClientAuthentication authentication, VaultHttp http) {
 			this.authentication = authentication;
@@ -238,7 +301,15 @@ public class VaultTokenManager extends LifecycleAwareSessionManager {
 		public VaultToken login() {
 			VaultToken token = this.authentication.login();
 			this.lastTokenWasGiven = !(token instanceof LoginToken);
-			return this.lastTokenWasGiven ? lookUp(token) : token;
+			if (!this.lastTokenWasGiven) {
+				return token;
+			}
+			LoginToken known = this.found;
+			if (known != null && known.getToken().equals(token.getToken())) {
+				return known;
+			}
+			this.whenGiven.accept(token);
+			return token;
 		}
 
 		// As Spring Vault's look-up: a token that cannot be looked up is still used, without a TTL.

@@ -90,11 +90,12 @@ class VaultRestClientsTests {
 				.getMethod("run", String.class)
 				.invoke(null, "http://127.0.0.1:" + this.server.getAddress().getPort());
 			assertThat(outcome).isEqualTo("v-app-1 A1a-\"x 3600 s, renewed 60 s capped, max_ttl unknown");
-			// The session manager looks the token up (a Map answer); the rest are the secrets client's.
-			assertThat(this.requests).containsExactly("GET /v1/auth/token/lookup-self token=s.root",
-					"GET /v1/database/creds/app token=s.root",
-					"PUT /v1/sys/leases/renew token=s.root", "GET /v1/database/roles/app token=s.root",
-					"PUT /v1/sys/leases/revoke token=s.root");
+			// The session manager looks the token up (a Map answer) beside the first request; the
+			// rest are the secrets client's, in order.
+			assertThat(this.requests).hasSize(5)
+				.contains("GET /v1/auth/token/lookup-self token=s.root")
+				.containsSubsequence("GET /v1/database/creds/app token=s.root", "PUT /v1/sys/leases/renew token=s.root",
+						"GET /v1/database/roles/app token=s.root", "PUT /v1/sys/leases/revoke token=s.root");
 			assertThat(loader.loaded(JACKSON)).isFalse();
 			assertThat(loader.loaded(REST_CLIENT)).isFalse();
 			assertThat(loader.loaded(Requests.class.getName())).isTrue();
@@ -139,6 +140,7 @@ class VaultRestClientsTests {
 				DatabaseSecretsClient.LeaseRenewal renewal = client.renew(lease, Duration.ofHours(1));
 				String maxTtl = client.roleMaxTtl().map(Duration::toString).orElse("unknown");
 				client.revoke(lease);
+				tokens.lookedUp().join();
 				return lease.username() + " " + lease.credentials().password() + " " + lease.ttl().toSeconds()
 						+ " s, renewed " + renewal.granted().toSeconds() + " s" + (renewal.capped() ? " capped" : "")
 						+ ", max_ttl " + maxTtl;

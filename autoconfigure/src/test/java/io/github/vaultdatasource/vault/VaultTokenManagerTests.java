@@ -12,6 +12,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterEach;
@@ -27,9 +30,9 @@ import org.springframework.vault.support.VaultToken;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link VaultTokenManager}: a token given to the application is looked up with the
- * library's own client, so its TTL is known, and is never revoked; a token made by a login is
- * revoked on shutdown through Spring Vault's client, built only then.
+ * Tests for {@link VaultTokenManager}: a token given to the application is used at once and looked
+ * up in the background with the library's own client, so its TTL is known, and is never revoked; a
+ * token made by a login is revoked on shutdown through Spring Vault's client, built only then.
  */
 class VaultTokenManagerTests {
 
@@ -40,6 +43,11 @@ class VaultTokenManagerTests {
 	private HttpServer server;
 
 	private int lookupStatus = 200;
+
+	private boolean renewable;
+
+	// Holds the look-up's answer until opened.
+	private final CountDownLatch lookupAnswers = new CountDownLatch(1);
 
 	private final List<Boolean> restClientBuilt = new CopyOnWriteArrayList<>();
 
@@ -52,10 +60,16 @@ class VaultTokenManagerTests {
 			this.requests.add(exchange.getRequestMethod() + " " + path + " token="
 					+ exchange.getRequestHeaders().getFirst("X-Vault-Token"));
 			boolean lookup = path.equals("/v1/auth/token/lookup-self");
-			int status = lookup ? this.lookupStatus : 204;
-			String body = !lookup ? ""
-					: (status == 200) ? "{\"data\":{\"ttl\":600,\"renewable\":false,\"accessor\":\"acc1\","
-							+ "\"type\":\"service\",\"policies\":[\"app\"]}}" : "{\"errors\":[\"permission denied\"]}";
+			if (lookup) {
+				await(this.lookupAnswers);
+			}
+			boolean renewal = path.equals("/v1/auth/token/renew-self");
+			int status = lookup ? this.lookupStatus : renewal ? 200 : 204;
+			String body = renewal ? "{\"auth\":{\"client_token\":\"s.given\",\"lease_duration\":600,\"renewable\":true}}"
+					: !lookup ? ""
+					: (status == 200) ? "{\"data\":{\"ttl\":600,\"renewable\":" + this.renewable
+							+ ",\"accessor\":\"acc1\",\"type\":\"service\",\"policies\":[\"app\"]}}"
+							: "{\"errors\":[\"permission denied\"]}";
 			byte[] answer = body.getBytes(StandardCharsets.UTF_8);
 			exchange.getResponseHeaders().add("Content-Type", "application/json");
 			exchange.sendResponseHeaders(status, (answer.length > 0) ? answer.length : -1);
@@ -72,9 +86,45 @@ class VaultTokenManagerTests {
 	}
 
 	@Test
-	void aGivenTokenIsLookedUpForItsTtlAndNotRevokedOnShutdown() {
+	void aGivenTokenIsUsedBeforeVaultAnswersItsLookUpAndThenHasItsTtl() throws Exception {
+		VaultTokenManager tokens = manager(new TokenAuthentication("s.given"));
+		AtomicInteger relogins = new AtomicInteger();
+		tokens.onRelogin(relogins::incrementAndGet);
+		// Vault has not answered the look-up yet: the token is there all the same, without a TTL.
+		assertThat(tokens.getSessionToken().getToken()).isEqualTo("s.given");
+		assertThat(tokens.tokenTimeToLive()).isEmpty();
+		assertThat(tokens.lookedUp()).isNotDone();
+		this.lookupAnswers.countDown();
+		tokens.lookedUp().get(10, TimeUnit.SECONDS);
+		assertThat(tokens.tokenTimeToLive()).contains(Duration.ofSeconds(600));
+		assertThat(tokens.getSessionToken().getToken()).isEqualTo("s.given");
+		// Taking the same token again with its TTL is not a new login: no lease is rotated for it.
+		assertThat(relogins).hasValue(0);
+		tokens.destroy();
+		assertThat(this.requests).containsExactly("GET /v1/auth/token/lookup-self token=s.given");
+		assertThat(this.restClientBuilt).isEmpty();
+	}
+
+	@Test
+	void aRenewableGivenTokenIsRenewedOnceLookedUp() throws Exception {
+		this.renewable = true;
+		this.lookupAnswers.countDown();
 		VaultTokenManager tokens = manager(new TokenAuthentication("s.given"));
 		assertThat(tokens.getSessionToken().getToken()).isEqualTo("s.given");
+		tokens.lookedUp().get(10, TimeUnit.SECONDS);
+		// Spring Vault renews a renewable login token; the renewal goes through its RestClient.
+		assertThat(tokens.renewToken()).isTrue();
+		tokens.destroy();
+		assertThat(this.requests).containsExactly("GET /v1/auth/token/lookup-self token=s.given",
+				"POST /v1/auth/token/renew-self token=s.given");
+	}
+
+	@Test
+	void aGivenTokenIsLookedUpForItsTtlAndNotRevokedOnShutdown() throws Exception {
+		this.lookupAnswers.countDown();
+		VaultTokenManager tokens = manager(new TokenAuthentication("s.given"));
+		assertThat(tokens.getSessionToken().getToken()).isEqualTo("s.given");
+		tokens.lookedUp().get(10, TimeUnit.SECONDS);
 		assertThat(tokens.tokenTimeToLive()).contains(Duration.ofSeconds(600));
 		assertThat(tokens.canLogIn()).isFalse();
 		tokens.destroy();
@@ -83,9 +133,12 @@ class VaultTokenManagerTests {
 	}
 
 	@Test
-	void aGivenTokenThatCannotBeLookedUpIsStillUsedWithoutATtl() {
+	void aGivenTokenThatCannotBeLookedUpIsStillUsedWithoutATtl() throws Exception {
 		this.lookupStatus = 403;
+		this.lookupAnswers.countDown();
 		VaultTokenManager tokens = manager(new TokenAuthentication("s.given"));
+		assertThat(tokens.getSessionToken().getToken()).isEqualTo("s.given");
+		tokens.lookedUp().get(10, TimeUnit.SECONDS);
 		assertThat(tokens.getSessionToken().getToken()).isEqualTo("s.given");
 		assertThat(tokens.tokenTimeToLive()).isEmpty();
 		tokens.destroy();
@@ -110,18 +163,32 @@ class VaultTokenManagerTests {
 	}
 
 	@Test
-	void aLoginTokenIsRevokedEvenAfterAGivenTokenWasUsedBefore() {
+	void aLoginTokenIsRevokedEvenAfterAGivenTokenWasUsedBefore() throws Exception {
 		// The manager remembers where its current token came from, not where the first one did.
-		VaultToken[] next = { VaultToken.of("s.given"),
+		VaultToken given = VaultToken.of("s.given");
+		VaultToken[] next = { given, given,
 				LoginToken.builder().token("s.login").leaseDuration(Duration.ofHours(1)).build() };
 		int[] calls = { 0 };
+		this.lookupAnswers.countDown();
 		VaultTokenManager tokens = manager(() -> next[calls[0]++]);
 		assertThat(tokens.getSessionToken().getToken()).isEqualTo("s.given");
+		// Taken again once looked up: the second login answers the same token.
+		tokens.lookedUp().get(10, TimeUnit.SECONDS);
+		assertThat(calls[0]).isEqualTo(2);
 		tokens.revoke();
 		assertThat(tokens.getSessionToken().getToken()).isEqualTo("s.login");
 		tokens.destroy();
 		assertThat(this.requests).containsExactly("GET /v1/auth/token/lookup-self token=s.given",
 				"POST /v1/auth/token/revoke-self token=s.login");
+	}
+
+	private static void await(CountDownLatch latch) {
+		try {
+			latch.await(10, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	private VaultTokenManager manager(ClientAuthentication authentication) {
