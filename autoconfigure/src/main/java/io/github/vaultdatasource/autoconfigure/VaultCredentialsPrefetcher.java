@@ -17,13 +17,14 @@ import org.springframework.core.env.Environment;
 
 /**
  * Asks Vault for the first credentials of each pool the library is going to manage as soon as the
- * context starts creating its singletons, so that Vault's answer arrives while the rest of the
- * application starts rather than holding up the pool's start. The pool's start still checks them
- * with a first connection, and a Vault error still stops startup with the same report; credentials
- * no pool takes are revoked. Only pools known before they exist are asked for ahead: Boot's
- * {@code dataSource} and each bean named in {@code vault.datasources}, when its definition is a
- * non-lazy singleton typed as a HikariCP pool; any other pool gets its credentials when it is
- * created, as without this.
+ * context starts creating its singletons, and then creates those pools before the other singletons
+ * (as {@link BeanFactoryInitializer} allows), so that Vault's answer and the pool's start (its
+ * check with a first connection) run on the library's thread while the rest of the application
+ * starts, rather than from wherever the pool's bean comes in the order. A Vault error still stops
+ * startup with the same report; credentials no pool takes are revoked. Only pools known before
+ * they exist are asked for ahead: Boot's {@code dataSource} and each bean named in
+ * {@code vault.datasources}, when its definition is a non-lazy singleton typed as a HikariCP pool;
+ * any other pool gets its credentials when it is created, as without this.
  */
 final class VaultCredentialsPrefetcher implements BeanFactoryInitializer<ConfigurableListableBeanFactory>,
 		EnvironmentAware {
@@ -64,6 +65,11 @@ final class VaultCredentialsPrefetcher implements BeanFactoryInitializer<Configu
 		}
 		for (String name : pools) {
 			registrar.roleFor(name, false).ifPresent(registrar::prefetch);
+		}
+		// The pools themselves now, each start queued behind its issue: created in their turn, a
+		// start would begin only once the beans before them exist.
+		for (String name : pools) {
+			beanFactory.getBean(name);
 		}
 	}
 

@@ -58,6 +58,25 @@ class VaultCredentialsPrefetcherTests {
 	}
 
 	@Test
+	void thePoolIsCreatedBeforeTheOtherSingletonsOnceItsCredentialsAreAskedFor() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		List<String> created = new CopyOnWriteArrayList<>();
+		this.contextRunner.withBean(DatabaseSecretsClient.class, () -> client)
+			// Registered first: without the pool created ahead, it would be created first.
+			.withBean("registeredFirst", Object.class, () -> {
+				created.add("registeredFirst");
+				return new Object();
+			})
+			.withBean("dataSource", HikariDataSource.class, () -> {
+				created.add("dataSource, Vault asked: " + await(client.entered));
+				return pool();
+			})
+			.run((context) -> assertThat(context).hasNotFailed());
+		// Its start then queues right behind Vault's answer, while the other beans are created.
+		assertThat(created).containsExactly("dataSource, Vault asked: true", "registeredFirst");
+	}
+
+	@Test
 	void severalPoolsAskOneAfterTheOtherOnOneThread() {
 		ThreadRecordingClient client = new ThreadRecordingClient();
 		// Each issue waits, boundedly, for another to arrive: on threads of their own they would overlap.
