@@ -63,12 +63,16 @@ final class VaultCredentialsPrefetcher implements BeanFactoryInitializer<Configu
 		if (registrar == null) {
 			return;
 		}
+		Set<String> asked = new LinkedHashSet<>();
 		for (String name : pools) {
-			registrar.roleFor(name, false).ifPresent(registrar::prefetch);
+			registrar.roleFor(name, false).ifPresent((role) -> {
+				registrar.prefetch(role);
+				asked.add(name);
+			});
 		}
-		// The pools themselves now, each start queued behind its issue: created in their turn, a
-		// start would begin only once the beans before them exist.
-		for (String name : pools) {
+		// The pools asked for, now, each start queued behind its issue: created in their turn, a
+		// start would begin only once the beans before them exist. A pool left unmanaged keeps its turn.
+		for (String name : asked) {
 			beanFactory.getBean(name);
 		}
 	}

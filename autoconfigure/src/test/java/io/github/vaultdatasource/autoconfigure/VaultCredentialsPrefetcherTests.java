@@ -77,6 +77,30 @@ class VaultCredentialsPrefetcherTests {
 	}
 
 	@Test
+	void aPoolLeftUnmanagedIsCreatedInItsTurn() {
+		ThreadRecordingClient client = new ThreadRecordingClient();
+		List<String> created = new CopyOnWriteArrayList<>();
+		// With a pool named in vault.datasources and no vault.database.role, Boot's dataSource is not managed.
+		this.contextRunner.withPropertyValues("vault.database.role=", "vault.datasources.orders.role=app")
+			.withBean(DatabaseSecretsClient.class, () -> client)
+			.withBean("registeredFirst", Object.class, () -> {
+				created.add("registeredFirst");
+				return new Object();
+			})
+			.withBean("dataSource", HikariDataSource.class, () -> {
+				created.add("dataSource");
+				return pool();
+			})
+			.withBean("orders", HikariDataSource.class, () -> {
+				created.add("orders");
+				return pool();
+			})
+			.run((context) -> assertThat(context).hasNotFailed());
+		assertThat(created).containsExactly("orders", "registeredFirst", "dataSource");
+		assertThat(client.threads).hasSize(1);
+	}
+
+	@Test
 	void severalPoolsAskOneAfterTheOtherOnOneThread() {
 		ThreadRecordingClient client = new ThreadRecordingClient();
 		// Each issue waits, boundedly, for another to arrive: on threads of their own they would overlap.
